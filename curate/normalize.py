@@ -1,0 +1,72 @@
+"""Pure text normalization: display text (exported) and match key (dedupe only).
+
+>>> display("  什麼人<b>一年</b>只上一天班？&nbsp;")
+'什么人一年只上一天班？'
+>>> match_key("什么人一年只上一天班？")
+'什么人一年只上一天班'
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+
+CONVERSIONS = ("none", "t2s", "s2t", "tw2s", "hk2s", "t2tw", "t2hk", "s2tw", "s2hk", "tw2sp")
+
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+_BR = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
+# Zero-width and bidi marks, soft hyphen, BOM, variation selectors: invisible in print.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufe00-\ufe0f]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"[\s\u3000]+")
+_CJK = (
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff01-\uff0f\uff1a-\uff20"
+    "\u2018-\u201d\u2026\u2014"
+)
+# A space between two CJK characters or CJK punctuation is layout residue, not content.
+_CJK_SPACE = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
+# ASCII punctuation written after a Chinese character becomes its Chinese form.
+_HALF_PUNCT = {"?": "？", "!": "！", ",": "，", ":": "：", ";": "；"}
+_HALF_AFTER_CJK = re.compile(r"(?<=[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])([?!,:;])")
+_FULLWIDTH_ALNUM = {
+    c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+    for c in range(r[0], r[1] + 1)
+}
+
+
+@lru_cache(maxsize=None)
+def _converter(convert: str):
+    import opencc
+
+    return opencc.OpenCC(convert)
+
+
+def strip_html(text: str) -> str:
+    """Resolve entities (repeatedly, for double-escaped text) and drop tags."""
+    while True:  # each pass shrinks the text, so this ends
+        cleaned = _TAG.sub("", _BR.sub(" ", html.unescape(text)))
+        if cleaned == text:
+            return text
+        text = cleaned
+
+
+def display(text: str, convert: str = "t2s") -> str:
+    """Display text: HTML resolved, NFC, invisible chars gone, widths folded, OpenCC, spaces."""
+    text = strip_html(text)
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _CONTROL.sub(" ", text)
+    text = text.translate(_FULLWIDTH_ALNUM)
+    if convert != "none":
+        text = _converter(convert).convert(text)
+    text = _HALF_AFTER_CJK.sub(lambda m: _HALF_PUNCT[m.group(1)], text)
+    text = _SPACES.sub(" ", text).strip()
+    return _CJK_SPACE.sub("", text)
+
+
+def match_key(text: str) -> str:
+    """Dedupe key of display text: no punctuation, symbols or spaces; widths folded; lowercase."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PZSC")
