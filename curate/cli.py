@@ -33,4 +33,66 @@ def main() -> None:
     """Curate riddle datasets: ingest -> dedupe -> export -> train -> eval."""
 
 
+_PATH = click.Path(path_type=Path)
+_PRESET = "[default: from --preset]"
+# (flag, click.option kwargs) for both backends; unset hyperparameters come from --preset.
+_TRAIN_OPTIONS = [
+    ("--backend", dict(type=click.Choice(["local", "siliconflow"]), default="local")),
+    ("--model", dict(help="Local folder or hub id (local); base model (siliconflow).")),
+    ("--data", dict(type=_PATH, default=Path("processed/export/jsonl"), show_default=True)),
+    ("--output", dict(type=_PATH, help="Output dir  [default: train/runs/NAME]")),
+    ("--name", dict(help="Run name (siliconflow: the console task name).")),
+    ("--preset", dict(default="standard", help="standard | quality | light | FILE.toml")),
+    ("--epochs", dict(type=int, help=_PRESET)),
+    ("--lr", dict(type=float, help=_PRESET)),
+    ("--batch-size", dict(type=int, help=_PRESET)),
+    ("--grad-accum", dict(type=int, help=_PRESET)),
+    ("--max-seq-len", dict(type=int, help=_PRESET)),
+    ("--lora-rank", dict(type=int, help=_PRESET)),
+    ("--lora-alpha", dict(type=float, help=_PRESET)),
+    ("--lora-dropout", dict(type=float, help=_PRESET)),
+    ("--target-modules", dict(help="Comma-separated  [default: all linear layers]")),
+    ("--seed", dict(type=int, default=42, show_default=True)),
+    ("--resume", dict(is_flag=True, help="Continue from the last checkpoint.")),
+    ("--merge", dict(is_flag=True, help="Also write the adapter merged into a full model.")),
+    ("--gradient-checkpointing", dict(is_flag=True, help="Trade compute for GPU memory.")),
+    ("--base-url", dict(default="https://api.siliconflow.cn/v1", show_default=True)),
+    ("--api-key-env", dict(default="SILICONFLOW_API_KEY", show_default=True)),
+    ("--dry-run", dict(is_flag=True, help="siliconflow: everything but the upload.")),
+    ("--attach", dict(metavar="MODEL_ID", help="siliconflow: verify an ft:LoRA/... model id.")),
+    ("--wait", dict(is_flag=True, help="With --attach: poll until the model answers.")),
+    ("--wait-timeout", dict(type=float, default=1800.0, show_default=True)),
+    ("--own-validation", dict(is_flag=True, help="siliconflow: upload our validation split.")),
+]
+
+
+def _with_options(options):
+    def decorate(fn):
+        for name, kwargs in reversed(options):
+            fn = click.option(name, **kwargs)(fn)
+        return fn
+
+    return decorate
+
+
+@main.command()
+@_with_options(_TRAIN_OPTIONS)
+def train(**kwargs) -> None:
+    """Fine-tune a LoRA adapter on an export: locally, or on SiliconFlow."""
+    from rich.console import Console
+
+    from curate.training import TrainConfig
+    from curate.training import train as run_train
+
+    modules = kwargs.pop("target_modules")
+    targets = tuple(m.strip() for m in modules.split(",") if m.strip()) if modules else None
+    result = run_train(TrainConfig(**kwargs, target_modules=targets))
+    console = Console()
+    console.print(f"[bold]train[/] ({result.backend}) -> {result.output}")
+    for key, value in [*result.metrics.items(), *result.files.items()]:
+        console.print(f"  {key}: {value}")
+    for note in result.notes:
+        console.print(note)
+
+
 # -- commands end --
