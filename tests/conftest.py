@@ -45,3 +45,16 @@ def xiehouyu_path() -> Path:
     if not path.exists():
         pytest.skip(f"shared data not found at {path} (set CURATE_SHARED_DATA)")
     return path
+
+
+@pytest.fixture
+def fake_api():
+    """A fake SiliconFlow / OpenAI-compatible server on 127.0.0.1 (tests/fake_siliconflow.py).
+
+    Set `fake_api.reply = lambda model, messages: "..."` for canned answers; its key is
+    `fake_api.key` and its base URL `fake_api.url`.
+    """
+    from fake_siliconflow import FakeSiliconFlow
+
+    with FakeSiliconFlow() as server:
+        yield server

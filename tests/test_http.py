@@ -1,0 +1,192 @@
+"""curate.http against a real HTTP server on 127.0.0.1 (tests/fake_siliconflow.py)."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from fake_siliconflow import FakeSiliconFlow
+
+from curate.errors import BackendError, ConfigError
+from curate.http import ApiError, Client, api_key_from_env
+
+
+@pytest.fixture
+def delays() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def client(fake_api, delays):
+    with Client(fake_api.url, fake_api.key, sleep=delays.append, seed=0) as c:
+        yield c
+
+
+def test_chat_sends_openai_request_and_returns_text(fake_api, client):
+    fake_api.reply = lambda model, messages: f"{model} says 水"
+    msgs = [{"role": "user", "content": "什么东西越洗越脏？"}]
+    assert client.chat("Qwen/Qwen2.5-7B-Instruct", msgs, max_tokens=8) == (
+        "Qwen/Qwen2.5-7B-Instruct says 水"
+    )
+    sent = fake_api.calls("POST /v1/chat/completions")[0]
+    assert sent.json == {"model": "Qwen/Qwen2.5-7B-Instruct", "messages": msgs, "max_tokens": 8}
+    assert sent.headers["authorization"] == f"Bearer {fake_api.key}"
+
+
+def test_upload_is_multipart_file_and_purpose_and_reads_envelope(fake_api, client, tmp_path):
+    path = tmp_path / "train.jsonl"
+    path.write_text('{"messages": []}\n', encoding="utf-8")
+    data = client.upload_file(path, "fine-tune")
+    assert data["id"] == "file-fake0001" and data["filename"] == "train.jsonl"
+    sent = fake_api.calls("POST /v1/files")[0]
+    assert sent.fields["purpose"] == "fine-tune"
+    assert sent.fields["file"] == path.read_bytes()
+    assert sent.filenames["file"] == "train.jsonl"
+
+
+def test_models_lists_ids(fake_api, client):
+    assert client.models() == fake_api.model_list
+
+
+def test_retries_429_and_503_with_growing_jittered_backoff(fake_api, client, delays):
+    fake_api.fail("POST /v1/chat/completions", 429, "rate limited", times=2)
+    fake_api.fail("POST /v1/chat/completions", 503, {"code": 50505, "message": "busy"})
+    assert client.chat("m", [{"role": "user", "content": "hi"}]) == "echo: hi"
+    assert len(fake_api.calls("POST /v1/chat/completions")) == 4
+    # backoff 1 s doubling, each delay jittered into [half, full] of its step
+    for attempt, delay in enumerate(delays):
+        assert 2**attempt * 0.5 <= delay <= 2**attempt
+    again = []
+    with Client(fake_api.url, fake_api.key, sleep=again.append, seed=0) as c2:
+        fake_api.fail("POST /v1/chat/completions", 429, times=3)
+        c2.chat("m", [{"role": "user", "content": "hi"}])
+    assert again == delays  # same seed, same delays: deterministic
+
+
+def test_gives_up_after_retries_with_code_and_message(fake_api, delays):
+    overloaded = {"code": 50505, "message": "Model service overloaded. Please try again later."}
+    fake_api.fail("POST /v1/chat/completions", 503, overloaded, times=10)
+    with (
+        Client(fake_api.url, fake_api.key, retries=2, sleep=delays.append) as c,
+        pytest.raises(ApiError) as err,
+    ):
+        c.chat("m", [{"role": "user", "content": "hi"}])
+    text = str(err.value)
+    assert "HTTP 503" in text and "code 50505" in text and "overloaded" in text
+    assert "after 3 attempts" in text
+    assert len(delays) == 2
+
+
+def test_retry_after_header_is_honoured(fake_api, client, delays):
+    fake_api.fail("GET /v1/models", 429, "slow down", headers={"Retry-After": "7"})
+    client.models()
+    assert delays == [7.0]
+
+
+def test_dropped_connection_is_retried(fake_api, client, delays):
+    fake_api.fail("POST /v1/chat/completions", 0, "DROP")
+    assert client.chat("m", [{"role": "user", "content": "hi"}]) == "echo: hi"
+    assert len(delays) == 1
+
+
+def test_unreachable_server_says_so_after_retries(delays):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v1"
+    with (
+        Client(url, "k", retries=2, sleep=delays.append) as c,
+        pytest.raises(BackendError, match="could not reach .* after 3 attempts"),
+    ):
+        c.models()
+    assert len(delays) == 2
+
+
+def test_read_timeout_is_a_clear_error():
+    with socket.socket() as s:  # accepts connections (backlog) but never answers
+        s.bind(("127.0.0.1", 0))
+        s.listen(4)
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+        with (
+            Client(url, "k", timeout=0.2, retries=1, sleep=lambda _: None) as c,
+            pytest.raises(BackendError, match="ReadTimeout"),
+        ):
+            c.models()
+
+
+def test_401_plain_text_explains_the_key_without_showing_it(fake_api, delays):
+    secret = "sk-wrong-key-9876543210"
+    with Client(fake_api.url, secret, sleep=delays.append) as c, pytest.raises(ApiError) as err:
+        c.chat("m", [{"role": "user", "content": "hi"}])
+    text = str(err.value)
+    assert "the API key in $SILICONFLOW_API_KEY was rejected" in text
+    assert "HTTP 401: Invalid token" in text
+    assert secret not in text and secret not in repr(c)
+    assert delays == []  # a bad key is not retried
+
+
+def test_403_mentions_verification_and_custom_key_env(fake_api):
+    fake_api.fail("POST /v1/chat/completions", 403, "Forbidden")
+    with Client(fake_api.url, fake_api.key, key_env="MY_KEY") as c, pytest.raises(ApiError) as e:
+        c.chat("m", [{"role": "user", "content": "hi"}])
+    assert "$MY_KEY was rejected" in str(e.value) and "real-name" in str(e.value)
+
+
+def test_400_shows_api_code_and_message(fake_api, client):
+    fake_api.pending["ft:LoRA/x"] = -1
+    with pytest.raises(ApiError) as err:
+        client.chat("ft:LoRA/x", [{"role": "user", "content": "hi"}])
+    assert err.value.status == 400 and err.value.code == 20012
+    assert "HTTP 400 (code 20012: Model does not exist" in str(err.value)
+
+
+def test_404_plain_text_body(fake_api, client):
+    with pytest.raises(ApiError, match="HTTP 404 .*404 page not found"):
+        client.request("GET", "nowhere")
+
+
+def test_envelope_with_error_code_is_an_error(fake_api, client, tmp_path):
+    bad = {"code": 20015, "message": "Value error, purpose", "status": False, "data": None}
+    fake_api.fail("POST /v1/files", 200, bad)
+    (tmp_path / "a.jsonl").write_text("{}\n")
+    with pytest.raises(ApiError, match="code 20015: Value error"):
+        client.upload_file(tmp_path / "a.jsonl", "fine-tune")
+
+
+def test_echoed_key_is_redacted(fake_api, client):
+    fake_api.fail("GET /v1/models", 400, {"code": 1, "message": f"bad key {fake_api.key}"})
+    with pytest.raises(ApiError) as err:
+        client.models()
+    assert fake_api.key not in str(err.value) and "***" in str(err.value)
+
+
+def test_no_key_client_sends_no_auth_and_names_the_variable():
+    with FakeSiliconFlow(key=None) as open_api, Client(open_api.url) as c:
+        assert c.chat("m", [{"role": "user", "content": "x"}]) == "echo: x"
+        assert "authorization" not in open_api.requests[0].headers
+    with (
+        FakeSiliconFlow() as locked,
+        Client(locked.url, key_env="VLLM_KEY") as c,
+        pytest.raises(ApiError, match=r"needs an API key .*set \$VLLM_KEY"),
+    ):
+        c.models()
+
+
+def test_api_key_from_env(monkeypatch):
+    monkeypatch.delenv("SILICONFLOW_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SILICONFLOW_API_KEY is not set.*account/ak"):
+        api_key_from_env()
+    monkeypatch.setenv("OTHER_KEY", " sk-1 \n")
+    assert api_key_from_env("OTHER_KEY") == "sk-1"
+
+
+def test_bad_base_url_and_bad_json():
+    with pytest.raises(ConfigError, match="must start with http"):
+        Client("api.siliconflow.cn/v1")
+    with FakeSiliconFlow() as api, Client(api.url, api.key) as c:
+        api.fail("GET /v1/models", 200, "not json")
+        with pytest.raises(BackendError, match="non-JSON"):
+            c.models()
+        api.fail("POST /v1/chat/completions", 200, {"unexpected": True})
+        with pytest.raises(BackendError, match="unexpected chat answer"):
+            c.chat("m", [])
