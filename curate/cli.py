@@ -95,4 +95,61 @@ def train(**kwargs) -> None:
         console.print(note)
 
 
+_EVAL_OPTIONS = [
+    ("--data", dict(type=_PATH, default=Path("processed/export/jsonl"), show_default=True)),
+    ("--split", dict(default="validation", show_default=True)),
+    ("--limit", dict(type=int, help="Only the first N riddles of the split.")),
+    ("--system-prompt", dict(help="Adds the system_prompt config; 'default': a riddle expert.")),
+    ("--output", dict(type=_PATH, help="Output dir  [default: train/runs/eval-NAME]")),
+    ("--endpoint", dict(help="OpenAI-compatible base URL, e.g. https://api.siliconflow.cn/v1")),
+    ("--base-model", dict(help="Endpoint: the model id before fine-tuning.")),
+    ("--finetuned-model", dict(help="Endpoint: the fine-tuned id (ft:LoRA/...).")),
+    ("--api-key-env", dict(default="SILICONFLOW_API_KEY", show_default=True)),
+    ("--no-key", dict(is_flag=True, help="Send no API key (needed only on loopback anyway).")),
+    ("--concurrency", dict(type=int, default=4, show_default=True, help="Requests in flight.")),
+    ("--model", dict(type=_PATH, help="Local: a transformers model folder.")),
+    ("--adapter", dict(type=_PATH, help="Local: the LoRA adapter folder (adds finetuned).")),
+    ("--batch-size", dict(type=int, default=8, show_default=True, help="Local: batch size.")),
+    ("--max-tokens", dict(type=int, default=64, show_default=True)),
+    ("--examples", dict(type=int, default=3, show_default=True, help="Per table in eval.md.")),
+]
+
+
+@main.command(name="eval")
+@_with_options(_EVAL_OPTIONS)
+def eval_(**kwargs) -> None:
+    """Compare base, base + system prompt and fine-tuned on held-out riddles."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    from curate.evaluate import DEFAULT_SYSTEM_PROMPT, EvalConfig, evaluate
+
+    if kwargs["system_prompt"] == "default":
+        kwargs["system_prompt"] = DEFAULT_SYSTEM_PROMPT
+    console = Console()
+    bars = Progress(TextColumn("{task.description:>13}"), BarColumn(), MofNCompleteColumn())
+    tasks: dict[str, object] = {}
+
+    def progress(name: str, advance: int, total: int) -> None:
+        if name not in tasks:
+            tasks[name] = bars.add_task(name, total=total)
+        bars.advance(tasks[name], advance)
+
+    with bars:
+        result = evaluate(EvalConfig(**kwargs), progress=progress)
+    table = Table(title=f"eval: {result.n} riddles")
+    for column in ("config", "model", "exact match", "contains", "char F1", "n"):
+        left = column in ("config", "model")
+        table.add_column(column, justify="left" if left else "right", overflow="fold")
+    for r in result.results:
+        scores = (f"{r['exact_match']:.1%}", f"{r['contains']:.1%}", f"{r['char_f1']:.3f}")
+        table.add_row(r["config"], r["model"], *scores, str(r["n"]))
+    console.print(table)
+    errors = sum(r["errors"] for r in result.results)
+    if errors:
+        console.print(f"[yellow]{errors} requests failed; see 'error' in responses.jsonl[/]")
+    console.print(f"wrote {', '.join(str(p) for p in result.files.values())}")
+
+
 # -- commands end --

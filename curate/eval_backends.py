@@ -1,0 +1,145 @@
+"""How `curate eval` asks a model: an OpenAI-compatible endpoint or a local transformers model.
+
+Both have `generate(config_name, model, prompts, advance) -> answers` (answers in prompt order)
+and `close()`. Decoding is greedy for both: temperature 0 on endpoints, do_sample=False locally.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from urllib.parse import urlsplit
+
+from curate.errors import BackendError, ConfigError
+from curate.evaluate import EvalConfig
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def endpoint_key(config: EvalConfig) -> str | None:
+    """The API key from the environment; None with --no-key, or for a loopback endpoint.
+
+    A local server (vLLM on 127.0.0.1) usually needs no key, so a missing key is an error only
+    for remote endpoints; --no-key sends none even to a remote one.
+    """
+    from curate.http import api_key_from_env
+
+    if config.no_key:
+        return None
+    if urlsplit(config.endpoint or "").hostname in LOOPBACK:
+        return os.environ.get(config.api_key_env, "").strip() or None
+    try:
+        return api_key_from_env(config.api_key_env)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} (or pass --no-key for an endpoint that needs none)") from None
+
+
+def _fatal(exc: BackendError) -> bool:
+    """Errors that would repeat for every riddle (key, unknown model, busy after retries)."""
+    status = getattr(exc, "status", None)
+    code = getattr(exc, "code", None)
+    return status is None or status in (401, 403, 404) or status >= 429 or code == 20012
+
+
+class EndpointBackend:
+    """Chat completions with at most `concurrency` requests in flight; answers in input order."""
+
+    def __init__(self, config: EvalConfig) -> None:
+        from curate.http import Client
+
+        self.config = config
+        self.client = Client(config.endpoint, endpoint_key(config), key_env=config.api_key_env)
+
+    def generate(
+        self, name: str, model: str, prompts: list[list[dict]], advance: Callable[[int], None]
+    ) -> list[str | Exception]:
+        params = {"temperature": 0.0, "max_tokens": self.config.max_tokens}
+        answers: list[str | Exception] = [""] * len(prompts)
+        with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
+            futures = {
+                pool.submit(self.client.chat, model, p, **params): i for i, p in enumerate(prompts)
+            }
+            try:
+                for future in as_completed(futures):
+                    answers[futures[future]] = self._answer(future.result)
+                    advance(1)
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+        failed = [a for a in answers if isinstance(a, Exception)]
+        if failed and len(failed) == len(prompts):
+            raise BackendError(f"every request for {name} ({model}) failed: {failed[0]}")
+        return answers
+
+    @staticmethod
+    def _answer(result: Callable[[], str]) -> str | Exception:
+        """The answer, or the error of a request that failed for this riddle only."""
+        try:
+            return result()
+        except BackendError as exc:
+            if _fatal(exc):
+                raise
+            return exc  # e.g. a 400 from a content filter: scored wrong, recorded with the error
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class LocalBackend:
+    """Batched greedy generation with transformers; the adapter is switched off for base runs."""
+
+    def __init__(self, config: EvalConfig) -> None:
+        from curate.training.local import load_for_inference
+
+        self.config = config
+        adapter = str(config.adapter) if config.adapter else None
+        self.model, self.tokenizer = load_for_inference(str(config.model), adapter)
+        self.tokenizer.padding_side = "left"  # generation continues at the right edge
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+
+    def generate(
+        self, name: str, model: str, prompts: list[list[dict]], advance: Callable[[int], None]
+    ) -> list[str]:
+        texts = [
+            self.tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True)
+            for p in prompts
+        ]
+        # Similar lengths in a batch waste less padding; answers go back to input order.
+        order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))
+        answers = [""] * len(texts)
+        size = self.config.batch_size
+        with self._adapter(name == "finetuned"):
+            for start in range(0, len(order), size):
+                batch = order[start : start + size]
+                for i, answer in zip(batch, self._batch([texts[i] for i in batch]), strict=True):
+                    answers[i] = answer
+                advance(len(batch))
+        return answers
+
+    def _batch(self, texts: list[str]) -> list[str]:
+        import torch
+
+        tok = self.tokenizer
+        enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = enc.to(self.model.device)
+        with torch.inference_mode():
+            out = self.model.generate(
+                **enc,
+                do_sample=False,
+                max_new_tokens=self.config.max_tokens,
+                pad_token_id=tok.pad_token_id,
+            )
+        new = out[:, enc["input_ids"].shape[1] :]
+        return [tok.decode(row, skip_special_tokens=True).strip() for row in new]
+
+    def _adapter(self, enabled: bool):
+        """The adapter on for `finetuned`, off (the plain base model) for the other configs."""
+        if enabled or not self.config.adapter:
+            return contextlib.nullcontext()
+        return self.model.disable_adapter()
+
+    def close(self) -> None:
+        pass

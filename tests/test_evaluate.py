@@ -1,0 +1,231 @@
+"""`curate eval` against a real OpenAI-compatible HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from fake_siliconflow import KEY, FakeSiliconFlow
+
+from curate.cli import main
+from curate.errors import BackendError, ConfigError, InputError
+from curate.evaluate import DEFAULT_SYSTEM_PROMPT, EvalConfig, evaluate, load_riddles
+
+BASE, TUNED = "Qwen/Qwen2.5-7B-Instruct", "ft:LoRA/Qwen/Qwen2.5-7B-Instruct:riddles:ckpt_1"
+RIDDLES = [
+    ("什么人一年只上一天班还不怕被解雇？", "圣诞老人"),
+    ("什么床不能睡？", "牙床"),
+    ("做贼碰上劫路人", "坏到一块了；冤家路窄"),
+    ("什么酒不能喝？", "碘酒"),
+]
+# Canned answers per (model, system prompt present?), one per riddle above, chosen so that
+# each configuration has known scores: base 1/4 exact, 2/4 contains; with the system prompt
+# 2/4 exact, 3/4 contains; fine-tuned 4/4 (one through a xiehouyu alternative).
+REPLIES = {
+    (BASE, False): ["圣诞老人。", "我觉得是牙床吧", "不知道", "啤酒"],
+    (BASE, True): ["“圣诞老人”", "牙床！", "这叫冤家路窄", "白酒"],
+    (TUNED, False): ["圣诞老人", "牙床", "冤家路窄", "碘酒"],
+}
+EXPECTED = {
+    "base": {"exact_match": 0.25, "contains": 0.5},
+    "system_prompt": {"exact_match": 0.5, "contains": 0.75},
+    "finetuned": {"exact_match": 1.0, "contains": 1.0},
+}
+
+
+def write_export(folder: Path, riddles=RIDDLES, system: str | None = None) -> Path:
+    """An export folder: validation shard (the riddles) and a train shard (never read)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    head = [{"role": "system", "content": system}] if system else []
+    lines = [
+        json.dumps(
+            {
+                "messages": [
+                    *head,
+                    {"role": "user", "content": q},
+                    {"role": "assistant", "content": a},
+                ]
+            },
+            ensure_ascii=False,
+        )
+        for q, a in riddles
+    ]
+    (folder / "validation-00000-of-00001.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    (folder / "train-00000-of-00001.jsonl").write_text(lines[0] + "\n", "utf-8")
+    return folder
+
+
+def canned(model: str, messages: list[dict]) -> str:
+    question = messages[-1]["content"]
+    index = [q for q, _ in RIDDLES].index(question)
+    has_system = messages[0]["role"] == "system"
+    return REPLIES[(model, has_system)][index]
+
+
+@pytest.fixture
+def api():
+    with FakeSiliconFlow(reply=canned) as server:
+        yield server
+
+
+@pytest.fixture
+def export(project) -> Path:
+    return write_export(project / "processed" / "export" / "jsonl")
+
+
+def config(api, export, **kw) -> EvalConfig:
+    kw = {
+        "data": export,
+        "endpoint": api.url,
+        "base_model": BASE,
+        "finetuned_model": TUNED,
+        "system_prompt": "你是猜谜高手。",
+        "output": export.parent / "eval",
+    } | kw
+    return EvalConfig(**kw)
+
+
+def test_three_way_comparison_has_the_known_scores(api, export, monkeypatch):
+    monkeypatch.setenv("SILICONFLOW_API_KEY", KEY)
+    result = evaluate(config(api, export))
+    assert [r["config"] for r in result.results] == ["base", "system_prompt", "finetuned"]
+    for r in result.results:
+        assert {k: r[k] for k in ("exact_match", "contains")} == EXPECTED[r["config"]]
+        assert r["n"] == 4 and r["errors"] == 0
+    assert result.results[2]["char_f1"] == 1.0
+    assert 0 < result.results[0]["char_f1"] < result.results[1]["char_f1"] < 1
+
+    saved = json.loads((result.output / "eval.json").read_text("utf-8"))
+    assert saved["results"] == result.results
+    assert saved["params"]["temperature"] == 0 and saved["params"]["max_tokens"] == 64
+    assert KEY not in "".join(p.read_text("utf-8") for p in result.files.values())
+
+    rows = [json.loads(line) for line in result.files["responses.jsonl"].open(encoding="utf-8")]
+    assert [(r["config"], r["id"]) for r in rows] == [
+        (c, f"validation-00000-of-00001.jsonl:{i}") for c in EXPECTED for i in range(1, 5)
+    ]
+    assert rows[2]["response"] == "不知道" and rows[2]["reference"] == "坏到一块了；冤家路窄"
+
+
+def test_every_config_sends_the_same_riddles_and_decoding(api, export, monkeypatch):
+    monkeypatch.setenv("SILICONFLOW_API_KEY", KEY)
+    evaluate(config(api, export))
+    sent = [r.json for r in api.calls("POST /v1/chat/completions")]
+    assert len(sent) == 12
+    assert {(s["temperature"], s["max_tokens"]) for s in sent} == {(0.0, 64)}
+    assert all(r.headers["authorization"] == f"Bearer {KEY}" for r in api.requests)
+    by_kind = {}
+    for s in sent:
+        kind = (s["model"], s["messages"][0]["role"])
+        by_kind.setdefault(kind, set()).add(s["messages"][-1]["content"])
+    assert by_kind == {
+        (BASE, "user"): {q for q, _ in RIDDLES},
+        (BASE, "system"): {q for q, _ in RIDDLES},
+        (TUNED, "user"): {q for q, _ in RIDDLES},
+    }
+
+
+def test_same_inputs_give_byte_identical_files(api, export, monkeypatch):
+    monkeypatch.setenv("SILICONFLOW_API_KEY", KEY)
+    first = evaluate(config(api, export, output=export.parent / "a", concurrency=1))
+    second = evaluate(config(api, export, output=export.parent / "a2", concurrency=4))
+    for name in ("responses.jsonl", "eval.md"):
+        assert first.files[name].read_bytes() == second.files[name].read_bytes()
+
+
+def test_requests_in_flight_are_bounded_and_answers_stay_in_order(export, monkeypatch):
+    riddles = [(f"第{i}题？", f"答案{i}") for i in range(24)]
+    write_export(export, riddles)
+    state = {"now": 0, "max": 0}
+    lock = threading.Lock()
+
+    def slow(model, messages):
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+        time.sleep(0.02 * (hash(messages[-1]["content"]) % 3))  # finish out of order
+        with lock:
+            state["now"] -= 1
+        return messages[-1]["content"].replace("第", "答案").replace("题？", "")
+
+    with FakeSiliconFlow(key=None, reply=slow) as server:
+        result = evaluate(
+            EvalConfig(data=export, endpoint=server.url, base_model=BASE, concurrency=3)
+        )
+    assert state["max"] == 3
+    assert result.results[0]["exact_match"] == 1.0
+    assert result.output == Path("train/runs/eval-Qwen2.5-7B-Instruct")
+    rows = result.files["responses.jsonl"].read_text("utf-8").splitlines()
+    assert [json.loads(r)["reference"] for r in rows] == [a for _, a in riddles]
+
+
+def test_base_drops_the_datas_system_message_finetuned_keeps_it(api, project, monkeypatch):
+    export = write_export(project / "exp", system="你是一个谜语助手。")
+    monkeypatch.setenv("SILICONFLOW_API_KEY", KEY)
+    api.reply = lambda model, messages: "圣诞老人"
+    evaluate(config(api, export, system_prompt=None))
+    sent = [r.json for r in api.calls("POST /v1/chat/completions")]
+    roles = {(s["model"], tuple(m["role"] for m in s["messages"])) for s in sent}
+    assert roles == {(BASE, ("user",)), (TUNED, ("system", "user"))}
+    assert {s["messages"][0]["content"] for s in sent if s["model"] == TUNED} == {
+        "你是一个谜语助手。"
+    }
+
+
+def test_cli_prints_the_table_and_writes_files(api, export, monkeypatch):
+    monkeypatch.setenv("SILICONFLOW_API_KEY", KEY)
+    out = export.parent / "cli-eval"
+    args = ["eval", "--data", str(export), "--endpoint", api.url, "--base-model", BASE]
+    args += ["--finetuned-model", TUNED, "--system-prompt", "default", "--output", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    for text in ("base", "system_prompt", "finetuned", "25.0%", "75.0%", "100.0%", "4 riddles"):
+        assert text in result.output
+    assert KEY not in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["eval.json", "eval.md", "responses.jsonl"]
+    md = (out / "eval.md").read_text("utf-8")
+    assert "| base |" in md and "## Where the configurations differ" in md
+    systems = {r.json["messages"][0]["content"] for r in api.calls("POST /v1/chat/completions")}
+    assert DEFAULT_SYSTEM_PROMPT in systems
+
+
+def test_cli_missing_key_for_a_remote_endpoint_is_a_clear_error(export):
+    args = ["eval", "--data", str(export), "--endpoint", "https://api.siliconflow.cn/v1"]
+    result = CliRunner().invoke(main, [*args, "--base-model", BASE])
+    assert result.exit_code == 1
+    assert "Error: SILICONFLOW_API_KEY is not set" in result.output
+    assert "--no-key" in result.output
+
+
+def test_rejected_key_unknown_model_and_usage_errors_read_well(api, export, monkeypatch):
+    monkeypatch.setenv("SILICONFLOW_API_KEY", "sk-wrong-key-42")
+    with pytest.raises(BackendError, match="key .* was rejected") as err:
+        evaluate(config(api, export))
+    assert "sk-wrong-key-42" not in str(err.value)
+    monkeypatch.setenv("SILICONFLOW_API_KEY", KEY)
+    api.pending[TUNED] = -1  # never ready: 20012 for every request
+    with pytest.raises(BackendError, match="20012"):
+        evaluate(config(api, export))
+    with pytest.raises(ConfigError, match="either --endpoint"):
+        evaluate(EvalConfig(data=export))
+    with pytest.raises(InputError, match="run `curate export` first"):
+        load_riddles(export, "test")
+
+
+def test_a_request_failing_for_one_riddle_is_recorded_not_fatal(api, export, monkeypatch):
+    monkeypatch.setenv("SILICONFLOW_API_KEY", KEY)
+    api.fail("POST /v1/chat/completions", 400, {"code": 20015, "message": "content filtered"})
+    result = evaluate(config(api, export, system_prompt=None, finetuned_model=None, concurrency=1))
+    assert result.results[0]["errors"] == 1 and result.results[0]["n"] == 4
+    rows = [json.loads(line) for line in result.files["responses.jsonl"].open(encoding="utf-8")]
+    assert "content filtered" in rows[0]["error"] and rows[0]["exact_match"] == 0.0
+
+
+def test_limit_takes_the_first_riddles(export):
+    assert [r.question for r in load_riddles(export, "validation", 2)] == [
+        q for q, _ in RIDDLES[:2]
+    ]
