@@ -152,4 +152,65 @@ def eval_(**kwargs) -> None:
     console.print(f"wrote {', '.join(str(p) for p in result.files.values())}")
 
 
+_EXPORT_OPTIONS = [
+    ("--format", dict(type=click.Choice(["jsonl", "alpaca", "sharegpt", "parquet"]),
+                      default="jsonl", show_default=True)),
+    ("--out", dict(type=_PATH, help="Output dir  [default: PROCESSED/export/FORMAT]")),
+    ("--val-fraction", dict(type=float, default=0.1, show_default=True)),
+    ("--seed", dict(type=int, default=0, show_default=True, help="Seed of the split hash.")),
+    ("--group-by", dict(type=click.Choice(["answer", "content", "id"]), default="answer",
+                        show_default=True, help="Records sharing this key share a split.")),
+    ("--shard-size", dict(type=int, default=100_000, show_default=True)),
+    ("--system-prompt", dict(help="Add this system message to every record.")),
+    ("--user-template", dict(default="{question}", show_default=True,
+                             help="User turn; placeholders {question} and {category}.")),
+    ("--tokenizer", dict(type=_PATH, help="Tokenizer folder: report tokens per record.")),
+    ("--max-tokens", dict(type=int, default=4096, show_default=True)),
+]
+
+
+@main.command()
+@PROCESSED
+@_with_options(_EXPORT_OPTIONS)
+def export(**kwargs) -> None:
+    """Write validated train/validation shards of deduped.parquet, with a manifest."""
+    from rich.console import Console
+
+    from curate.export import ExportConfig
+    from curate.export import export as run_export
+    from curate.lengths import describe
+
+    m = run_export(ExportConfig(**kwargs)).manifest
+    console, c = Console(highlight=False), m["counts"]
+    console.print(f"export ({m['format']}) -> {m['params']['out']}: {c['in']} in, "
+                  f"{c['kept']} kept, {c['rejected']} rejected {m['reasons'] or ''}", markup=False)
+    for split, s in m["splits"].items():
+        console.print(f"  {split}: {s['records']} records in {s['groups']} groups")
+    for f in m["files"]:
+        console.print(f"  {f['path']}  {f['records']} records  sha256 {f['sha256'][:12]}")
+    console.print(describe(m["lengths"]), markup=False)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--tokenizer", type=_PATH, help="Tokenizer folder: warn about long records.")
+@click.option("--max-tokens", type=int, default=4096, show_default=True)
+def validate(files: tuple[Path, ...], tokenizer: Path | None, max_tokens: int) -> None:
+    """Check messages JSONL files: print FILE:LINE: problem; exit 1 if any is invalid."""
+    from curate.lengths import describe
+    from curate.validate import ValidateConfig
+    from curate.validate import validate as run_validate
+
+    result = run_validate(ValidateConfig(files, tokenizer, max_tokens))
+    for kind, items in (("", result.problems), ("warning: ", result.warnings)):
+        for file, line, text in items:
+            click.echo(f"{file}:{line}: {kind}{text}" if line else f"{file}: {kind}{text}")
+    click.echo(f"{result.records} records in {result.files} file(s): {result.invalid} invalid, "
+               f"{len(result.problems)} problem(s), {len(result.warnings)} warning(s)")
+    if result.records:
+        click.echo(describe(result.lengths))
+    if not result.ok:  # the listing is printed above; the boundary adds `Error: ...`, exit 1
+        raise CurateError(f"{len(result.problems)} problem(s) found; fix the lines listed above")
+
+
 # -- commands end --

@@ -1,0 +1,272 @@
+"""Export deduped records as validated, leakage-free, sharded train/validation files.
+
+Reads `<processed>/deduped.parquet`; writes to OUT (default `<processed>/export/<format>/`):
+`train-00000-of-0000N.<ext>`, `validation-00000-of-0000M.<ext>`, `dataset_info.json`
+(LLaMA-Factory formats) and `manifest.json` (files with split, count and sha256; params;
+counts; lengths). Records whose line would not validate go, like every stage's rejects, to
+`<processed>/exported.rejects.jsonl`, so that `curate validate OUT/*.jsonl` sees only data.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import string
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from curate import io, manifest
+from curate.errors import ConfigError
+from curate.formats import FORMATS, dataset_info
+from curate.lengths import DEFAULT_MAX_TOKENS, length_report
+from curate.normalize import match_key
+from curate.record import reject
+from curate.validate import message_problems
+
+SPLITS = ("train", "validation")
+PLACEHOLDERS = ("question", "category")
+# What keeps records together in one split. "answer": every riddle answered 多此一举 lands in
+# the same split, so validation measures riddles whose answer was never seen in training.
+GROUP_KEYS = {
+    "answer": lambda r: match_key(r["answer"] or "") or (r["answer"] or ""),
+    "content": lambda r: r["content_hash"] or r["id"],
+    "id": lambda r: r["id"],
+}
+_SHARD = re.compile(r"^(train|validation)-\d{5}-of-\d{5}\.(jsonl|json|parquet)$")
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    processed: Path = Path("processed")
+    out: Path | None = None  # default: <processed>/export/<format>
+    format: str = "jsonl"
+    val_fraction: float = 0.1  # SiliconFlow's console default split
+    seed: int = 0
+    group_by: str = "answer"
+    # One file per split by default: SiliconFlow's console takes a single training file.
+    shard_size: int = 100_000
+    system_prompt: str | None = None
+    user_template: str = "{question}"
+    tokenizer: Path | None = None
+    max_tokens: int = DEFAULT_MAX_TOKENS
+
+
+@dataclass
+class ExportResult:
+    out: Path
+    manifest: dict
+
+    @property
+    def counts(self) -> dict:
+        return self.manifest["counts"]
+
+
+def check_config(config: ExportConfig) -> None:
+    """Reject impossible flags before reading anything."""
+    if config.format not in FORMATS:
+        raise ConfigError(f"unknown --format {config.format!r}; choose from {sorted(FORMATS)}")
+    if config.group_by not in GROUP_KEYS:
+        raise ConfigError(f"unknown --group-by {config.group_by!r}; choose {sorted(GROUP_KEYS)}")
+    if not 0 <= config.val_fraction < 1:
+        raise ConfigError(f"--val-fraction must be in [0, 1), got {config.val_fraction}")
+    if config.shard_size < 1:
+        raise ConfigError(f"--shard-size must be at least 1, got {config.shard_size}")
+    if config.system_prompt is not None and not config.system_prompt.strip():
+        raise ConfigError("--system-prompt is empty; leave it out for no system message")
+    try:
+        parsed = string.Formatter().parse(config.user_template)
+        names = [f for _, f, _, _ in parsed if f is not None]
+    except ValueError as exc:
+        raise ConfigError(
+            f"--user-template {config.user_template!r}: {exc}; "
+            "write a literal brace as {{ or }}"
+        ) from exc
+    unknown = sorted({n or "{}" for n in names if n not in PLACEHOLDERS})
+    if unknown:
+        raise ConfigError(
+            f"--user-template has unknown placeholder(s) {unknown}; "
+            f"available: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
+        )
+
+
+def build_messages(row: dict, config: ExportConfig) -> list[dict]:
+    """One record as chat messages: optional system, the templated question, the answer."""
+    fields = {p: row.get(p) or "" for p in PLACEHOLDERS}
+    messages = [{"role": "system", "content": config.system_prompt}] if config.system_prompt else []
+    return messages + [
+        {"role": "user", "content": config.user_template.format(**fields)},
+        {"role": "assistant", "content": row.get("answer") or ""},
+    ]
+
+
+def unit_hash(seed: int, key: str) -> float:
+    """A number in [0, 1) from (seed, key): the same everywhere, whatever the row order."""
+    digest = hashlib.sha256(f"{seed}\x1f{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def assign_splits(keys: set[str], fraction: float, seed: int) -> dict[str, str]:
+    """Group key -> split; with >= 2 groups and fraction > 0 both splits get a group."""
+    u = {k: unit_hash(seed, k) for k in keys}
+    split = {k: "validation" if v < fraction else "train" for k, v in u.items()}
+    if fraction > 0 and len(u) >= 2:
+        if "validation" not in split.values():  # a small set: the lowest hash goes
+            split[min(u, key=lambda k: (u[k], k))] = "validation"
+        if "train" not in split.values():
+            split[max(u, key=lambda k: (u[k], k))] = "train"
+    return split
+
+
+def merge_groups(keys: dict[str, str], together: list[set[str]]) -> dict[str, str]:
+    """Id -> group key, with the groups of ids in one set merged (union-find, root = min key)."""
+    parent: dict[str, str] = {}
+
+    def find(k: str) -> str:
+        while parent.get(k, k) != k:
+            k = parent[k]
+        return k
+
+    for ids in together:
+        roots = sorted({find(keys[i]) for i in ids if i in keys})
+        for r in roots[1:]:  # the smallest root wins, so the result ignores input order
+            parent[r] = roots[0]
+    return {i: find(k) for i, k in keys.items()}
+
+
+def read_conflicts(processed: Path, known: set[str]) -> list[set[str]]:
+    """Sets of kept ids that dedupe reported as conflicting (same question, other answers)."""
+    path = io.stage_path(processed, "deduped", "conflicts.jsonl")
+    if not path.exists():
+        return []
+
+    def strings(obj: object):
+        if isinstance(obj, str):
+            yield obj
+        elif isinstance(obj, dict):
+            for v in obj.values():
+                yield from strings(v)
+        elif isinstance(obj, list):
+            for v in obj:
+                yield from strings(v)
+
+    # Whatever the line's layout, its members are the strings that are kept ids.
+    return [ids for obj in io.read_jsonl(path) if len(ids := set(strings(obj)) & known) > 1]
+
+
+def _convert(rows: list[dict], config: ExportConfig) -> tuple[list[tuple[dict, list]], list]:
+    """(row, messages) for valid records; a reject for each record whose line would not validate."""
+    kept, rejects = [], []
+    for row in rows:
+        messages = build_messages(row, config)
+        problems = message_problems({"messages": messages})
+        if problems:
+            rejects.append(
+                reject(
+                    "export",
+                    "invalid_record",
+                    "; ".join(problems),
+                    row.get("source") or "",
+                    row.get("line"),
+                    io.dumps(row),
+                    id=row.get("id"),
+                )
+            )
+        else:
+            kept.append((row, messages))
+    return kept, rejects
+
+
+def _write_split(
+    out: Path, split: str, items: list[tuple[dict, list]], config: ExportConfig
+) -> list[dict]:
+    fmt = FORMATS[config.format]
+    n = max(1, -(-len(items) // config.shard_size))
+    entries = []
+    for i in range(n):
+        name = f"{split}-{i:05d}-of-{n:05d}.{fmt.ext}"
+        chunk = items[i * config.shard_size : (i + 1) * config.shard_size]
+        fmt.write(out / name, [fmt.convert(m) for _, m in chunk])
+        entries.append(
+            {
+                "path": name,
+                "split": split,
+                "records": len(chunk),
+                "sha256": io.sha256_file(out / name),
+            }
+        )
+    return entries
+
+
+def export(config: ExportConfig) -> ExportResult:
+    """deduped.parquet -> validated train/validation shards, rejects and manifest.json."""
+    check_config(config)
+    processed = Path(config.processed)
+    out = Path(config.out) if config.out else processed / "export" / config.format
+    config = dataclasses.replace(config, out=out)
+    counter = None
+    if config.tokenizer is not None:  # load it first: a bad path must not leave half an export
+        from curate.lengths import load_token_counter
+
+        counter = load_token_counter(config.tokenizer)
+    df = io.read_stage(processed, "deduped")
+    rows = sorted(df.to_dicts(), key=lambda r: (r["id"], r["source"] or "", r["line"] or 0))
+    kept, rejects = _convert(rows, config)
+    manifest.check_counts(len(rows), len(kept), len(rejects))
+
+    keys = {r["id"]: GROUP_KEYS[config.group_by](r) for r, _ in kept}
+    groups = merge_groups(keys, read_conflicts(processed, set(keys)))
+    split_of = assign_splits(set(groups.values()), config.val_fraction, config.seed)
+    by_split = {s: [(r, m) for r, m in kept if split_of[groups[r["id"]]] == s] for s in SPLITS}
+
+    out.mkdir(parents=True, exist_ok=True)
+    files = [e for s in SPLITS if by_split[s] for e in _write_split(out, s, by_split[s], config)]
+    for stale in out.iterdir():  # shards of an earlier, bigger run would mislead readers
+        if _SHARD.match(stale.name) and stale.name not in {f["path"] for f in files}:
+            stale.unlink()
+    rejects_path = io.stage_path(processed, "exported", "rejects.jsonl")
+    io.write_jsonl(rejects_path, rejects)
+    info = dataset_info(
+        config.format,
+        {f["path"].split(".")[0]: f["path"] for f in files},
+        config.system_prompt is not None,
+    )
+    if info:
+        io.write_json(out / "dataset_info.json", info)
+
+    records = [m for r, m in kept]
+    tokens = [counter(m) for m in records] if counter else None
+    data = {
+        "stage": "export",
+        "format": config.format,
+        "params": manifest.jsonable(config),
+        "inputs": [
+            manifest.file_entry(p)
+            for p in (
+                io.stage_path(processed, "deduped"),
+                io.stage_path(processed, "deduped", "conflicts.jsonl"),
+            )
+            if p.exists()
+        ],
+        "counts": {"in": len(rows), "kept": len(kept), "rejected": len(rejects)},
+        "reasons": dict(sorted(Counter(r["reason"] for r in rejects).items())),
+        "splits": {
+            s: {
+                "records": len(by_split[s]),
+                "groups": len({groups[r["id"]] for r, _ in by_split[s]}),
+            }
+            for s in SPLITS
+        },
+        "files": files,
+        "rejects": manifest.file_entry(rejects_path),
+        "lengths": length_report(records, tokens, config.max_tokens, [r["id"] for r, _ in kept]),
+        "versions": manifest.versions(),
+    }
+    io.write_json(out / "manifest.json", data)
+    return ExportResult(out=out, manifest=data)
+
+
+def read_manifest(out: str | Path) -> dict:
+    return json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
