@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from curate import __version__
+from curate.config import config_option
 from curate.errors import CurateError
 
 PROCESSED = click.option(
@@ -29,6 +30,7 @@ class CurateGroup(click.Group):
 
 @click.group(cls=CurateGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="curate")
+@config_option
 def main() -> None:
     """Curate riddle datasets: ingest -> dedupe -> export -> train -> eval."""
 
@@ -211,6 +213,59 @@ def validate(files: tuple[Path, ...], tokenizer: Path | None, max_tokens: int) -
         click.echo(describe(result.lengths))
     if not result.ok:  # the listing is printed above; the boundary adds `Error: ...`, exit 1
         raise CurateError(f"{len(result.problems)} problem(s) found; fix the lines listed above")
+
+
+@main.command("report")
+@PROCESSED
+@click.option("--export-dir", type=click.Path(path_type=Path),
+              help="Export to describe  [default: DIR/export/jsonl]")
+@click.option("--out", type=click.Path(path_type=Path), help="[default: DIR/report.html]")
+@click.option("--card/--no-card", default=True, show_default=True,
+              help="Write the dataset card (README.md) next to the export.")
+@click.option("--screenshot", type=click.Path(path_type=Path),
+              help="Also render the page in headless Chromium and save a PNG here.")
+def report_cmd(processed: Path, export_dir: Path | None, out: Path | None, card: bool,
+               screenshot: Path | None) -> None:
+    """Write DIR/report.html (self-contained) and the dataset card; print a summary."""
+    from curate.report import ReportConfig, report
+    from curate.summary import print_report
+
+    result = report(ReportConfig(processed=processed, export_dir=export_dir, out=out, card=card))
+    print_report(result)
+    if screenshot is not None:
+        from curate.browser import check_page
+
+        page = check_page(result.html, screenshot=screenshot)
+        click.echo(f"screenshot: {screenshot} ({page.plots} plots, {len(page.errors)} errors)")
+
+
+@main.command()
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@PROCESSED
+@click.option("--convert", default="t2s", show_default=True,
+              help="OpenCC conversion of the display text: t2s, s2t, tw2s, hk2s, ... or none.")
+@click.option("--encoding", help="Force one encoding for all text inputs  [default: detect]")
+@click.option("--question-field", help="Input field holding the question  [default: aliases]")
+@click.option("--answer-field", help="Input field holding the answer  [default: aliases]")
+@click.option("--no-filter", "disabled_filters", multiple=True, metavar="NAME",
+              help="Switch a quality filter off (repeatable): empty_question, empty_answer, "
+                   "mojibake, split_note, unbalanced_brackets, answer_equals_question, too_long.")
+@click.option("--max-question-chars", type=int, default=500, show_default=True)
+@click.option("--max-answer-chars", type=int, default=200, show_default=True)
+def ingest(sources: tuple[Path, ...], **kwargs) -> None:
+    """Read raw riddle files (SOURCES: files or folders, default raw/) into DIR/ingested.*."""
+    from rich.console import Console
+
+    from curate.ingest import IngestConfig, progress_bar, summary_tables
+    from curate.ingest import ingest as run_ingest
+
+    config = IngestConfig(sources=sources or (Path("raw"),), **kwargs)
+    with progress_bar(Console(stderr=True)) as progress:
+        result = run_ingest(config, progress)
+    console = Console(highlight=False)
+    for table in summary_tables(result):
+        console.print(table)
+    console.print(f"wrote {', '.join(p.as_posix() for p in result.outputs)}", markup=False)
 
 
 # -- commands end --

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache
 
 CONVERSIONS = ("none", "t2s", "s2t", "tw2s", "hk2s", "t2tw", "t2hk", "s2tw", "s2hk", "tw2sp")
 
@@ -31,12 +31,13 @@ _CJK_SPACE = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
 _HALF_PUNCT = {"?": "？", "!": "！", ",": "，", ":": "：", ";": "；"}
 _HALF_AFTER_CJK = re.compile(r"(?<=[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])([?!,:;])")
 _FULLWIDTH_ALNUM = {
-    c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+    c: c - 0xFEE0
+    for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
     for c in range(r[0], r[1] + 1)
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _converter(convert: str):
     import opencc
 

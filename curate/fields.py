@@ -1,0 +1,163 @@
+"""Map one input record (a dict from any reader) to question, answer, category and meta.
+
+Field names are matched case-insensitively against alias lists; the first alias present wins.
+Numbers (not booleans) given as a question or answer are coerced to text with `str()`
+(`1` -> `"1"`, `2.5` -> `"2.5"`); lists, objects and booleans are rejected as `non_string_field`.
+
+>>> to_fields({"instruction": "猜一字", "input": "一口咬掉牛尾巴", "output": "告", "id": 7})
+Fields(question='猜一字\\n一口咬掉牛尾巴', answer='告', category=None, meta='{"id": 7}')
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+QUESTION_KEYS = (
+    "question",
+    "q",
+    "instruction",
+    "prompt",
+    "riddle",
+    "query",
+    "puzzle",
+    "问题",
+    "题目",
+    "谜面",
+    "谜题",
+    "问",
+    "题",
+)
+ANSWER_KEYS = (
+    "answer",
+    "a",
+    "output",
+    "response",
+    "completion",
+    "target",
+    "solution",
+    "答案",
+    "谜底",
+    "答",
+    "回答",
+    "解答",
+)
+CATEGORY_KEYS = ("category", "type", "类别", "分类", "类型")
+# sharegpt's speaker names, mapped to OpenAI message roles.
+_ROLES = {
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "system": "system",
+}
+
+Verdict = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    question: str
+    answer: str
+    category: str | None
+    meta: str
+
+
+def _find(lowered: dict[str, str], override: str | None, aliases: tuple[str, ...]) -> str | None:
+    """The original key to use: the override if given, else the first alias present."""
+    for name in (override,) if override else aliases:
+        key = lowered.get(name.strip().lower())
+        if key is not None:
+            return key
+    return None
+
+
+def _text(value: object, what: str, key: str) -> str | Verdict:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ("missing_field", f"{what} field {key!r} is null")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    kind = type(value).__name__
+    return ("non_string_field", f"{what} field {key!r} is a {kind}, not text")
+
+
+def _meta(obj: dict, used: set[str], extra: dict | None = None) -> str:
+    meta = {k: v for k, v in obj.items() if k not in used}
+    meta.update(extra or {})
+    return json.dumps(meta, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def to_fields(
+    obj: object, question_field: str | None = None, answer_field: str | None = None
+) -> Fields | Verdict:
+    """Fields of one record, or (reason, detail) when it cannot be mapped."""
+    if not isinstance(obj, dict):
+        return ("not_an_object", f"a JSON {type(obj).__name__}, not an object")
+    lowered = {str(k).strip().lower(): k for k in reversed(list(obj))}
+    qkey = _find(lowered, question_field, QUESTION_KEYS)
+    akey = _find(lowered, answer_field, ANSWER_KEYS)
+    ckey = _find(lowered, None, CATEGORY_KEYS)
+    if qkey is None and akey is None and not (question_field or answer_field):
+        convo = _find(lowered, None, ("messages", "conversations"))
+        if convo is not None:
+            return _from_messages(obj, convo, ckey)
+    if qkey is None and "input" in lowered and not question_field:
+        qkey = lowered["input"]  # input/output pairs without an instruction
+    missing = [what for what, key in (("question", qkey), ("answer", akey)) if key is None]
+    if missing:
+        wanted = {"question": question_field, "answer": answer_field}
+        named = ", ".join(f"{m} ({wanted[m]!r})" if wanted[m] else m for m in missing)
+        return ("missing_field", f"no {named} field among: {', '.join(map(str, obj)) or 'none'}")
+    question = _text(obj[qkey], "question", qkey)
+    answer = _text(obj[akey], "answer", akey)
+    for value in (question, answer):
+        if isinstance(value, tuple):
+            return value
+    used = {qkey, akey, ckey}
+    extra_input = lowered.get("input")
+    if extra_input is not None and extra_input != qkey and lowered.get("instruction") == qkey:
+        value = obj[extra_input]
+        if isinstance(value, str) and value.strip():
+            question = f"{question}\n{value}"  # alpaca: the input completes the instruction
+        used.add(extra_input)
+    return Fields(question, answer, _category(obj, ckey), _meta(obj, used))
+
+
+def _category(obj: dict, key: str | None) -> str | None:
+    value = obj.get(key) if key is not None else None
+    if value is None or isinstance(value, (list, dict)):
+        return None
+    return str(value)
+
+
+def _from_messages(obj: dict, key: str, ckey: str | None) -> Fields | Verdict:
+    """One optional system message, then exactly one user and one assistant message."""
+    turns = obj[key]
+    if not isinstance(turns, list) or not all(isinstance(t, dict) for t in turns):
+        return ("bad_messages", f"{key!r} is not a list of message objects")
+    pairs = []
+    for turn in turns:
+        role = _ROLES.get(str(turn.get("role", turn.get("from", ""))).lower())
+        content = turn.get("content", turn.get("value"))
+        if role is None or not isinstance(content, str):
+            return ("bad_messages", f"a message without a known role and text content: {turn}")
+        pairs.append((role, content))
+    system = [c for r, c in pairs[:1] if r == "system"]
+    rest = pairs[len(system) :]
+    roles = [r for r, _ in rest]
+    if len(rest) > 2 and roles == ["user", "assistant"] * (len(rest) // 2):
+        return (
+            "multi_turn",
+            f"{len(rest) // 2} user/assistant pairs; only single-turn records are supported",
+        )
+    if roles != ["user", "assistant"]:
+        return (
+            "bad_messages",
+            f"roles {roles}; expected an optional system message, "
+            "then one user and one assistant message",
+        )
+    extra = {"system": system[0]} if system else None
+    used = {key, ckey}
+    return Fields(rest[0][1], rest[1][1], _category(obj, ckey), _meta(obj, used, extra))

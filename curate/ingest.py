@@ -1,0 +1,237 @@
+"""`curate ingest`: raw files in any supported format -> processed/ingested.{parquet,rejects.jsonl,
+manifest.json}. Every non-blank input record ends in exactly one of the kept rows or rejects.
+
+Steps: find inputs -> read (decode, parse) -> map fields -> normalize -> filter -> write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from curate import filters, readers
+from curate.errors import ConfigError
+from curate.fields import Fields, to_fields
+from curate.io import sha256_file, stage_path
+from curate.manifest import write_stage
+from curate.normalize import CONVERSIONS, display
+from curate.record import SCHEMA, content_hash, record_id, reject
+
+STAGE = "ingested"
+# Above this many records the CLI shows a progress bar (on a terminal only).
+PROGRESS_MIN = 20_000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    sources: tuple[Path, ...] = (Path("raw"),)
+    processed: Path = Path("processed")
+    convert: str = "t2s"
+    encoding: str | None = None
+    question_field: str | None = None
+    answer_field: str | None = None
+    disabled_filters: tuple[str, ...] = ()
+    max_question_chars: int = 500
+    max_answer_chars: int = 200
+
+    def check(self) -> None:
+        if self.convert not in CONVERSIONS:
+            raise ConfigError(
+                f"unknown --convert {self.convert!r}; choose from {', '.join(CONVERSIONS)}"
+            )
+        unknown = sorted(set(self.disabled_filters) - set(filters.FILTERS))
+        if unknown:
+            raise ConfigError(
+                f"unknown filter {', '.join(unknown)}; filters are {', '.join(filters.FILTERS)}"
+            )
+        if min(self.max_question_chars, self.max_answer_chars) < 1:
+            raise ConfigError("--max-question-chars and --max-answer-chars must be at least 1")
+
+
+@dataclass
+class FileStats:
+    path: str
+    format: str
+    encoding: str | None
+    sha256: str
+    records: int = 0
+    kept: int = 0
+    reasons: Counter = field(default_factory=Counter)
+
+    def entry(self) -> dict:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "format": self.format,
+            "encoding": self.encoding,
+            "records": self.records,
+            "kept": self.kept,
+            "rejected": self.records - self.kept,
+        }
+
+
+@dataclass
+class IngestResult:
+    n_in: int
+    kept: int
+    rejected: int
+    reasons: dict[str, int]
+    files: list[FileStats]
+    outputs: list[Path]
+    seconds: float
+    manifest: dict
+
+
+def source_name(path: Path) -> str:
+    """The path as recorded in rows and ids: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _convert(
+    rec: readers.RawRecord, source: str, config: IngestConfig, limits: filters.Limits
+) -> dict:
+    """One raw record -> a kept row (dict of canonical columns) or a rejects row."""
+    rid = record_id(source, rec.line)
+    verdict = rec.error
+    if verdict is None:
+        mapped = to_fields(rec.value, config.question_field, config.answer_field)
+        if isinstance(mapped, Fields):
+            question = display(mapped.question, config.convert)
+            answer = display(mapped.answer, config.convert)
+            verdict = filters.check(question, answer, limits, config.disabled_filters)
+            if verdict is None:
+                category = mapped.category and display(mapped.category, config.convert) or None
+                return {
+                    "id": rid,
+                    "source": source,
+                    "line": rec.line,
+                    "category": category,
+                    "question": question,
+                    "answer": answer,
+                    "question_raw": mapped.question,
+                    "answer_raw": mapped.answer,
+                    "content_hash": content_hash(question, answer),
+                    "meta": mapped.meta,
+                }
+        else:
+            verdict = mapped
+    reason, detail = verdict
+    return reject("ingest", reason, detail, source, rec.line, rec.raw, id=rid)
+
+
+def ingest(config: IngestConfig, progress: Progress | None = None) -> IngestResult:
+    """Read, normalize and filter every record of `config.sources`; write the ingested stage."""
+    started = time.perf_counter()
+    config.check()
+    paths = readers.find_inputs(list(config.sources))
+    sources = [(readers.read_file(p, config.encoding), source_name(p)) for p in paths]
+    total = sum(len(f.records) for f, _ in sources)
+    limits = filters.Limits(config.max_question_chars, config.max_answer_chars)
+    kept: list[dict] = []
+    rejects: list[dict] = []
+    stats: list[FileStats] = []
+    done = 0
+    for src, name in sources:
+        stat = FileStats(name, src.format, src.encoding, sha256_file(src.path))
+        stats.append(stat)
+        for rec in src.records:
+            row = _convert(rec, name, config, limits)
+            if "reason" in row:
+                rejects.append(row)
+                stat.reasons[row["reason"]] += 1
+            else:
+                kept.append(row)
+                stat.kept += 1
+            stat.records += 1
+            done += 1
+            if progress and done % 1000 == 0:
+                progress(done, total)
+    if progress:
+        progress(done, total)
+    frame = pl.DataFrame({c: [row[c] for row in kept] for c in SCHEMA}, schema=SCHEMA)
+    manifest = write_stage(
+        config.processed,
+        STAGE,
+        frame,
+        rejects,
+        n_in=total,
+        params=config,
+        inputs=[s.entry() for s in stats],
+    )
+    outputs = [
+        stage_path(config.processed, STAGE, s)
+        for s in ("parquet", "rejects.jsonl", "manifest.json")
+    ]
+    return IngestResult(
+        total,
+        frame.height,
+        len(rejects),
+        manifest["reasons"],
+        stats,
+        outputs,
+        time.perf_counter() - started,
+        manifest,
+    )
+
+
+def summary_tables(result: IngestResult) -> list:
+    """Rich tables for the terminal: per file, then rejections by reason."""
+    from rich.table import Table
+
+    files = Table(
+        title=f"ingest: {result.n_in} read, {result.kept} kept, "
+        f"{result.rejected} rejected ({result.seconds:.1f}s)"
+    )
+    for col in ("file", "format", "encoding", "read", "kept", "rejected"):
+        files.add_column(col, justify="right" if col in ("read", "kept", "rejected") else "left")
+    for s in result.files:
+        files.add_row(
+            s.path,
+            s.format,
+            s.encoding or "-",
+            str(s.records),
+            str(s.kept),
+            str(s.records - s.kept),
+        )
+    tables = [files]
+    if result.reasons:
+        reasons = Table(title="rejected by reason")
+        reasons.add_column("reason")
+        reasons.add_column("count", justify="right")
+        reasons.add_column("files")
+        for reason, count in sorted(result.reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+            where = [f"{s.path} ({s.reasons[reason]})" for s in result.files if s.reasons[reason]]
+            reasons.add_row(reason, str(count), ", ".join(where))
+        tables.append(reasons)
+    return tables
+
+
+@contextlib.contextmanager
+def progress_bar(console) -> Iterator[Progress | None]:
+    """A progress callback drawing a rich bar, on a terminal and for large inputs only."""
+    if not console.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress as Bar
+
+    with Bar(console=console, transient=True) as bar:
+        task = None
+
+        def update(done: int, total: int) -> None:
+            nonlocal task
+            if total >= PROGRESS_MIN:
+                task = bar.add_task("ingest", total=total) if task is None else task
+                bar.update(task, completed=done)
+
+        yield update
