@@ -1,0 +1,143 @@
+"""The dataset card: a Hugging Face style README.md (YAML header, then Markdown) for the export."""
+
+from __future__ import annotations
+
+
+def size_category(n: int) -> str:
+    """Hugging Face `size_categories` bucket.
+
+    >>> size_category(420), size_category(14032)
+    ('n<1K', '10K<n<100K')
+    """
+    bounds = [
+        (1_000, "n<1K"),
+        (10_000, "1K<n<10K"),
+        (100_000, "10K<n<100K"),
+        (1_000_000, "100K<n<1M"),
+        (10_000_000, "1M<n<10M"),
+    ]
+    return next((label for limit, label in bounds if n < limit), "n>10M")
+
+
+def _yaml(stats: dict) -> list[str]:
+    total = sum(s["records"] for s in stats["splits"].values())
+    lines = [
+        "---",
+        "language:",
+        "- zh",
+        "license: other",
+        "pretty_name: Chinese riddles (curated)",
+        "task_categories:",
+        "- text-generation",
+        "- question-answering",
+        "tags:",
+        "- riddles",
+        "- chinese",
+        "- sft",
+        "size_categories:",
+        f"- {size_category(total)}",
+        "configs:",
+        "- config_name: default",
+        "  data_files:",
+    ]
+    for name in stats["splits"]:
+        lines += [f"  - split: {name}", f"    path: {name}-*.jsonl"]
+    return [*lines, "---", ""]
+
+
+def _row(cells: list) -> str:
+    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+
+def render(stats: dict) -> str:
+    """Markdown text of the card, from the report's numbers (deterministic)."""
+    splits = stats["splits"]
+    total = sum(s["records"] for s in splits.values())
+    lines = _yaml(stats) + [
+        "# Chinese riddles (curated)",
+        "",
+        f"{total:,} riddles (脑筋急转弯, 谜语, 字谜, 歇后语) as chat fine-tuning records, "
+        "one JSON object per line with a single `messages` list: an optional system message, "
+        "one user turn (the riddle) and one assistant turn (the answer).",
+        "",
+        "```json",
+        '{"messages": [{"role": "user", "content": "什么人一年只上一天班还不怕被解雇？"}, '
+        '{"role": "assistant", "content": "圣诞老人"}]}',
+        "```",
+        "",
+        "## Splits",
+        "",
+        _row(["split", "records", "files"]),
+        _row(["---"] * 3),
+    ]
+    lines += [_row([n, f"{s['records']:,}", ", ".join(s["files"])]) for n, s in splits.items()]
+    params = stats.get("export_params") or {}
+    if params:
+        lines += [
+            "",
+            "Splits are assigned by hashing a group key, so that a duplicate cluster "
+            "(and by default all riddles with the same answer) never straddles train and "
+            "validation. Export parameters: "
+            + ", ".join(
+                f"`{k}={v}`"
+                for k, v in sorted(params.items())
+                if isinstance(v, (str, int, float)) and k != "out"
+            )
+            + ".",
+        ]
+    lines += [
+        "",
+        "## How it was made",
+        "",
+        "Built with `curate` "
+        "(ingest → dedupe → export). Every record not kept is written to a rejects file "
+        "with a reason.",
+        "",
+        _row(["stage", "in", "kept", "rejected", "reasons"]),
+        _row(["---"] * 5),
+    ]
+    for s in stats["stages"]:
+        reasons = ", ".join(f"{k} {v}" for k, v in s.get("reasons", {}).items())
+        lines.append(
+            _row([s["stage"], f"{s['in']:,}", f"{s['kept']:,}", f"{s['rejected']:,}", reasons])
+        )
+    lines += [
+        "",
+        "### Sources",
+        "",
+        _row(["file", "read", "rejected", "duplicates", "kept"]),
+        _row(["---"] * 5),
+    ]
+    lines += [
+        _row([f"`{s['source']}`", s["read"], s["rejected"], s["duplicates"], s["kept"]])
+        for s in stats["sources"]
+    ]
+    lines += ["", "### Text", ""]
+    for col, series in stats["lengths"].items():
+        p = series.get("final", {})
+        lines.append(
+            f"- {col} length in characters: median {p.get('p50')}, "
+            f"p90 {p.get('p90')}, p99 {p.get('p99')}, max {p.get('max')}"
+        )
+    mix = stats["script_mix"]
+    lines.append(
+        "- script (raw → final): "
+        + ", ".join(f"{k} {mix['raw'][k]} → {mix['final'][k]}" for k in mix["final"])
+    )
+    lines.append(
+        "- most frequent answers: " + ", ".join(f"{a} ({n})" for a, n in stats["top_answers"][:8])
+    )
+    conflicts = len(stats["conflicts"])
+    lines += [
+        "",
+        "## Limitations",
+        "",
+        f"- {conflicts} question(s) appear with different answers (see "
+        "`deduped.conflicts.jsonl`); review them before training."
+        if conflicts
+        else "- No conflicting answers were found by dedupe.",
+        "- Riddle answers are often one of several acceptable answers; exact-match "
+        "metrics understate quality.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,237 @@
+"""`curate report`: what every stage did, as one self-contained HTML page and a dataset card.
+
+Reads the stage files in the processed directory (ingested.*, deduped.*, export/<format>/)
+and writes DIR/report.html, DIR/report.json (the same numbers, for machines) and a dataset
+card (README.md) next to the export. Whatever stage has not run yet is left out of the page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+
+from curate import io
+from curate.lengths import percentiles
+from curate.manifest import read_manifest
+
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+SCRIPTS = ("simplified", "traditional", "other")
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    processed: Path = Path("processed")
+    export_dir: Path | None = None  # default: DIR/export/jsonl
+    out: Path | None = None  # default: DIR/report.html
+    card: bool = True  # write the dataset card next to the export
+    top: int = 15  # answers shown in "top answers"
+    examples: int = 3  # examples shown per reject reason and per duplicate kind
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    html: Path
+    json: Path
+    card: Path | None
+    stages: list[dict] = field(default_factory=list)  # {stage, in, kept, rejected}
+    splits: dict[str, int] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def script_of(text: str) -> str:
+    """traditional if OpenCC t2s changes it, else simplified if it has Han characters, else other.
+
+    >>> [script_of(t) for t in ("圣诞老人", "聖誕老人", "ABC 123")]
+    ['simplified', 'traditional', 'other']
+    """
+    if not _HAN.search(text):
+        return "other"
+    return "traditional" if _t2s().convert(text) != text else "simplified"
+
+
+def script_mix(questions: pl.Series, answers: pl.Series) -> dict[str, int]:
+    """Records per script, judged on question and answer together."""
+    counts = Counter(script_of(f"{q}{a}") for q, a in zip(questions, answers, strict=True))
+    return {s: counts.get(s, 0) for s in SCRIPTS}
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return io.read_jsonl(path) if path.exists() else []
+
+
+def _manifest(processed: Path, stage: str) -> dict | None:
+    return (
+        read_manifest(processed, stage)
+        if io.stage_path(processed, stage, "manifest.json").exists()
+        else None
+    )
+
+
+def _examples(rows: list[dict], key: str, n: int) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        if len(out[r.get(key) or "?"]) < n:
+            out[r.get(key) or "?"].append(r)
+    return dict(sorted(out.items()))
+
+
+def _sources(
+    ingested: pl.DataFrame,
+    deduped: pl.DataFrame | None,
+    rejects: list[dict],
+    dups: list[dict],
+    inputs: list[dict],
+) -> list[dict]:
+    """Per source file: read, rejected (by reason), duplicates removed (by kind), kept."""
+    kept_ingest = Counter(ingested["source"].to_list())
+    kept_final = Counter(deduped["source"].to_list()) if deduped is not None else kept_ingest
+    reasons: dict[str, Counter] = defaultdict(Counter)
+    for r in rejects:
+        reasons[r.get("source") or "?"][r["reason"]] += 1
+    kinds: dict[str, Counter] = defaultdict(Counter)
+    for r in dups:
+        kinds[r.get("source") or "?"][r.get("kind") or "duplicate"] += 1
+    info = {Path(i["path"]).as_posix(): i for i in inputs if "path" in i}
+    rows = []
+    for src in sorted(set(kept_ingest) | set(reasons) | set(kinds)):
+        rej, dup = sum(reasons[src].values()), sum(kinds[src].values())
+        extra = {k: v for k, v in info.get(src, {}).items() if k not in ("path", "sha256")}
+        rows.append(
+            {
+                "source": src,
+                "read": kept_ingest[src] + rej,
+                "rejected": rej,
+                "reasons": dict(reasons[src].most_common()),
+                "duplicates": dup,
+                "kinds": dict(kinds[src].most_common()),
+                "kept": kept_final[src],
+                "info": extra,
+            }
+        )
+    return rows
+
+
+def _splits(export_dir: Path) -> tuple[dict | None, dict[str, dict]]:
+    path = export_dir / "manifest.json"
+    if not path.exists():
+        return None, {}
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    splits: dict[str, dict] = {}
+    for f in manifest.get("files", []):
+        s = splits.setdefault(f.get("split", "?"), {"records": 0, "files": []})
+        s["records"] += int(f.get("records", f.get("count", 0)))
+        s["files"].append(Path(f["path"]).name)
+    return manifest, dict(sorted(splits.items(), key=lambda kv: kv[0] != "train"))
+
+
+def _stage(name: str, manifest: dict | None) -> dict | None:
+    if manifest is None or "counts" not in manifest:
+        return None
+    return {"stage": name, **manifest["counts"], "reasons": manifest.get("reasons", {})}
+
+
+def collect(config: ReportConfig) -> tuple[dict, dict]:
+    """The report's numbers (JSON-ready) and the raw length lists for the plots."""
+    processed = Path(config.processed)
+    export_dir = Path(config.export_dir or processed / "export" / "jsonl")
+    ingested = io.read_stage(processed, "ingested")
+    m_ingest = _manifest(processed, "ingested")
+    rejects = _jsonl(io.stage_path(processed, "ingested", "rejects.jsonl"))
+    has_dedupe = io.stage_path(processed, "deduped").exists()
+    deduped = io.read_stage(processed, "deduped") if has_dedupe else None
+    m_dedupe = _manifest(processed, "deduped") if has_dedupe else None
+    dups = _jsonl(io.stage_path(processed, "deduped", "rejects.jsonl"))
+    conflicts = _jsonl(io.stage_path(processed, "deduped", "conflicts.jsonl"))
+    m_export, splits = _splits(export_dir)
+    final = deduped if deduped is not None else ingested
+    # Show duplicates as question -> answer pairs, looked up by id in the ingested rows.
+    pairs = dict(
+        zip(ingested["id"], zip(ingested["question"], ingested["answer"], strict=True), strict=True)
+    )
+    for d in dups:
+        d["record"], d["survivor"] = pairs.get(d.get("id")), pairs.get(d.get("duplicate_of"))
+    stats = {
+        "processed": processed.as_posix(),
+        "export_dir": export_dir.as_posix() if m_export else None,
+        "stages": [
+            s
+            for s in (
+                _stage("ingest", m_ingest),
+                _stage("dedupe", m_dedupe),
+                _stage("export", m_export),
+            )
+            if s
+        ],
+        "sources": _sources(ingested, deduped, rejects, dups, (m_ingest or {}).get("inputs", [])),
+        "rejects": {
+            "reasons": dict(Counter(r["reason"] for r in rejects).most_common()),
+            "examples": _examples(rejects, "reason", config.examples),
+        },
+        "duplicates": {
+            "in": ingested.height,
+            "removed": len(dups),
+            "kinds": dict(Counter(d.get("kind") or "duplicate" for d in dups).most_common()),
+            "examples": _examples(dups, "kind", config.examples),
+        },
+        "conflicts": conflicts,
+        "top_answers": _top_answers(final, config.top),
+        "script_mix": {
+            "raw": script_mix(ingested["question_raw"], ingested["answer_raw"]),
+            "final": script_mix(final["question"], final["answer"]),
+        },
+        "splits": splits,
+        "export_params": (m_export or {}).get("params", {}),
+        "dedupe_params": (m_dedupe or {}).get("params", {}),
+        "versions": (m_export or m_dedupe or m_ingest or {}).get("versions", {}),
+    }
+    lengths = {
+        col: {
+            "raw (ingested)": ingested[f"{col}_raw"].str.len_chars().to_list(),
+            "final": final[col].str.len_chars().to_list(),
+        }
+        for col in ("question", "answer")
+    }
+    stats["lengths"] = {
+        col: {k: percentiles(v) for k, v in series.items()} for col, series in lengths.items()
+    }
+    return stats, lengths
+
+
+def _top_answers(df: pl.DataFrame, n: int) -> list[list]:
+    counts = df.group_by("answer").len().sort(["len", "answer"], descending=[True, False])
+    return [[a, c] for a, c in counts.head(n).iter_rows()]
+
+
+def report(config: ReportConfig) -> ReportResult:
+    """Write report.html, report.json and the dataset card; return where and the key counts."""
+    from curate import card, report_html
+
+    stats, lengths = collect(config)
+    processed = Path(config.processed)
+    out = Path(config.out or processed / "report.html")
+    io.write_text(out, report_html.render(stats, lengths))
+    json_path = out.with_suffix(".json")
+    io.write_json(json_path, stats)
+    card_path = None
+    if config.card and stats["export_dir"]:
+        card_path = Path(stats["export_dir"]) / "README.md"
+        io.write_text(card_path, card.render(stats))
+    return ReportResult(
+        html=out,
+        json=json_path,
+        card=card_path,
+        stages=[{k: s[k] for k in ("stage", "in", "kept", "rejected")} for s in stats["stages"]],
+        splits={name: s["records"] for name, s in stats["splits"].items()},
+    )
