@@ -228,3 +228,51 @@ def test_attach_wait_gives_up_at_the_time_limit(keyed, export_dir, clock):
     with pytest.raises(BackendError, match="still answers code 20012 after 3 tries in 200s"):
         train(cfg)
     assert clock == [30.0, 60.0]
+
+
+# -- the command line ---------------------------------------------------------------------
+
+
+def cli(*args: str):
+    from click.testing import CliRunner
+
+    from curate.cli import main
+
+    return CliRunner().invoke(main, ["train", "--backend", "siliconflow", *args])
+
+
+def test_cli_upload_prints_file_id_and_console_steps(keyed, export_dir, clock):
+    result = cli("--data", str(export_dir), "--base-url", keyed.url, "--output", "run",
+                 "--name", "riddles", "--preset", "quality")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for expected in ("train_file_id: file-fake0001", sf.CONSOLE_URL, "Task name: riddles",
+                     "Number of Epochs 5", "LoRA Rank 16"):  # fmt: skip
+        assert expected in result.output
+    assert_no_key(keyed.key, Path("run"), result.output)
+
+
+def test_cli_dry_run_without_key(fake_api, export_dir):
+    result = cli("--data", str(export_dir), "--base-url", fake_api.url, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "status: dry_run" in result.output and fake_api.requests == []
+
+
+def test_cli_expected_failures_are_one_line_errors(fake_api, export_dir, monkeypatch, clock):
+    result = cli("--data", str(export_dir), "--base-url", fake_api.url)
+    assert result.exit_code == 1 and "Error: SILICONFLOW_API_KEY is not set" in result.output
+    monkeypatch.setenv("SILICONFLOW_API_KEY", "sk-wrong-but-secret")
+    result = cli("--data", str(export_dir), "--base-url", fake_api.url, "--output", "run")
+    assert result.exit_code == 1 and "was rejected" in result.output
+    assert "Traceback" not in result.output
+    assert_no_key("sk-wrong-but-secret", Path("run"), result.output)
+
+
+def test_cli_attach_and_wait(keyed, export_dir, clock):
+    keyed.pending[FT_ID] = 2
+    result = cli("--base-url", keyed.url, "--output", "run", "--attach", FT_ID)
+    assert result.exit_code == 1 and "--wait" in result.output
+    assert "Traceback" not in result.output
+    result = cli("--base-url", keyed.url, "--output", "run", "--attach", FT_ID, "--wait")
+    assert result.exit_code == 0, result.output
+    assert "status: attached" in result.output and FT_ID in result.output and clock == [30.0]
+    assert json.loads(Path("run/siliconflow.json").read_text())["model"]["id"] == FT_ID
