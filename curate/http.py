@@ -66,6 +66,12 @@ class Client:
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"base URL {base_url!r} must start with http:// or https://")
+        if api_key and not (api_key.isascii() and api_key.isprintable() and " " not in api_key):
+            # httpx would fail with the header (and so the key) in its message
+            raise ConfigError(
+                f"the API key in ${key_env} has spaces or non-ASCII characters; "
+                "copy it again from the key page"
+            )
         self.base_url = base_url.rstrip("/")
         self._key = api_key or None
         self.key_env = key_env

@@ -48,7 +48,7 @@ def xiehouyu_path() -> Path:
 
 
 @pytest.fixture
-def fake_api():
+def fake_api(monkeypatch):
     """A fake SiliconFlow / OpenAI-compatible server on 127.0.0.1 (tests/fake_siliconflow.py).
 
     Set `fake_api.reply = lambda model, messages: "..."` for canned answers; its key is
@@ -56,5 +56,6 @@ def fake_api():
     """
     from fake_siliconflow import FakeSiliconFlow
 
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")  # a CI proxy must not see loopback
     with FakeSiliconFlow() as server:
         yield server

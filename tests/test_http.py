@@ -180,6 +180,12 @@ def test_api_key_from_env(monkeypatch):
     assert api_key_from_env("OTHER_KEY") == "sk-1"
 
 
+def test_key_that_cannot_be_sent_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"\$SILICONFLOW_API_KEY has spaces or non-ASCII") as e:
+        Client("http://127.0.0.1:9/v1", "sk-abc\uff11def")
+    assert "sk-abc" not in str(e.value)
+
+
 def test_bad_base_url_and_bad_json():
     with pytest.raises(ConfigError, match="must start with http"):
         Client("api.siliconflow.cn/v1")
