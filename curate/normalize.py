@@ -44,10 +44,20 @@ def _converter(convert: str):
     return opencc.OpenCC(convert)
 
 
+def _clean(text: str) -> str:
+    """Invisible characters out, controls to spaces, NFC, full-width letters and digits folded."""
+    text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))
+    return unicodedata.normalize("NFC", text).translate(_FULLWIDTH_ALNUM)
+
+
 def strip_html(text: str) -> str:
-    """Resolve entities (repeatedly, for double-escaped text) and drop tags."""
-    while True:  # each pass shrinks the text, so this ends
-        cleaned = _TAG.sub("", _BR.sub(" ", html.unescape(text)))
+    """Resolve entities (repeatedly, for double-escaped text) and drop tags.
+
+    Character cleanup runs inside the loop, since removing a zero-width space or folding a
+    full-width letter can reveal a tag (`<\u200bb>`, `<ｂ>`) and an entity can produce one.
+    """
+    while True:  # each pass after the first shrinks the text, so this ends
+        cleaned = _TAG.sub("", _BR.sub(" ", html.unescape(_clean(text))))
         if cleaned == text:
             return text
         text = cleaned
@@ -56,10 +66,6 @@ def strip_html(text: str) -> str:
 def display(text: str, convert: str = "t2s") -> str:
     """Display text: HTML resolved, NFC, invisible chars gone, widths folded, OpenCC, spaces."""
     text = strip_html(text)
-    text = unicodedata.normalize("NFC", text)
-    text = _INVISIBLE.sub("", text)
-    text = _CONTROL.sub(" ", text)
-    text = text.translate(_FULLWIDTH_ALNUM)
     if convert != "none":
         text = _converter(convert).convert(text)
     text = _HALF_AFTER_CJK.sub(lambda m: _HALF_PUNCT[m.group(1)], text)
