@@ -7,6 +7,7 @@ and `close()`. Decoding is greedy for both: temperature 0 on endpoints, do_sampl
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -126,14 +127,19 @@ class LocalBackend:
         enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
         enc = enc.to(self.model.device)
         with torch.inference_mode():
-            out = self.model.generate(
-                **enc,
-                do_sample=False,
-                max_new_tokens=self.config.max_tokens,
-                pad_token_id=tok.pad_token_id,
-            )
+            out = self.model.generate(**enc, generation_config=self._greedy())
         new = out[:, enc["input_ids"].shape[1] :]
         return [tok.decode(row, skip_special_tokens=True).strip() for row in new]
+
+    def _greedy(self):
+        """The model's generation config (its eos ids) made plain greedy: no sampling knobs,
+        no repetition penalty (Qwen2.5 ships 1.05), so every config decodes the same way."""
+        config = copy.deepcopy(self.model.generation_config)
+        # Neutral values rather than None: None would be refilled from the model's own config.
+        config.update(do_sample=False, temperature=1.0, top_p=1.0, top_k=50)
+        config.update(repetition_penalty=1.0, num_beams=1, max_new_tokens=self.config.max_tokens)
+        config.pad_token_id = self.tokenizer.pad_token_id
+        return config
 
     def _adapter(self, enabled: bool):
         """The adapter on for `finetuned`, off (the plain base model) for the other configs."""

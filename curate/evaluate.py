@@ -241,26 +241,22 @@ def render_markdown(results: list[dict], rows: list[dict], riddles: list[Riddle]
         )
     names = [r["config"] for r in results]
     by_id = {(r["config"], r["id"]): r for r in rows}
-    differ = [q for q in riddles if len({by_id[(n, q.id)]["contains"] for n in names}) > 1]
-    for title, chosen in (
-        ("Examples", riddles[:k]),
-        ("Where the configurations differ", differ[:k]),
-    ):
-        if not chosen:
-            continue
-        lines += [
-            "",
-            f"## {title}",
-            "",
-            _LEGEND,
-            "",
-            "| | " + " | ".join(["reference", *names]) + " |",
-        ]
-        lines.append("|---" * (len(names) + 2) + "|")
-        for q in chosen:
-            cells = [_cell(by_id[(n, q.id)]) for n in names]
-            lines.append(f"| {_md(q.question)} | {_md(q.reference)} | " + " | ".join(cells) + " |")
+    # Riddles past the first k where at least one config finds the answer and another does not.
+    differ = [q for q in riddles[k:] if len({by_id[(n, q.id)]["contains"] for n in names}) > 1]
+    lines += _side_by_side("Examples", riddles[:k], names, by_id)
+    lines += _side_by_side("Where the configurations differ", differ[:k], names, by_id)
     return "\n".join(lines) + "\n"
+
+
+def _side_by_side(title: str, chosen: list[Riddle], names: list[str], by_id: dict) -> list[str]:
+    if not chosen:
+        return []
+    lines = ["", f"## {title}", "", _LEGEND, "", "| | " + " | ".join(["reference", *names]) + " |"]
+    lines.append("|---" * (len(names) + 2) + "|")
+    for q in chosen:
+        cells = [_cell(by_id[(n, q.id)]) for n in names]
+        lines.append(f"| {_md(q.question)} | {_md(q.reference)} | " + " | ".join(cells) + " |")
+    return lines
 
 
 _LEGEND = "✓ exact match, ≈ the answer is contained in the response, ✗ neither."
@@ -268,7 +264,7 @@ _LEGEND = "✓ exact match, ≈ the answer is contained in the response, ✗ nei
 
 def _cell(row: dict) -> str:
     mark = "✓" if row["exact_match"] else ("≈" if row["contains"] else "✗")
-    return f"{mark} {_md(row['response'])}"
+    return f"{mark} {_md(row['response']) or '(empty)'}"
 
 
 def _md(text: str, width: int = 60) -> str:

@@ -67,9 +67,9 @@ def canned(model: str, messages: list[dict]) -> str:
 
 
 @pytest.fixture
-def api():
-    with FakeSiliconFlow(reply=canned) as server:
-        yield server
+def api(fake_api):
+    fake_api.reply = canned
+    return fake_api
 
 
 @pytest.fixture
