@@ -230,6 +230,7 @@ def console_steps(config: TrainConfig, files: dict[str, dict]) -> list[str]:
         f"6. Parameters: {params}",
         "7. Start the task. When it has finished, copy the model identifier (ft:LoRA/...) and run:",
         f"   curate train --backend siliconflow --output {config.output} --attach 'ft:LoRA/...'",
+        "   (add --wait to poll until the model answers, for up to --wait-timeout seconds)",
     ]
 
 
