@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fake_siliconflow import KEY, FakeSiliconFlow
+from fake_siliconflow import KEY
 
 from curate.cli import main
 from curate.errors import BackendError, ConfigError, InputError
@@ -137,7 +137,7 @@ def test_same_inputs_give_byte_identical_files(api, export, monkeypatch):
         assert first.files[name].read_bytes() == second.files[name].read_bytes()
 
 
-def test_requests_in_flight_are_bounded_and_answers_stay_in_order(export, monkeypatch):
+def test_requests_in_flight_are_bounded_and_answers_stay_in_order(fake_api, export):
     riddles = [(f"第{i}题？", f"答案{i}") for i in range(24)]
     write_export(export, riddles)
     state = {"now": 0, "max": 0}
@@ -152,10 +152,9 @@ def test_requests_in_flight_are_bounded_and_answers_stay_in_order(export, monkey
             state["now"] -= 1
         return messages[-1]["content"].replace("第", "答案").replace("题？", "")
 
-    with FakeSiliconFlow(key=None, reply=slow) as server:
-        result = evaluate(
-            EvalConfig(data=export, endpoint=server.url, base_model=BASE, concurrency=3)
-        )
+    fake_api.key, fake_api.reply = None, slow  # no key needed: like a local vLLM
+    only_base = EvalConfig(data=export, endpoint=fake_api.url, base_model=BASE, concurrency=3)
+    result = evaluate(only_base)
     assert state["max"] == 3
     assert result.results[0]["exact_match"] == 1.0
     assert result.output == Path("train/runs/eval-Qwen2.5-7B-Instruct")
