@@ -268,4 +268,45 @@ def ingest(sources: tuple[Path, ...], **kwargs) -> None:
     console.print(f"wrote {', '.join(p.as_posix() for p in result.outputs)}", markup=False)
 
 
+@main.command("run")
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@PROCESSED
+@click.option("--convert", help="OpenCC conversion of the display text  [default: t2s]")
+@click.option("--prefer", "prefer", multiple=True, metavar="SOURCE",
+              help="Dedupe: keep records from this source first (repeatable).")
+@click.option("--val-fraction", type=float, help="Validation share  [default: 0.1]")
+@click.option("--seed", type=int, help="Seed of the split hash  [default: 0]")
+@click.option("--group-by", type=click.Choice(["answer", "content", "id"]),
+              help="Records sharing this key share a split  [default: answer]")
+@click.option("--system-prompt", help="Add this system message to every exported record.")
+@click.option("--user-template", help="User turn, e.g. '歇后语：{question}——'")
+@click.option("--report/--no-report", default=True, show_default=True)
+@click.pass_context
+def run_cmd(ctx: click.Context, sources: tuple[Path, ...], processed: Path, convert: str | None,
+            prefer: tuple[str, ...], report: bool, **export_flags) -> None:
+    """Run ingest -> dedupe -> export (jsonl) -> report on SOURCES (default raw/).
+
+    Stage settings come from flags, then the [run] and [ingest]/[dedupe]/[export] tables
+    of curate.toml, then the defaults.
+    """
+    from rich.console import Console
+
+    from curate.config import stage_config
+    from curate.dedupe import DedupeConfig
+    from curate.export import ExportConfig
+    from curate.ingest import IngestConfig, progress_bar
+    from curate.pipeline import RunConfig, run
+    from curate.summary import print_run, step_printer
+
+    ingest_config = stage_config(IngestConfig, ctx, "ingest", convert=convert)
+    config = RunConfig(
+        sources=sources or ingest_config.sources, processed=processed, ingest=ingest_config,
+        dedupe=stage_config(DedupeConfig, ctx, "dedupe", prefer=prefer or None),
+        export=stage_config(ExportConfig, ctx, "export", **export_flags), report=report)
+    console = Console(highlight=False)
+    with progress_bar(Console(stderr=True)) as progress:
+        result = run(config, progress, notify=step_printer(console, 4 if report else 3))
+    print_run(result, console)
+
+
 # -- commands end --

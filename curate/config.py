@@ -13,6 +13,7 @@ Precedence: a flag on the command line > the config file > the built-in default.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -31,14 +32,18 @@ CONFIG_NAME = "curate.toml"
 def _table(path: Path, name: str, values: object, command: click.Command) -> dict:
     if not isinstance(values, dict):
         raise ConfigError(f"{path}: [{name}] must be a table of settings")
-    params = {p.name: p for p in command.params if p.name and not p.hidden}
+    # A setting is named like its flag (no-filter) or its parameter (disabled_filters).
+    names = {}
+    for p in command.params:
+        if p.name and p.name != "help" and not getattr(p, "hidden", False):
+            for alias in (p.name, *(o.lstrip("-") for o in p.opts)):
+                names[alias.replace("-", "_")] = p.name
     out = {}
     for key, value in values.items():
-        name_ = key.replace("-", "_")
-        if name_ not in params or name_ == "help":
-            valid = ", ".join(sorted(n.replace("_", "-") for n in params if n != "help"))
+        if key.replace("-", "_") not in names:
+            valid = ", ".join(sorted({n.replace("_", "-") for n in names.values()}))
             raise ConfigError(f"{path}: [{name}] has no setting {key!r}; valid: {valid}")
-        out[name_] = value
+        out[names[key.replace("-", "_")]] = value
     return out
 
 
@@ -81,3 +86,23 @@ config_option = click.option(
     callback=_apply,
     help=f"Settings file with a [command] table per command  [default: ./{CONFIG_NAME}]",
 )
+
+
+def stage_config(cls: type, ctx: click.Context, command: str, **flags: object) -> object:
+    """Build a stage's config for `curate run`: dataclass default < [command] table < flag.
+
+    Table values are converted by the stage command's own option types (so paths become
+    Paths, repeatable options tuples); flags left as None do not override anything.
+    """
+    root = ctx.find_root()
+    table = (root.default_map or {}).get(command, {})
+    cmd = getattr(root.command, "commands", {}).get(command)
+    params = {p.name: p for p in cmd.params} if cmd else {}
+    names = {f.name for f in dataclasses.fields(cls)}
+    values = {
+        k: params[k].type_cast_value(ctx, v) if k in params else v
+        for k, v in table.items()
+        if k in names
+    }
+    values.update({k: v for k, v in flags.items() if v is not None})
+    return cls(**values)

@@ -32,3 +32,41 @@ def print_report(result: ReportResult, console: Console | None = None) -> None:
     console.print(f"report: {result.html}  (numbers: {result.json})", soft_wrap=True)
     if result.card:
         console.print(f"dataset card: {result.card}", soft_wrap=True)
+
+
+def step_printer(console: Console, total: int = 4):
+    """A `notify` for pipeline.run: one line as each step starts and ends."""
+    seen: list[str] = []
+
+    def notify(phase: str, step) -> None:
+        if phase == "start":
+            seen.append(step.name)
+            console.print(f"[bold][{len(seen)}/{total}] {step.name}[/] …")
+            return
+        c = step.counts
+        counts = f"{c['in']:,} in → {c['kept']:,} kept, {c['rejected']:,} rejected  " if c else ""
+        console.print(
+            f"      done in {step.seconds:.2f} s  {counts}[dim]{step.detail}[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    return notify
+
+
+def print_run(result, console: Console | None = None) -> None:
+    """The closing summary of `curate run`: a table of stages, then before -> after."""
+    console = console or Console()
+    stages = [{"stage": s.name, **s.counts} for s in result.steps if s.counts]
+    console.print(stage_table(stages, {s.name: s.seconds for s in result.steps}))
+    total = sum(s.seconds for s in result.steps)
+    splits = " / ".join(f"{k} {v:,}" for k, v in result.splits.items())
+    console.print(
+        f"[bold]before → after:[/] {result.before:,} records read → {result.after:,} "
+        f"exported ({splits}) in {total:.1f} s",
+        highlight=False,
+    )
+    if result.report is not None:
+        console.print(f"report: {result.report.html}", soft_wrap=True, highlight=False)
+        if result.report.card:
+            console.print(f"dataset card: {result.report.card}", soft_wrap=True, highlight=False)

@@ -1,0 +1,121 @@
+"""`curate run`: raw files -> ingest -> dedupe -> export -> report, as named, timed steps.
+
+Each step is the stage's own library function with its own config; the run only chains
+them through one processed directory and keeps the counts and times of every step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from curate.export import ExportConfig, export
+from curate.ingest import IngestConfig, ingest
+from curate.manifest import read_manifest
+from curate.report import ReportConfig, ReportResult, report
+
+STEPS = ("ingest", "dedupe", "export", "report")
+
+
+def _dedupe_config() -> Any:
+    from curate.dedupe import DedupeConfig
+
+    return DedupeConfig()
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What to read, where to write, and each stage's own settings.
+
+    `sources` and `processed` are the run's: they replace the fields of the same name in
+    the stage configs, so that every step reads what the step before it wrote.
+    """
+
+    sources: tuple[Path, ...] = (Path("raw"),)
+    processed: Path = Path("processed")
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    dedupe: Any = field(default_factory=_dedupe_config)  # curate.dedupe.DedupeConfig
+    export: ExportConfig = field(default_factory=ExportConfig)
+    report: bool = True
+
+
+@dataclass
+class Step:
+    name: str
+    seconds: float = 0.0
+    counts: dict = field(default_factory=dict)  # {in, kept, rejected}
+    detail: str = ""  # one line for the terminal: reasons, kinds, splits, file
+
+
+@dataclass
+class RunResult:
+    steps: list[Step]
+    before: int  # records read from the sources
+    after: int  # records exported
+    splits: dict[str, int]
+    report: ReportResult | None = None
+
+
+class _Steps:
+    """Times named steps and tells an observer when each one starts and ends."""
+
+    def __init__(self, notify: Callable[[str, Step], None] | None):
+        self.steps: list[Step] = []
+        self.notify = notify or (lambda phase, step: None)
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[Step]:
+        step = Step(name)
+        self.notify("start", step)
+        started = time.perf_counter()
+        yield step
+        step.seconds = time.perf_counter() - started
+        self.steps.append(step)
+        self.notify("end", step)
+
+
+def _top(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def run(
+    config: RunConfig,
+    progress: Callable[[int, int], None] | None = None,
+    notify: Callable[[str, Step], None] | None = None,
+) -> RunResult:
+    """Run the whole pipeline; `notify(phase, step)` hears "start"/"end" of every step."""
+    from curate.dedupe import dedupe
+
+    processed = Path(config.processed)
+    steps = _Steps(notify)
+    with steps("ingest") as step:
+        ingest(
+            dataclasses.replace(config.ingest, sources=config.sources, processed=processed),
+            progress,
+        )
+        m = read_manifest(processed, "ingested")
+        step.counts, step.detail = m["counts"], _top(m["reasons"])
+    with steps("dedupe") as step:
+        dedupe(dataclasses.replace(config.dedupe, processed=processed))
+        m = read_manifest(processed, "deduped")
+        step.counts = m["counts"]
+        step.detail = _top(m.get("kinds") or m["reasons"])
+    with steps("export") as step:
+        exported = export(dataclasses.replace(config.export, processed=processed))
+        step.counts = exported.counts
+        splits = {s: v["records"] for s, v in exported.manifest["splits"].items()}
+        step.detail = f"{exported.out.as_posix()}: " + _top(splits)
+    result = None
+    if config.report:
+        with steps("report") as step:
+            result = report(ReportConfig(processed=processed, export_dir=exported.out))
+            step.detail = result.html.as_posix()
+    first = steps.steps[0].counts
+    return RunResult(
+        steps.steps, before=first["in"], after=exported.counts["kept"], splits=splits, report=result
+    )
