@@ -1,0 +1,88 @@
+"""Deduped-stage frames for export tests, built from canonical record helpers (no dedupe run).
+
+`from exportdata import record, write_deduped, tiny_tokenizer`
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from curate.normalize import display
+from curate.record import SCHEMA, content_hash, record_id
+
+
+def record(
+    question: str,
+    answer: str,
+    *,
+    source: str = "raw/demo.jsonl",
+    line: int = 0,
+    category: str | None = None,
+) -> dict:
+    """One canonical row, as ingest would make it."""
+    q, a = display(question), display(answer)
+    return {
+        "id": record_id(source, line),
+        "source": source,
+        "line": line,
+        "category": category,
+        "question": q,
+        "answer": a,
+        "question_raw": question,
+        "answer_raw": answer,
+        "content_hash": content_hash(q, a),
+        "meta": None,
+    }
+
+
+def records(pairs: list[tuple[str, str]], source: str = "raw/demo.jsonl") -> list[dict]:
+    return [record(q, a, source=source, line=i) for i, (q, a) in enumerate(pairs)]
+
+
+def write_deduped(processed: Path, rows: list[dict]) -> Path:
+    """Write rows as `<processed>/deduped.parquet` in the canonical column order."""
+    processed.mkdir(parents=True, exist_ok=True)
+    path = processed / "deduped.parquet"
+    pl.DataFrame(rows, schema=SCHEMA).write_parquet(path)
+    return path
+
+
+def xiehouyu_rows(path: Path) -> list[dict]:
+    """The shared xiehouyu.json as canonical rows, exact duplicates dropped (first kept)."""
+    rows, seen = [], set()
+    for i, item in enumerate(json.loads(path.read_text(encoding="utf-8"))):
+        row = record(
+            item["riddle"], item["answer"], source="raw/xiehouyu.json", line=i, category="歇后语"
+        )
+        if row["question"] and row["answer"] and row["content_hash"] not in seen:
+            seen.add(row["content_hash"])
+            rows.append(row)
+    return rows
+
+
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def tiny_tokenizer(folder: Path, texts: list[str]) -> Path:
+    """A character-level tokenizer with a ChatML chat template, saved to `folder` (no hub)."""
+    from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    raw = Tokenizer(models.WordLevel(unk_token="<unk>"))
+    raw.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
+    specials = ["<unk>", "<|im_start|>", "<|im_end|>"]
+    raw.train_from_iterator(
+        texts + ["system user assistant\n"], trainers.WordLevelTrainer(special_tokens=specials)
+    )
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=raw, unk_token="<unk>", additional_special_tokens=specials[1:]
+    )
+    tok.chat_template = CHAT_TEMPLATE
+    tok.save_pretrained(folder)
+    return folder
