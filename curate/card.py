@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def size_category(n: int) -> str:
     """Hugging Face `size_categories` bucket.
@@ -40,9 +42,19 @@ def _yaml(stats: dict) -> list[str]:
         "- config_name: default",
         "  data_files:",
     ]
-    for name in stats["splits"]:
-        lines += [f"  - split: {name}", f"    path: {name}-*.jsonl"]
+    for name, split in stats["splits"].items():
+        ext = Path(split["files"][0]).suffix
+        lines += [f"  - split: {name}", f"    path: {name}-*{ext}"]
     return [*lines, "---", ""]
+
+
+def _example(stats: dict) -> list[str]:
+    cats = {k: v for k, v in stats.get("categories", {}).items() if k != "(none)"}
+    lines = ["Categories: " + ", ".join(f"{k} ({v:,})" for k, v in cats.items()) + ".", ""]
+    lines = lines if cats else []
+    if stats.get("example"):
+        lines += ["The first training record:", "", "```json", stats["example"], "```", ""]
+    return lines
 
 
 def _row(cells: list) -> str:
@@ -56,15 +68,11 @@ def render(stats: dict) -> str:
     lines = _yaml(stats) + [
         "# Chinese riddles (curated)",
         "",
-        f"{total:,} riddles (脑筋急转弯, 谜语, 字谜, 歇后语) as chat fine-tuning records, "
-        "one JSON object per line with a single `messages` list: an optional system message, "
-        "one user turn (the riddle) and one assistant turn (the answer).",
+        f"{total:,} Chinese riddles as chat fine-tuning records, one JSON object per line "
+        "with a single `messages` list: an optional system message, one user turn (the "
+        "riddle) and one assistant turn (the answer).",
         "",
-        "```json",
-        '{"messages": [{"role": "user", "content": "什么人一年只上一天班还不怕被解雇？"}, '
-        '{"role": "assistant", "content": "圣诞老人"}]}',
-        "```",
-        "",
+        *_example(stats),
         "## Splits",
         "",
         _row(["split", "records", "files"]),
@@ -109,7 +117,9 @@ def render(stats: dict) -> str:
         _row(["---"] * 5),
     ]
     lines += [
-        _row([f"`{s['source']}`", s["read"], s["rejected"], s["duplicates"], s["kept"]])
+        _row(
+            [f"`{s['source']}`", *(f"{s[k]:,}" for k in ("read", "rejected", "duplicates", "kept"))]
+        )
         for s in stats["sources"]
     ]
     lines += ["", "### Text", ""]
@@ -122,7 +132,7 @@ def render(stats: dict) -> str:
     mix = stats["script_mix"]
     lines.append(
         "- script (raw → final): "
-        + ", ".join(f"{k} {mix['raw'][k]} → {mix['final'][k]}" for k in mix["final"])
+        + ", ".join(f"{k} {mix['raw'][k]:,} → {mix['final'][k]:,}" for k in mix["final"])
     )
     lines.append(
         "- most frequent answers: " + ", ".join(f"{a} ({n})" for a, n in stats["top_answers"][:8])

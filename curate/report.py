@@ -155,6 +155,8 @@ def collect(config: ReportConfig) -> tuple[dict, dict]:
     dups = _jsonl(io.stage_path(processed, "deduped", "rejects.jsonl"))
     conflicts = _jsonl(io.stage_path(processed, "deduped", "conflicts.jsonl"))
     m_export, splits = _splits(export_dir)
+    exported = io.stage_path(processed, "exported", "rejects.jsonl")
+    all_rejects = rejects + (_jsonl(exported) if m_export else [])
     final = deduped if deduped is not None else ingested
     # Show duplicates as question -> answer pairs, looked up by id in the ingested rows.
     pairs = dict(
@@ -176,8 +178,8 @@ def collect(config: ReportConfig) -> tuple[dict, dict]:
         ],
         "sources": _sources(ingested, deduped, rejects, dups, (m_ingest or {}).get("inputs", [])),
         "rejects": {
-            "reasons": dict(Counter(r["reason"] for r in rejects).most_common()),
-            "examples": _examples(rejects, "reason", config.examples),
+            "reasons": dict(Counter(r["reason"] for r in all_rejects).most_common()),
+            "examples": _examples(all_rejects, "reason", config.examples),
         },
         "duplicates": {
             "in": ingested.height,
@@ -192,6 +194,8 @@ def collect(config: ReportConfig) -> tuple[dict, dict]:
             "final": script_mix(final["question"], final["answer"]),
         },
         "splits": splits,
+        "categories": _categories(final),
+        "example": _first_line(export_dir, splits),
         "export_params": (m_export or {}).get("params", {}),
         "dedupe_params": (m_dedupe or {}).get("params", {}),
         "versions": (m_export or m_dedupe or m_ingest or {}).get("versions", {}),
@@ -207,6 +211,21 @@ def collect(config: ReportConfig) -> tuple[dict, dict]:
         col: {k: percentiles(v) for k, v in series.items()} for col, series in lengths.items()
     }
     return stats, lengths
+
+
+def _categories(df: pl.DataFrame) -> dict[str, int]:
+    counts = df.group_by("category").len().sort(["len", "category"], descending=[True, False])
+    return {c or "(none)": n for c, n in counts.iter_rows()}
+
+
+def _first_line(export_dir: Path, splits: dict[str, dict]) -> str | None:
+    """The first exported record, shown in the dataset card as the format's example."""
+    for s in splits.values():
+        path = export_dir / s["files"][0]
+        if path.suffix == ".jsonl" and path.exists():
+            with open(path, encoding="utf-8") as f:
+                return f.readline().strip() or None
+    return None
 
 
 def _top_answers(df: pl.DataFrame, n: int) -> list[list]:

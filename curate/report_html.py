@@ -180,7 +180,7 @@ def _rejects(stats: dict) -> str:
     rows = [
         [
             f'<span class="tag warn">{e(reason)}</span>',
-            e(f"{r.get('source')}:{r.get('line')}"),
+            e(f"{r.get('stage')} · {r.get('source')}:{r.get('line')}"),
             e(r.get("detail") or ""),
             f'<div class="raw">{e(str(r.get("raw"))[:240])}</div>',
         ]
