@@ -184,8 +184,9 @@ def export(**kwargs) -> None:
 
     m = run_export(ExportConfig(**kwargs)).manifest
     console, c = Console(highlight=False), m["counts"]
+    reasons = f" {m['reasons']}" if m["reasons"] else ""
     console.print(f"export ({m['format']}) -> {m['params']['out']}: {c['in']} in, "
-                  f"{c['kept']} kept, {c['rejected']} rejected {m['reasons'] or ''}", markup=False)
+                  f"{c['kept']} kept, {c['rejected']} rejected{reasons}", markup=False)
     for split, s in m["splits"].items():
         console.print(f"  {split}: {s['records']} records in {s['groups']} groups")
     for f in m["files"]:
@@ -209,7 +210,7 @@ def validate(files: tuple[Path, ...], tokenizer: Path | None, max_tokens: int) -
             click.echo(f"{file}:{line}: {kind}{text}" if line else f"{file}: {kind}{text}")
     click.echo(f"{result.records} records in {result.files} file(s): {result.invalid} invalid, "
                f"{len(result.problems)} problem(s), {len(result.warnings)} warning(s)")
-    if result.records:
+    if result.lengths["records"]:  # lengths of the valid records only
         click.echo(describe(result.lengths))
     if not result.ok:  # the listing is printed above; the boundary adds `Error: ...`, exit 1
         raise CurateError(f"{len(result.problems)} problem(s) found; fix the lines listed above")
