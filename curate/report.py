@@ -8,6 +8,7 @@ card (README.md) next to the export. Whatever stage has not run yet is left out 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -240,7 +241,23 @@ def report(config: ReportConfig) -> ReportResult:
     stats, lengths = collect(config)
     processed = Path(config.processed)
     out = Path(config.out or processed / "report.html")
-    io.write_text(out, report_html.render(stats, lengths))
+    # Links from the page to the files behind it, relative so the folder can be moved.
+    names = [
+        "ingested.rejects.jsonl",
+        "deduped.rejects.jsonl",
+        "deduped.conflicts.jsonl",
+        "deduped.clusters.md",
+        "exported.rejects.jsonl",
+    ]
+    files = [processed / n for n in names] + [Path(stats["export_dir"] or "-") / "manifest.json"]
+    links = {
+        f.name if f.parent == processed else f.relative_to(processed).as_posix(): os.path.relpath(
+            f, out.parent
+        )
+        for f in files
+        if f.is_file()
+    }
+    io.write_text(out, report_html.render(stats, lengths, links))
     json_path = out.with_suffix(".json")
     io.write_json(json_path, stats)
     card_path = None

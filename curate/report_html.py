@@ -47,6 +47,7 @@ td.n, th.n { text-align:right; }
   max-width:520px; overflow-wrap:anywhere; }
 .muted { color: var(--muted); } .empty { color: var(--muted); font-style: italic; }
 footer { color: var(--muted); font-size: 12px; }
+a { color: #2563eb; text-decoration: none; } a:hover { text-decoration: underline; }
 """
 
 
@@ -88,7 +89,7 @@ def _kpis(stats: dict) -> str:
     )
 
 
-def _funnel(stats: dict) -> str:
+def _funnel(stats: dict, links: dict[str, str]) -> str:
     rows = [
         [
             e(s["stage"]),
@@ -112,8 +113,18 @@ def _funnel(stats: dict) -> str:
         "<section><h2>Pipeline: records in, kept, rejected per stage</h2>"
         + _table(["stage", "in", "kept", "rejected", "rate", "reasons"], rows, {1, 2, 3, 4})
         + bar
+        + _links(links)
         + "</section>"
     )
+
+
+def _links(links: dict[str, str]) -> str:
+    if not links:
+        return ""
+    items = " ".join(
+        f'<a href="{e(href)}"><code>{e(name)}</code></a>' for name, href in links.items()
+    )
+    return f'<p class="muted">files: {items}</p>'
 
 
 def _sources(stats: dict) -> str:
@@ -320,14 +331,14 @@ def _splits(stats: dict) -> str:
     )
 
 
-def render(stats: dict, lengths: dict) -> str:
+def render(stats: dict, lengths: dict, links: dict[str, str] | None = None) -> str:
     versions = " · ".join(f"{k} {v}" for k, v in stats.get("versions", {}).items())
     body = "".join(
         [
             f'<h1>curate report</h1><p class="sub">processed directory '
             f"<code>{e(stats['processed'])}</code></p>",
             _kpis(stats),
-            _funnel(stats),
+            _funnel(stats, links or {}),
             _sources(stats),
             _rejects(stats),
             _duplicates(stats),
