@@ -42,6 +42,8 @@ class ReportResult:
     card: Path | None
     stages: list[dict] = field(default_factory=list)  # {stage, in, kept, rejected}
     splits: dict[str, int] = field(default_factory=dict)
+    duplicates: dict[str, int] = field(default_factory=dict)  # removed records per kind
+    conflicts: int = 0
 
 
 @lru_cache(maxsize=1)
@@ -270,4 +272,6 @@ def report(config: ReportConfig) -> ReportResult:
         card=card_path,
         stages=[{k: s[k] for k in ("stage", "in", "kept", "rejected")} for s in stats["stages"]],
         splits={name: s["records"] for name, s in stats["splits"].items()},
+        duplicates=stats["duplicates"]["kinds"],
+        conflicts=len(stats["conflicts"]),
     )

@@ -27,6 +27,8 @@ def stage_table(stages: list[dict], seconds: dict[str, float] | None = None) -> 
 def print_report(result: ReportResult, console: Console | None = None) -> None:
     console = console or Console()
     console.print(stage_table(result.stages))
+    kinds = ", ".join(f"{k} {v:,}" for k, v in result.duplicates.items()) or "none"
+    console.print(f"duplicates removed: {kinds}; conflicts to review: {result.conflicts:,}")
     if result.splits:
         console.print("splits: " + ", ".join(f"{k} {v:,}" for k, v in result.splits.items()))
     console.print(f"report: {result.html}  (numbers: {result.json})", soft_wrap=True)

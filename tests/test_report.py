@@ -213,3 +213,10 @@ def test_report_renders_in_headless_chromium(stages, tmp_path):
     assert page.plots >= 6
     assert page.title.startswith("curate report")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed")
+def test_cli_report_screenshot_writes_a_png(stages):
+    res = CliRunner().invoke(main, ["report", "--processed", str(stages), "--screenshot", "r.png"])
+    assert res.exit_code == 0, res.output
+    assert "0 errors" in res.output and Path("r.png").read_bytes()[:4] == b"\x89PNG"
