@@ -5,7 +5,7 @@ Numbers (not booleans) given as a question or answer are coerced to text with `s
 (`1` -> `"1"`, `2.5` -> `"2.5"`); lists, objects and booleans are rejected as `non_string_field`.
 
 >>> to_fields({"instruction": "猜一字", "input": "一口咬掉牛尾巴", "output": "告", "id": 7})
-Fields(question='猜一字\\n一口咬掉牛尾巴', answer='告', category=None, meta='{"id": 7}')
+Fields(question='猜一字：一口咬掉牛尾巴', answer='告', category=None, meta='{"id": 7}')
 """
 
 from __future__ import annotations
@@ -27,6 +27,13 @@ QUESTION_KEYS = (
     "谜题",
     "问",
     "题",
+    # the same in traditional characters (Big5 files, Taiwan/Hong Kong sources)
+    "問題",
+    "題目",
+    "謎面",
+    "謎題",
+    "問",
+    "題",
 )
 ANSWER_KEYS = (
     "answer",
@@ -41,8 +48,9 @@ ANSWER_KEYS = (
     "答",
     "回答",
     "解答",
+    "謎底",
 )
-CATEGORY_KEYS = ("category", "type", "类别", "分类", "类型")
+CATEGORY_KEYS = ("category", "type", "类别", "分类", "类型", "類別", "分類", "類型")
 # sharegpt's speaker names, mapped to OpenAI message roles.
 _ROLES = {
     "human": "user",
@@ -120,9 +128,21 @@ def to_fields(
     if extra_input is not None and extra_input != qkey and lowered.get("instruction") == qkey:
         value = obj[extra_input]
         if isinstance(value, str) and value.strip():
-            question = f"{question}\n{value}"  # alpaca: the input completes the instruction
+            question = join_input(question, value)
         used.add(extra_input)
     return Fields(question, answer, _category(obj, ckey), _meta(obj, used))
+
+
+def join_input(instruction: str, extra: str) -> str:
+    """Alpaca's input completes the instruction: `猜一字` + `十张口` -> `猜一字：十张口`.
+
+    A newline would vanish in the display text (whitespace is collapsed and dropped between
+    Chinese characters), so an instruction ending in a letter gets a colon instead.
+    """
+    last = instruction.rstrip()[-1:]
+    if not last or not (last.isalnum()):
+        return f"{instruction}\n{extra}"
+    return f"{instruction.rstrip()}{'：' if ord(last) >= 0x2E80 else ': '}{extra}"
 
 
 def _category(obj: dict, key: str | None) -> str | None:

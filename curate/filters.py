@@ -97,7 +97,7 @@ def split_note(question: str, answer: str, limits: Limits) -> Verdict:
         if tail:
             return ("split_note", f"{name} ends inside a cut-off note: {tail.group()!r}")
         head = _LATIN_HEAD.match(text)
-        if head and (head.group() == text or _unclosed(text)):
+        if head and _unclosed(text):
             return ("split_note", f"{name} starts with the tail of a cut-off note: {text[:6]!r}")
     return None
 

@@ -14,14 +14,12 @@ import csv
 import gzip
 import io
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from curate.encodings import decode
 from curate.errors import InputError
-from curate.fields import ANSWER_KEYS, CATEGORY_KEYS, QUESTION_KEYS
 
 EXTENSIONS = {
     ".json": "json",
@@ -108,7 +106,7 @@ def read_file(path: Path, encoding: str | None = None) -> SourceFile:
         "jsonl": read_jsonl,
         "csv": read_csv,
         "tsv": read_tsv,
-        "text": read_text,
+        "text": _read_text,
     }[fmt]
     return SourceFile(path, fmt, used, list(reader(text, path)))
 
@@ -117,15 +115,19 @@ def sniff(text: str, fmt: str | None) -> str:
     """Check the extension against the content; guess when there is no extension."""
     first = next((ln.strip() for ln in text.split("\n") if ln.strip()), "")
     if fmt in ("json", "jsonl", None) and first[:1] in ("[", "{"):
+        if fmt == "jsonl":  # unless it is a pretty-printed JSON document
+            return "json" if not _parses(first) and _parses(text) else "jsonl"
         if _parses(text):
             return "json"
         # Not one JSON document: JSON lines if the first line is a value on its own.
-        return "jsonl" if fmt == "jsonl" or _parses(first) else "json"
+        return "jsonl" if _parses(first) else "json"
     if fmt is not None:
         return fmt
     if "\t" in first:
         return "tsv"
-    return "csv" if "," in first and not _QA_LINE.match(first) else "text"
+    from curate.textblocks import QA_LINE
+
+    return "csv" if "," in first and not QA_LINE.match(first) else "text"
 
 
 def _parses(text: str) -> bool:
@@ -249,71 +251,10 @@ def read_tsv(text: str, path: Path) -> Iterator[RawRecord]:
     return read_csv(text, path, delimiter="\t")
 
 
-_TEXT_KEYS = "|".join(
-    sorted(map(re.escape, QUESTION_KEYS + ANSWER_KEYS + CATEGORY_KEYS), key=len, reverse=True)
-)
-# `问：...`, `Q: ...`, `1. 谜面：...`; the colon may be ASCII or full-width.
-_QA_LINE = re.compile(rf"^\s*(?:\d{{1,5}}\s*[.、．)）]\s*)?({_TEXT_KEYS})\s*[:：]\s*(.*)$", re.I)
-# An answer on the same line as its question: `问：…？ 答：…`.
-_INLINE_ANSWER = re.compile(r"(?:(?<=[\s？?！!。.])|^)(答案|谜底|答|A)\s*[:：]\s*")
+def _read_text(text: str, path: Path) -> Iterator[RawRecord]:
+    from curate.textblocks import read_text  # textblocks imports RawRecord from here
 
-
-def _role(key: str) -> str:
-    key = key.lower()
-    return "q" if key in QUESTION_KEYS else "a" if key in ANSWER_KEYS else "c"
-
-
-def read_text(text: str, path: Path) -> Iterator[RawRecord]:
-    """Q&A blocks: a question line, an answer line, optional category line; `#` = comment.
-
-    A block ends at a blank line or when a field it already has starts again; lines without
-    a key continue the previous field; stray lines outside any block become `unparsed_text`.
-    """
-    block: list[tuple[int, str]] = []  # (line number, line) of the open block
-    fields: dict[str, tuple[str, str]] = {}  # role -> (original key, text)
-    last = ""
-    for number, line in enumerate(text.split("\n"), 1):
-        line = line.rstrip("\r")
-        match = _QA_LINE.match(line)
-        if match is None and line.lstrip().startswith("#"):
-            continue
-        if not line.strip():
-            yield from _close(block, fields)
-            block, fields, last = [], {}, ""
-            continue
-        if match is None:
-            if block and not fields:  # a run of stray lines: one unparsed record
-                block.append((number, line))
-            elif block:
-                key, value = fields[last]
-                fields[last] = (key, f"{value}\n{line.strip()}")
-                block.append((number, line))
-            else:
-                block = [(number, line)]
-            continue
-        role = _role(match.group(1))
-        if role in fields or (block and not fields):
-            yield from _close(block, fields)
-            block, fields = [], {}
-        block.append((number, line))
-        fields[role], last = (match.group(1), match.group(2).strip()), role
-        inline = _INLINE_ANSWER.search(match.group(2)) if role == "q" else None
-        if inline and "a" not in fields:
-            fields["q"] = (match.group(1), match.group(2)[: inline.start()].strip())
-            fields["a"], last = (inline.group(1), match.group(2)[inline.end() :].strip()), "a"
-    yield from _close(block, fields)
-
-
-def _close(block: list[tuple[int, str]], fields: dict[str, tuple[str, str]]) -> Iterator[RawRecord]:
-    if not block:
-        return
-    raw = "\n".join(line for _, line in block)
-    if not fields:
-        yield RawRecord(
-            block[0][0], raw, None, ("unparsed_text", "no 问：/答： (or Q:/A:) line in this block")
-        )
-    else:
-        yield RawRecord(block[0][0], raw, {key: value for key, value in fields.values()})
+    return read_text(text, path)
 
 
 def read_parquet(data: bytes, path: Path) -> Iterator[RawRecord]:

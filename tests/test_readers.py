@@ -1,0 +1,205 @@
+"""Readers: every format gives records with the right line numbers, raw text and values."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from curate.errors import InputError
+from curate.readers import find_inputs, read_file, sniff
+
+PAIRS = [("什么东西越洗越脏？", "水"), ("什么门永远关不上？", "球门"), ("一口咬掉牛尾巴", "告")]
+
+
+def records(path: Path, encoding: str | None = None) -> list[tuple[int, object]]:
+    return [
+        (r.line, r.value if r.error is None else r.error[0])
+        for r in read_file(path, encoding).records
+    ]
+
+
+def test_json_array_line_is_where_each_object_starts(write_raw):
+    path = write_raw("a.json", [{"q": q, "a": a} for q, a in PAIRS])  # indent=1: 4 lines each
+    src = read_file(path)
+    assert (src.format, src.encoding) == ("json", "utf-8")
+    assert [r.line for r in src.records] == [2, 6, 10]
+    assert src.records[1].value == {"q": "什么门永远关不上？", "a": "球门"}
+    assert json.loads(src.records[1].raw) == src.records[1].value  # raw is the original slice
+
+
+def test_json_array_keeps_non_objects_as_records(write_raw):
+    path = write_raw("a.json", '[{"q": "x", "a": "y"},\n "just a string",\n [1, 2]]')
+    assert records(path) == [(1, {"q": "x", "a": "y"}), (2, "just a string"), (3, [1, 2])]
+
+
+def test_json_object_wrapping_records(write_raw):
+    doc = {"version": 2, "data": [{"instruction": q, "output": a} for q, a in PAIRS]}
+    src = read_file(write_raw("alpaca.json", json.dumps(doc, ensure_ascii=False, indent=2)))
+    assert len(src.records) == 3
+    assert src.records[0].value == {"instruction": PAIRS[0][0], "output": PAIRS[0][1]}
+    assert [r.line for r in src.records] == [4, 8, 12]
+
+
+def test_json_object_with_any_single_list_key(write_raw):
+    path = write_raw("w.json", {"riddles_2024": [{"q": "x", "a": "y"}], "name": "mine"})
+    assert records(path) == [(3, {"q": "x", "a": "y"})]
+
+
+def test_single_json_object_is_one_record(write_raw):
+    path = write_raw("one.json", {"messages": [{"role": "user", "content": "x"}]})
+    assert len(read_file(path).records) == 1
+
+
+def test_malformed_json_file_names_file_and_line(write_raw):
+    path = write_raw("bad.json", '[\n {"q": "x", "a": "y"},\n {"q": "x" "a": "y"}\n]')
+    with pytest.raises(InputError, match=r"bad\.json: not valid JSON at line 3 column 12"):
+        read_file(path)
+
+
+def test_jsonl_bad_lines_become_records_and_blank_lines_are_skipped(write_raw):
+    text = '{"q": "x", "a": "y"}\n\n{"q": "broken"\n[1]\n  \n{"q": "z", "a": "w"}\n'
+    path = write_raw("a.jsonl", text)
+    assert records(path) == [
+        (1, {"q": "x", "a": "y"}),
+        (3, "malformed_json"),
+        (4, [1]),
+        (6, {"q": "z", "a": "w"}),
+    ]
+    assert read_file(path).records[1].raw == '{"q": "broken"'
+
+
+def test_json_lines_in_a_json_file_are_detected(write_raw):
+    path = write_raw("lines.json", '{"q": "x", "a": "y"}\n{"q": "z", "a": "w"}\n')
+    src = read_file(path)
+    assert src.format == "jsonl"
+    assert [r.line for r in src.records] == [1, 2]
+
+
+def test_csv_quoted_fields_bom_crlf_and_chinese_headers(write_raw):
+    text = (
+        '\ufeff题目,答案,类别\r\n"什么东西，越洗越脏？",水,谜语\r\n'
+        '"两行\r\n的题",答,x\r\n\r\n短,底,y\r\n'
+    )
+    src = read_file(write_raw("a.csv", text))
+    assert src.format == "csv"
+    assert [r.line for r in src.records] == [2, 3, 6]
+    assert src.records[0].value == {"题目": "什么东西，越洗越脏？", "答案": "水", "类别": "谜语"}
+    assert src.records[1].value["题目"] == "两行\r\n的题"
+    assert src.records[1].raw == '"两行\r\n的题",答,x'
+
+
+def test_csv_row_with_too_many_fields_is_a_malformed_row(write_raw):
+    path = write_raw("a.csv", "q,a\nx,y\nx,y,z\nshort\n")
+    assert records(path) == [
+        (2, {"q": "x", "a": "y"}),
+        (3, "malformed_row"),
+        (4, {"q": "short", "a": ""}),
+    ]
+
+
+def test_tsv(write_raw):
+    path = write_raw("a.tsv", "question\tanswer\n什么门永远关不上？\t球门\n")
+    assert records(path) == [(2, {"question": "什么门永远关不上？", "answer": "球门"})]
+
+
+def test_text_blocks_in_every_marker_style(write_raw):
+    text = (
+        "# 我的谜语\n"
+        "问：什么东西越洗越脏？\n答：水\n\n"
+        "题目: 什么门永远关不上？\n答案：球门\n"
+        "谜面：一口咬掉牛尾巴\n（打一字）\n谜底：告\n\n"
+        "Q: What has keys but can't open locks?\nA: A piano\n\n"
+        "1. 问：什么人一年只上一天班？ 答：圣诞老人\n\n"
+        "这一行不是问答\n\n"
+        "答：没有问题的答案\n"
+    )
+    recs = read_file(write_raw("a.txt", text)).records
+    assert [(r.line, r.value if r.error is None else r.error[0]) for r in recs] == [
+        (2, {"问": "什么东西越洗越脏？", "答": "水"}),
+        (5, {"题目": "什么门永远关不上？", "答案": "球门"}),
+        (7, {"谜面": "一口咬掉牛尾巴\n（打一字）", "谜底": "告"}),
+        (11, {"Q": "What has keys but can't open locks?", "A": "A piano"}),
+        (14, {"问": "什么人一年只上一天班？", "答": "圣诞老人"}),
+        (16, "unparsed_text"),
+        (18, {"答": "没有问题的答案"}),
+    ]
+    assert recs[2].raw == "谜面：一口咬掉牛尾巴\n（打一字）\n谜底：告"
+
+
+def test_parquet_rows_numbered_from_one(project):
+    path = project / "raw" / "a.parquet"
+    pl.DataFrame(
+        {"question": [q for q, _ in PAIRS], "answer": [a for _, a in PAIRS]}
+    ).write_parquet(path)
+    src = read_file(path)
+    assert (src.format, src.encoding) == ("parquet", None)
+    assert records(path)[2] == (3, {"question": "一口咬掉牛尾巴", "answer": "告"})
+    assert json.loads(src.records[0].raw) == src.records[0].value
+
+
+@pytest.mark.parametrize("name", ["a.jsonl.gz", "a.csv.gz", "a.json.gz"])
+def test_gzip_of_any_format(write_raw, name):
+    inner = {
+        "a.jsonl.gz": '{"q": "x", "a": "y"}\n',
+        "a.csv.gz": "q,a\nx,y\n",
+        "a.json.gz": '[{"q": "x", "a": "y"}]',
+    }[name]
+    path = write_raw(name, gzip.compress(inner.encode()))
+    assert [r.value for r in read_file(path).records] == [{"q": "x", "a": "y"}]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "text", "detected"),
+    [
+        ("gbk", "问：什么东西越洗越脏？\n答：水\n", "gb18030"),
+        ("big5", "問：什麼東西越洗越髒？\n答：水\n", "big5"),
+        ("utf-8-sig", "问：什么东西越洗越脏？\n答：水\n", "utf-8-sig"),
+        ("utf-16", "问：什么东西越洗越脏？\n答：水\n", "utf-16"),
+    ],
+)
+def test_legacy_encodings_are_detected(write_raw, encoding, text, detected):
+    src = read_file(write_raw("a.txt", text, encoding=encoding))
+    assert src.encoding == detected
+    assert src.records[0].value["答"] == "水"
+    assert "越洗越" in next(iter(src.records[0].value.values()))
+
+
+def test_forced_encoding_and_its_error(write_raw):
+    path = write_raw("a.csv", "题目,答案\n什么门永远关不上？,球门\n", encoding="gbk")
+    assert records(path, "gbk")[0][1] == {"题目": "什么门永远关不上？", "答案": "球门"}
+    with pytest.raises(InputError, match=r"a\.csv: cannot be decoded as utf-8.*--encoding"):
+        read_file(path, "utf-8")
+
+
+def test_undecodable_file_names_it_and_suggests_encoding(write_raw):
+    path = write_raw("broken.txt", b"abc \xff\xfe\xfd \x80\x81\n")
+    with pytest.raises(InputError, match=r"broken\.txt: not valid UTF-8.*--encoding gbk"):
+        read_file(path)
+
+
+def test_sniff_without_extension():
+    assert sniff('[{"q": 1}]', None) == "json"
+    assert sniff('{"q": 1}\n{"q": 2}\n', None) == "jsonl"
+    assert sniff("question,answer\nx,y\n", None) == "csv"
+    assert sniff("question\tanswer\nx\ty\n", None) == "tsv"
+    assert sniff("问：x，y\n答：z\n", None) == "text"
+
+
+def test_find_inputs_walks_folders_in_order_and_skips_hidden_and_unknown(write_raw, project):
+    for name in ["b.csv", "a.json", "sub/c.jsonl.gz", ".hidden/d.json", "notes.md", ".e.json"]:
+        write_raw(name, "x")
+    found = [p.as_posix() for p in find_inputs([Path("raw")])]
+    assert found == ["raw/a.json", "raw/b.csv", "raw/sub/c.jsonl.gz"]
+    # a file given twice (directly and through its folder) is read once
+    assert len(find_inputs([Path("raw/a.json"), Path("raw")])) == 3
+
+
+def test_find_inputs_errors(project):
+    with pytest.raises(InputError, match="nope.json: no such file"):
+        find_inputs([Path("nope.json")])
+    with pytest.raises(InputError, match="no input files in raw"):
+        find_inputs([Path("raw")])
