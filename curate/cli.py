@@ -151,7 +151,7 @@ def eval_(**kwargs) -> None:
     errors = sum(r["errors"] for r in result.results)
     if errors:
         console.print(f"[yellow]{errors} requests failed; see 'error' in responses.jsonl[/]")
-    console.print(f"wrote {', '.join(str(p) for p in result.files.values())}")
+    console.print(f"wrote {', '.join(result.files)} to {result.output}")
 
 
 _EXPORT_OPTIONS = [

@@ -6,7 +6,6 @@ and `close()`. Decoding is greedy for both: temperature 0 on endpoints, do_sampl
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
 from collections.abc import Callable
@@ -89,21 +88,29 @@ class EndpointBackend:
 
 
 class LocalBackend:
-    """Batched greedy generation with transformers; the adapter is switched off for base runs."""
+    """Batched greedy generation with transformers.
+
+    The base configs run on the plain model; `finetuned` on the model with the adapter merged
+    in (`load_for_inference`). The two are loaded one after the other, never both at once, so
+    peak memory is one model.
+    """
 
     def __init__(self, config: EvalConfig) -> None:
-        from curate.training.local import load_for_inference
+        from curate.training.base import missing_extra
 
+        try:
+            from curate.training.local import load_for_inference
+        except ImportError as exc:
+            raise (missing_extra(exc) or exc) from None
         self.config = config
-        adapter = str(config.adapter) if config.adapter else None
-        self.model, self.tokenizer = load_for_inference(str(config.model), adapter)
-        self.tokenizer.padding_side = "left"  # generation continues at the right edge
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self._load = load_for_inference
+        self._loaded: bool | None = None  # None: nothing yet; True: the adapter is merged in
+        self.model = self.tokenizer = None
 
     def generate(
         self, name: str, model: str, prompts: list[list[dict]], advance: Callable[[int], None]
     ) -> list[str]:
+        self._ensure(with_adapter=name == "finetuned")
         texts = [
             self.tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True)
             for p in prompts
@@ -112,13 +119,23 @@ class LocalBackend:
         order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))
         answers = [""] * len(texts)
         size = self.config.batch_size
-        with self._adapter(name == "finetuned"):
-            for start in range(0, len(order), size):
-                batch = order[start : start + size]
-                for i, answer in zip(batch, self._batch([texts[i] for i in batch]), strict=True):
-                    answers[i] = answer
-                advance(len(batch))
+        for start in range(0, len(order), size):
+            batch = order[start : start + size]
+            for i, answer in zip(batch, self._batch([texts[i] for i in batch]), strict=True):
+                answers[i] = answer
+            advance(len(batch))
         return answers
+
+    def _ensure(self, with_adapter: bool) -> None:
+        if self._loaded == with_adapter:
+            return
+        self.close()  # free the other variant before loading this one
+        adapter = str(self.config.adapter) if with_adapter else None
+        self.model, self.tokenizer = self._load(str(self.config.model), adapter)
+        self.tokenizer.padding_side = "left"  # generation continues at the right edge
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self._loaded = with_adapter
 
     def _batch(self, texts: list[str]) -> list[str]:
         import torch
@@ -141,11 +158,15 @@ class LocalBackend:
         config.pad_token_id = self.tokenizer.pad_token_id
         return config
 
-    def _adapter(self, enabled: bool):
-        """The adapter on for `finetuned`, off (the plain base model) for the other configs."""
-        if enabled or not self.config.adapter:
-            return contextlib.nullcontext()
-        return self.model.disable_adapter()
-
     def close(self) -> None:
-        pass
+        if self.model is None:
+            return
+        import gc
+
+        import torch
+
+        self.model = self.tokenizer = None
+        self._loaded = None
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
