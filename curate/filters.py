@@ -113,7 +113,8 @@ def unbalanced_brackets(question: str, answer: str, limits: Limits) -> Verdict:
 
 
 def answer_equals_question(question: str, answer: str, limits: Limits) -> Verdict:
-    if match_key(question) and match_key(question) == match_key(answer):
+    key = match_key(question)
+    if key and key == match_key(answer):
         return ("answer_equals_question", "the answer repeats the question")
     return None
 

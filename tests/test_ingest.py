@@ -4,6 +4,7 @@ every non-blank input record accounted for exactly once."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import subprocess
 import sys
@@ -17,9 +18,10 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 from curate.cli import main
-from curate.ingest import IngestConfig, ingest
+from curate.ingest import IngestConfig, ingest, progress_bar
 from curate.io import read_jsonl
 from curate.record import COLUMNS, REASONS
 
@@ -174,6 +176,18 @@ def test_flags_switch_filters_fields_and_conversion(write_raw, project):
     assert outputs()[1][0]["reason"] == "too_long"
 
 
+def test_forced_encoding(write_raw, project):
+    write_raw("gbk.csv", "谜面,谜底\n什么门永远关不上？,球门\n", encoding="gbk")
+    result = run("--encoding", "gbk")
+    assert result.exit_code == 0, result.output
+    kept, _, manifest = outputs()
+    assert kept["answer"].to_list() == ["球门"]
+    assert manifest["inputs"][0]["encoding"] == "gbk"
+    result = run("--encoding", "utf-8")
+    assert result.exit_code == 1
+    assert "raw/gbk.csv: cannot be decoded as utf-8" in result.output
+
+
 def test_undecodable_file_is_a_clear_error(write_raw, project):
     write_raw("ok.jsonl", '{"q": "x", "a": "y"}\n')
     write_raw("broken.txt", b"\xff\xfe\xfd garbage \x80\x81 \xff\n")
@@ -260,6 +274,23 @@ def test_nothing_lost_property(lines):
         assert result.n_in == len(non_blank) == kept.height + len(rejects)
         assert sorted(kept["line"].to_list() + [r["line"] for r in rejects]) == non_blank
         assert all(r["raw"] == lines[r["line"] - 1] for r in rejects)
+
+
+def test_progress_reports_every_record_and_no_bar_off_a_terminal(write_raw, project):
+    write_raw("a.jsonl", "".join(f'{{"q": "谜{i}", "a": "底"}}\n' for i in range(2500)))
+    calls = []
+    ingest(IngestConfig(), progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1000, 2500), (2000, 2500), (2500, 2500)]
+    with progress_bar(Console(file=io.StringIO())) as callback:
+        assert callback is None  # not a terminal: no bar
+
+
+def test_progress_bar_draws_on_a_terminal_for_large_inputs():
+    out = io.StringIO()
+    with progress_bar(Console(file=out, force_terminal=True)) as callback:
+        callback(10, 100)  # small input: no task
+        callback(30_000, 60_000)
+    assert "ingest" in out.getvalue()
 
 
 def test_import_cli_does_not_import_training_libraries():
