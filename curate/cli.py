@@ -158,16 +158,18 @@ _EXPORT_OPTIONS = [
     ("--format", dict(type=click.Choice(["jsonl", "alpaca", "sharegpt", "parquet"]),
                       default="jsonl", show_default=True)),
     ("--out", dict(type=_PATH, help="Output dir  [default: PROCESSED/export/FORMAT]")),
-    ("--val-fraction", dict(type=float, default=0.1, show_default=True)),
+    ("--val-fraction", dict(type=float, default=0.1, show_default=True,
+                            help="Share of groups held out for validation.")),
     ("--seed", dict(type=int, default=0, show_default=True, help="Seed of the split hash.")),
     ("--group-by", dict(type=click.Choice(["answer", "content", "id"]), default="answer",
                         show_default=True, help="Records sharing this key share a split.")),
-    ("--shard-size", dict(type=int, default=100_000, show_default=True)),
+    ("--shard-size", dict(type=int, default=100_000, show_default=True, help="Records per file.")),
     ("--system-prompt", dict(help="Add this system message to every record.")),
     ("--user-template", dict(default="{question}", show_default=True,
                              help="User turn; placeholders {question} and {category}.")),
     ("--tokenizer", dict(type=_PATH, help="Tokenizer folder: report tokens per record.")),
-    ("--max-tokens", dict(type=int, default=4096, show_default=True)),
+    ("--max-tokens", dict(type=int, default=4096, show_default=True,
+                          help="Count records longer than this (SiliconFlow's limit).")),
 ]
 
 
@@ -175,7 +177,10 @@ _EXPORT_OPTIONS = [
 @PROCESSED
 @_with_options(_EXPORT_OPTIONS)
 def export(**kwargs) -> None:
-    """Write validated train/validation shards of deduped.parquet, with a manifest."""
+    """Write validated train/validation shards of deduped.parquet, with a manifest.
+
+    Records that would not validate go to PROCESSED/exported.rejects.jsonl.
+    """
     from rich.console import Console
 
     from curate.export import ExportConfig
@@ -197,7 +202,8 @@ def export(**kwargs) -> None:
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--tokenizer", type=_PATH, help="Tokenizer folder: warn about long records.")
-@click.option("--max-tokens", type=int, default=4096, show_default=True)
+@click.option("--max-tokens", type=int, default=4096, show_default=True,
+              help="Warn about records longer than this (SiliconFlow's limit).")
 def validate(files: tuple[Path, ...], tokenizer: Path | None, max_tokens: int) -> None:
     """Check messages JSONL files: print FILE:LINE: problem; exit 1 if any is invalid."""
     from curate.lengths import describe
