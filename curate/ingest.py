@@ -62,6 +62,7 @@ class FileStats:
     format: str
     encoding: str | None
     sha256: str
+    numbering: str = "line"
     records: int = 0
     kept: int = 0
     reasons: Counter = field(default_factory=Counter)
@@ -72,6 +73,7 @@ class FileStats:
             "sha256": self.sha256,
             "format": self.format,
             "encoding": self.encoding,
+            "numbering": self.numbering,
             "records": self.records,
             "kept": self.kept,
             "rejected": self.records - self.kept,
@@ -143,7 +145,7 @@ def ingest(config: IngestConfig, progress: Progress | None = None) -> IngestResu
     stats: list[FileStats] = []
     done = 0
     for src, name in sources:
-        stat = FileStats(name, src.format, src.encoding, sha256_file(src.path))
+        stat = FileStats(name, src.format, src.encoding, sha256_file(src.path), src.numbering)
         stats.append(stat)
         for rec in src.records:
             row = _convert(rec, name, config, limits)

@@ -2,10 +2,11 @@
 
 Formats: JSON array, JSON object wrapping a list of records, JSONL, CSV, TSV, text Q&A blocks,
 Parquet, and `.gz` of any of them; chosen by extension, then by content when the extension is
-unknown or lies (a `.json` file holding JSON lines). Line numbers: JSONL -> the line; JSON
-array -> the line where the element starts; CSV/TSV -> the line where the data row starts
-(header = line 1 unless blank lines come first); text -> a block's first line; Parquet -> the
-1-based row index. Records are not interpreted here (see fields.py), only parsed.
+unknown or lies (a `.json` file holding JSON lines). Line numbers (1-based): JSONL -> the line;
+JSON array -> the line where the element starts, or its index when several elements start on
+one line (minified JSON; the manifest then says `"numbering": "index"`); CSV/TSV -> the line
+where the data row starts; text -> a block's first line; Parquet -> the row number. Records are
+not interpreted here (see fields.py), only parsed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import gzip
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from curate.encodings import decode
@@ -52,6 +53,7 @@ class SourceFile:
     format: str
     encoding: str | None
     records: list[RawRecord]
+    numbering: str = "line"  # what RawRecord.line counts: "line", "index" or "row" (Parquet)
 
 
 def input_format(path: Path) -> str | None:
@@ -97,10 +99,12 @@ def read_file(path: Path, encoding: str | None = None) -> SourceFile:
         raise InputError(f"{path}: cannot read ({exc})") from None
     fmt = input_format(path)
     if fmt == "parquet" or (fmt is None and data[:4] == b"PAR1"):
-        return SourceFile(path, "parquet", None, list(read_parquet(data, path)))
+        return SourceFile(path, "parquet", None, list(read_parquet(data, path)), "row")
     text, used = decode(data, str(path), encoding)
     text = text.removeprefix("\ufeff")
     fmt = sniff(text, fmt)
+    if not text.strip():
+        return SourceFile(path, fmt, used, [])
     reader = {
         "json": read_json,
         "jsonl": read_jsonl,
@@ -108,19 +112,29 @@ def read_file(path: Path, encoding: str | None = None) -> SourceFile:
         "tsv": read_tsv,
         "text": _read_text,
     }[fmt]
-    return SourceFile(path, fmt, used, list(reader(text, path)))
+    records = list(reader(text, path))
+    if len({r.line for r in records}) < len(records):
+        # Several records start on one line (minified JSON): number them 1, 2, ... instead,
+        # so that (source, line) and hence the record id stay unique.
+        records = [replace(r, line=i) for i, r in enumerate(records, 1)]
+        return SourceFile(path, fmt, used, records, numbering="index")
+    return SourceFile(path, fmt, used, records)
 
 
 def sniff(text: str, fmt: str | None) -> str:
     """Check the extension against the content; guess when there is no extension."""
     first = next((ln.strip() for ln in text.split("\n") if ln.strip()), "")
-    if fmt in ("json", "jsonl", None) and first[:1] in ("[", "{"):
+    if fmt in ("json", "jsonl", "text", None) and first[:1] in ("[", "{"):
+        whole, line_one = _parses(text), _parses(first)
         if fmt == "jsonl":  # unless it is a pretty-printed JSON document
-            return "json" if not _parses(first) and _parses(text) else "jsonl"
-        if _parses(text):
-            return "json"
-        # Not one JSON document: JSON lines if the first line is a value on its own.
-        return "jsonl" if _parses(first) else "json"
+            return "json" if whole and not line_one else "jsonl"
+        if whole or line_one:
+            # JSON lines when the text is several documents, the first one on its own line.
+            return "json" if whole else "jsonl"
+        if fmt == "json":
+            return "json"  # read_json reports where the JSON is broken
+    if fmt == "csv" and "\t" in first and "," not in first:
+        return "tsv"
     if fmt is not None:
         return fmt
     if "\t" in first:
@@ -154,11 +168,11 @@ def read_json(text: str, path: Path) -> Iterator[RawRecord]:
             "or if it holds one JSON object per line, name it .jsonl"
         ) from None
     start = len(text) - len(text.lstrip())
-    if isinstance(doc, dict):
-        key = _wrapped_list(doc, path)
-        if key is None:
-            yield RawRecord(text.count("\n", 0, start) + 1, text.strip(), doc)
-            return
+    key = _wrapped_list(doc, path) if isinstance(doc, dict) else None
+    if not isinstance(doc, list) and key is None:  # one record (or one stray value)
+        yield RawRecord(text.count("\n", 0, start) + 1, text.strip(), doc)
+        return
+    if key is not None:
         start = _value_start(text, decoder, key)
     # Walk the array element by element to know where each one starts.
     pos, line, counted = start + 1, 1, 0

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from curate.errors import InputError
 from curate.readers import find_inputs, read_file, sniff
+from curate.textblocks import read_text
 
 PAIRS = [("什么东西越洗越脏？", "水"), ("什么门永远关不上？", "球门"), ("一口咬掉牛尾巴", "告")]
 
@@ -203,3 +206,58 @@ def test_find_inputs_errors(project):
         find_inputs([Path("nope.json")])
     with pytest.raises(InputError, match="no input files in raw"):
         find_inputs([Path("raw")])
+
+
+def test_minified_json_array_is_numbered_by_index(write_raw):
+    src = read_file(write_raw("min.json", '[{"q": "x", "a": "y"}, {"q": "z", "a": "w"}, 3]'))
+    assert ([r.line for r in src.records], src.numbering) == ([1, 2, 3], "index")
+    assert src.records[2].raw == "3"
+
+
+def test_content_beats_a_misleading_extension(write_raw):
+    lines = '{"q": "x", "a": "y"}\n{"q": "z", "a": "w"}\n'
+    assert read_file(write_raw("lines.txt", lines)).format == "jsonl"
+    assert read_file(write_raw("tabs.csv", "q\ta\nx\ty\n")).format == "tsv"
+    text = "[谜语]\n问：x\n答：y\n"  # a text file that starts with a bracket is still text
+    assert records(write_raw("brackets.txt", text)) == [
+        (1, "unparsed_text"),  # a title line is not a riddle, but it is not lost either
+        (2, {"问": "x", "答": "y"}),
+    ]
+
+
+def test_empty_files_and_stray_json_values(write_raw):
+    assert read_file(write_raw("empty.json", "  \n")).records == []
+    assert read_file(write_raw("empty.csv", "")).records == []
+    assert records(write_raw("scalar.json", '"just text"')) == [(1, "just text")]
+
+
+_TEXT_LINES = st.sampled_from(
+    [
+        "问：什么东西越洗越脏？",
+        "答：水",
+        "谜面：一口咬掉牛尾巴",
+        "谜底：告",
+        "类别：字谜",
+        "Q: What?",
+        "A: That",
+        "（打一字）",
+        "stray text",
+        "",
+        "  ",
+        "# a comment",
+        "问：什么？ 答：啥",
+        "答：",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_TEXT_LINES, max_size=25))
+def test_text_blocks_lose_no_line(lines):
+    """Every non-blank, non-comment line lands in exactly one record, in order."""
+    recs = list(read_text("\n".join(lines), Path("t.txt")))
+    expected = [ln for ln in lines if ln.strip() and not ln.startswith("#")]
+    assert [ln for r in recs for ln in r.raw.split("\n")] == expected
+    starts = [r.line for r in recs]
+    assert starts == sorted(set(starts))
+    assert all(lines[r.line - 1] == r.raw.split("\n")[0] for r in recs)
