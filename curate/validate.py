@@ -145,8 +145,10 @@ def _decode(lineno: int, raw: bytes, scan: FileScan) -> str | None:
 def scan_file(path: str | Path) -> FileScan:
     """Check every line of a JSONL file; line 0 stands for the file as a whole."""
     path, scan = Path(path), FileScan()
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; pass its files, e.g. {path}/*.jsonl")
     if not path.is_file():
-        raise InputError(f"{path} not found or not a file")
+        raise InputError(f"{path} not found")
     with open(path, "rb") as f:
         for lineno, raw in enumerate(f, 1):
             text = _decode(lineno, raw, scan)
