@@ -158,7 +158,7 @@ def scan_file(path: str | Path) -> FileScan:
             scan.records += 1
             if text is None:
                 continue
-            obj, problems = parse_line(text)
+            obj, problems = parse_line(text.rstrip("\r\n"))  # columns on this line
             problems = problems or message_problems(obj)
             scan.problems += [(lineno, p) for p in problems]
             if not problems:
