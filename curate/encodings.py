@@ -85,14 +85,27 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
     best: tuple[float, str, str] | None = None
     for enc in LEGACY:
         text = _strict(data, enc)
-        if text is None:
-            continue
-        score = chinese_score(_strict_prefix(sample, enc))
-        if best is None or score > best[0]:
-            best = (score, enc, text)
+        if text is not None:
+            score = chinese_score(_strict_prefix(sample, enc))
+            best = best if best and best[0] >= score else (score, enc, text)
+    damaged = _damaged_utf8(data)
+    if damaged is not None:
+        score = chinese_score(sample.decode("utf-8", errors="replace"))
+        best = best if best and best[0] >= score else (score, *damaged)
     if best is None:
         raise InputError(_undecodable(data, name))
     return best[2], best[1]
+
+
+def _damaged_utf8(data: bytes) -> tuple[str, str] | None:
+    """UTF-8 with a few corrupt bytes: decoded with U+FFFD in their place, so that only the
+    records holding them are lost (the mojibake filter rejects them), not the whole file."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    wide = sum(ord(ch) > 0x7F for ch in text)
+    if bad > 0.05 * wide:  # mostly not UTF-8: a legacy encoding or binary
+        return None
+    return f"utf-8 ({bad} invalid byte sequence{'s' * (bad > 1)} replaced)", text
 
 
 def _strict_prefix(sample: bytes, encoding: str) -> str:

@@ -188,6 +188,16 @@ def test_forced_encoding(write_raw, project):
     assert "raw/gbk.csv: cannot be decoded as utf-8" in result.output
 
 
+def test_a_few_corrupt_bytes_lose_only_their_record(write_raw, project):
+    good = "".join(f'{{"q": "什么东西越洗越脏{i}？", "a": "水"}}\n' for i in range(5))
+    write_raw("a.jsonl", good.encode() + '{"q": "坏'.encode() + b"\xff" + b'", "a": "x"}\n')
+    assert run().exit_code == 0
+    kept, rejects, manifest = outputs()
+    assert kept.height == 5
+    assert [(r["line"], r["reason"]) for r in rejects] == [(6, "mojibake")]
+    assert manifest["inputs"][0]["encoding"] == "utf-8 (1 invalid byte sequence replaced)"
+
+
 def test_undecodable_file_is_a_clear_error(write_raw, project):
     write_raw("ok.jsonl", '{"q": "x", "a": "y"}\n')
     write_raw("broken.txt", b"\xff\xfe\xfd garbage \x80\x81 \xff\n")
