@@ -1,0 +1,47 @@
+"""Encoding detection: UTF-8 first, then the legacy Chinese encoding that reads as Chinese."""
+
+from __future__ import annotations
+
+import pytest
+
+from curate.encodings import chinese_score, decode
+from curate.errors import InputError
+
+SIMPLIFIED = "问：什么东西越洗越脏？\n答：水\n问：什么人一年只上一天班？\n答：圣诞老人\n"
+TRADITIONAL = "問：什麼東西越洗越髒？\n答：水\n問：什麼人一年只上一天班？\n答：聖誕老人\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "detected"),
+    [
+        (SIMPLIFIED, "utf-8", "utf-8"),
+        (SIMPLIFIED, "utf-8-sig", "utf-8-sig"),
+        (SIMPLIFIED, "gbk", "gb18030"),
+        (SIMPLIFIED, "gb18030", "gb18030"),
+        (TRADITIONAL, "big5", "big5"),
+        (TRADITIONAL, "gbk", "gb18030"),  # GBK holds traditional characters too
+        (SIMPLIFIED, "utf-16", "utf-16"),
+    ],
+)
+def test_detects_the_encoding_that_reads_as_chinese(text, encoding, detected):
+    decoded, used = decode(text.encode(encoding), "a.txt")
+    assert used == detected
+    assert decoded.removeprefix("\ufeff") == text
+
+
+def test_real_chinese_scores_higher_than_a_wrong_decoding():
+    data = TRADITIONAL.encode("big5")
+    assert chinese_score(data.decode("big5")) > 0.5 > 0.1 > chinese_score(data.decode("gb18030"))
+
+
+def test_forced_encoding_wins_and_fails_clearly():
+    assert decode(SIMPLIFIED.encode("gbk"), "a.txt", "gbk") == (SIMPLIFIED, "gbk")
+    with pytest.raises(InputError, match="a.txt: cannot be decoded as big5"):
+        decode("谜底".encode() + b"\xff", "a.txt", "big5")
+    with pytest.raises(InputError, match="unknown encoding 'klingon'"):
+        decode(b"x", "a.txt", "klingon")
+
+
+def test_undecodable_bytes_name_the_file_and_suggest_encoding():
+    with pytest.raises(InputError, match=r"x\.txt: not valid UTF-8 .*--encoding gbk"):
+        decode("café au lait".encode("latin-1"), "x.txt")
