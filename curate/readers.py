@@ -15,6 +15,7 @@ import csv
 import gzip
 import io
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -95,7 +96,7 @@ def read_file(path: Path, encoding: str | None = None) -> SourceFile:
         data = path.read_bytes()
         if path.suffix.lower() == ".gz":
             data = gzip.decompress(data)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{path}: cannot read ({exc})") from None
     fmt = input_format(path)
     if fmt == "parquet" or (fmt is None and data[:4] == b"PAR1"):
@@ -154,7 +155,7 @@ def _parses(text: str) -> bool:
 
 def _position(text: str, pos: int) -> str:
     line = text.count("\n", 0, pos) + 1
-    return f"line {line} column {pos - (text.rfind(chr(10), 0, pos) + 1) + 1}"
+    return f"line {line} column {pos - text.rfind(chr(10), 0, pos)}"
 
 
 def read_json(text: str, path: Path) -> Iterator[RawRecord]:
@@ -245,20 +246,22 @@ def read_csv(text: str, path: Path, delimiter: str = ",") -> Iterator[RawRecord]
     reader = csv.reader(lines, delimiter=delimiter, strict=False)
     header: list[str] | None = None
     done = 0  # physical lines consumed so far
-    for row in reader:
-        start, done = done + 1, reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
-        raw = "".join(lines[start - 1 : done]).rstrip("\r\n")
-        if header is None:
-            header = [h.strip() for h in row]
-        elif len(row) > len(header):
-            detail = f"{len(row)} fields but the header has {len(header)}"
-            yield RawRecord(start, raw, None, ("malformed_row", detail))
-        else:
-            yield RawRecord(
-                start, raw, dict(zip(header, row + [""] * (len(header) - len(row)), strict=True))
-            )
+    try:
+        for row in reader:
+            start, done = done + 1, reader.line_num
+            if len(row) <= 1 and not "".join(row).strip():  # a blank line; `,,` is a record
+                continue
+            raw = "".join(lines[start - 1 : done]).rstrip("\r\n")
+            if header is None:
+                header = [h.strip() for h in row]
+            elif len(row) > len(header):
+                detail = f"{len(row)} fields but the header has {len(header)}"
+                yield RawRecord(start, raw, None, ("malformed_row", detail))
+            else:
+                row += [""] * (len(header) - len(row))  # short rows: missing cells are empty
+                yield RawRecord(start, raw, dict(zip(header, row, strict=True)))
+    except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit()
+        raise InputError(f"{path}: unreadable CSV near line {reader.line_num} ({exc})") from None
 
 
 def read_tsv(text: str, path: Path) -> Iterator[RawRecord]:

@@ -261,3 +261,15 @@ def test_text_blocks_lose_no_line(lines):
     starts = [r.line for r in recs]
     assert starts == sorted(set(starts))
     assert all(lines[r.line - 1] == r.raw.split("\n")[0] for r in recs)
+
+
+def test_csv_row_of_empty_cells_is_a_record_and_huge_fields_are_an_error(write_raw):
+    assert records(write_raw("a.csv", "q,a\n,\n\n")) == [(2, {"q": "", "a": ""})]
+    path = write_raw("huge.csv", "q,a\n" + "x" * 200_000 + ",y\n")
+    with pytest.raises(InputError, match="huge.csv: unreadable CSV near line 2"):
+        read_file(path)
+
+
+def test_corrupt_gzip_is_an_input_error(write_raw):
+    with pytest.raises(InputError, match="bad.json.gz: cannot read"):
+        read_file(write_raw("bad.json.gz", b"\x1f\x8b\x08\x00garbage"))
