@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 
 from curate.export import ExportConfig, export
 from curate.ingest import IngestConfig, ingest
+from curate.io import read_jsonl, stage_path
 from curate.manifest import read_manifest
 from curate.report import ReportConfig, ReportResult, report
 
@@ -79,8 +81,17 @@ class _Steps:
         self.notify("end", step)
 
 
-def _top(counts: dict[str, int]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+def _top(counts: dict[str, int], n: int = 4) -> str:
+    """The most frequent few, then how many more: "mojibake 4, empty_answer 2, +3 more"."""
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    more = f", +{len(ranked) - n} more" if len(ranked) > n else ""
+    return ", ".join(f"{k} {v:,}" for k, v in ranked[:n]) + more
+
+
+def _kinds(processed: Path) -> dict[str, int]:
+    """Removed records per duplicate kind, from the dedupe ledger."""
+    rows = read_jsonl(stage_path(processed, "deduped", "rejects.jsonl"))
+    return dict(Counter(r.get("kind") or r["reason"] for r in rows))
 
 
 def run(
@@ -104,7 +115,7 @@ def run(
         dedupe(dataclasses.replace(config.dedupe, processed=processed))
         m = read_manifest(processed, "deduped")
         step.counts = m["counts"]
-        step.detail = _top(m.get("kinds") or m["reasons"])
+        step.detail = _top(_kinds(processed))
     with steps("export") as step:
         exported = export(dataclasses.replace(config.export, processed=processed))
         step.counts = exported.counts

@@ -164,7 +164,7 @@ def histogram(
                 f"<title>{escape(name)}: {v} records with {span} chars</title></rect>"
             )
     every = max(1, math.ceil(n / 10))
-    for i in range(0, n, every):
+    for i in sorted({*range(0, n - every // 2, every), n - 1}):  # the overflow bin always
         label = f"≥{i * step}" if i == n - 1 else str(i * step)
         body.append(
             f'<text x="{left + i * bw:.1f}" y="{top + ph + 16}" {FONT} '

@@ -32,7 +32,7 @@ class ReportConfig:
     out: Path | None = None  # default: DIR/report.html
     card: bool = True  # write the dataset card next to the export
     top: int = 15  # answers shown in "top answers"
-    examples: int = 3  # examples shown per reject reason and per duplicate kind
+    examples: int = 2  # examples shown per reject reason and per duplicate kind
 
 
 @dataclass(frozen=True)
@@ -139,10 +139,19 @@ def _splits(export_dir: Path) -> tuple[dict | None, dict[str, dict]]:
     return manifest, dict(sorted(splits.items(), key=lambda kv: kv[0] != "train"))
 
 
-def _stage(name: str, manifest: dict | None) -> dict | None:
+def _stage(name: str, manifest: dict | None, reasons: dict | None = None) -> dict | None:
     if manifest is None or "counts" not in manifest:
         return None
-    return {"stage": name, **manifest["counts"], "reasons": manifest.get("reasons", {})}
+    reasons = reasons or manifest.get("reasons", {})
+    return {"stage": name, **manifest["counts"], "reasons": _ranked(reasons)}
+
+
+def _ranked(counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _kind_counts(dups: list[dict]) -> dict[str, int]:
+    return _ranked(Counter(d.get("kind") or "duplicate" for d in dups))
 
 
 def collect(config: ReportConfig) -> tuple[dict, dict]:
@@ -161,10 +170,10 @@ def collect(config: ReportConfig) -> tuple[dict, dict]:
     exported = io.stage_path(processed, "exported", "rejects.jsonl")
     all_rejects = rejects + (_jsonl(exported) if m_export else [])
     final = deduped if deduped is not None else ingested
-    # Show duplicates as question -> answer pairs, looked up by id in the ingested rows.
-    pairs = dict(
-        zip(ingested["id"], zip(ingested["question"], ingested["answer"], strict=True), strict=True)
-    )
+    # Show duplicates as written (raw question -> answer): for exact duplicates the display
+    # texts are equal by definition, the raw texts show what normalization folded.
+    qa = zip(ingested["question_raw"], ingested["answer_raw"], strict=True)
+    pairs = dict(zip(ingested["id"], qa, strict=True))
     for d in dups:
         d["record"], d["survivor"] = pairs.get(d.get("id")), pairs.get(d.get("duplicate_of"))
     stats = {
@@ -174,7 +183,7 @@ def collect(config: ReportConfig) -> tuple[dict, dict]:
             s
             for s in (
                 _stage("ingest", m_ingest),
-                _stage("dedupe", m_dedupe),
+                _stage("dedupe", m_dedupe, _kind_counts(dups)),
                 _stage("export", m_export),
             )
             if s
@@ -187,7 +196,7 @@ def collect(config: ReportConfig) -> tuple[dict, dict]:
         "duplicates": {
             "in": ingested.height,
             "removed": len(dups),
-            "kinds": dict(Counter(d.get("kind") or "duplicate" for d in dups).most_common()),
+            "kinds": _kind_counts(dups),
             "examples": _examples(dups, "kind", config.examples),
         },
         "conflicts": conflicts,

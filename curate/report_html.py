@@ -193,7 +193,7 @@ def _rejects(stats: dict) -> str:
             f'<span class="tag warn">{e(reason)}</span>',
             e(f"{r.get('stage')} · {r.get('source')}:{r.get('line')}"),
             e(r.get("detail") or ""),
-            f'<div class="raw">{e(str(r.get("raw"))[:240])}</div>',
+            f'<div class="raw">{e(str(r.get("raw"))[:160])}</div>',
         ]
         for reason, rs in stats["rejects"]["examples"].items()
         for r in rs
@@ -233,7 +233,7 @@ def _duplicates(stats: dict) -> str:
         + head
         + kinds
         + "<h3>Examples (removed → kept)</h3>"
-        + _table(["kind", "score", "removed", "kept instead"], rows, {1})
+        + _table(["kind", "score", "removed (as written)", "kept instead (as written)"], rows, {1})
         + "</section>"
     )
 

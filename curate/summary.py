@@ -46,9 +46,10 @@ def step_printer(console: Console, total: int = 4):
             console.print(f"[bold][{len(seen)}/{total}] {step.name}[/] …")
             return
         c = step.counts
-        counts = f"{c['in']:,} in → {c['kept']:,} kept, {c['rejected']:,} rejected  " if c else ""
+        word = {"dedupe": "removed", "export": "invalid"}.get(step.name, "rejected")
+        counts = f"{c['in']:,} → {c['kept']:,} kept, {c['rejected']:,} {word} · " if c else ""
         console.print(
-            f"      done in {step.seconds:.2f} s  {counts}[dim]{step.detail}[/]",
+            f"      [green]✓[/] {step.seconds:.2f} s  {counts}[dim]{step.detail}[/]",
             highlight=False,
             soft_wrap=True,
         )
