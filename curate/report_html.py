@@ -245,27 +245,38 @@ def _qa(pair: list | None, row: dict) -> str:
     return f'<div class="raw">{e(str(row.get("raw", ""))[:160])}</div>'
 
 
+def _side(r: dict) -> str:
+    """One side of a conflicting pair: question, its answer, where it came from."""
+    where = f"{r.get('source')}:{r.get('line')}"
+    return (
+        f'{e(str(r.get("question")))} <span class="muted">→</span> '
+        f'<span class="tag warn">{e(str(r.get("answer")))}</span>'
+        f'<br><span class="muted">{e(where)}</span>'
+    )
+
+
 def _conflicts(stats: dict) -> str:
+    """Pairs dedupe found with (nearly) the same question and different answers."""
     c = stats["conflicts"]
     if not c:
         return '<section><h2>Conflicts</h2><p class="empty">none found</p></section>'
-    rows = []
-    for r in c[:30]:
-        q = r.get("question") or r.get("questions") or ""
-        answers = r.get("answers") or [m.get("answer") for m in r.get("members", [])]
-        rows.append(
-            [
-                e(str(q)),
-                " ".join(f'<span class="tag warn">{e(str(a))}</span>' for a in answers if a),
-                e(str(r.get("policy", r.get("resolution", "")))),
-            ]
-        )
+    rows = [
+        [
+            _side(r.get("a", {})),
+            _side(r.get("b", {})),
+            "" if r.get("score") is None else f"{float(r['score']):.2f}",
+            e(str(r.get("policy", ""))),
+        ]
+        for r in c[:30]
+    ]
     more = f'<p class="muted">… and {len(c) - 30} more in deduped.conflicts.jsonl</p>' * (
         len(c) > 30
     )
     return (
         f"<section><h2>Conflicts: same question, different answers ({len(c)})</h2>"
-        + _table(["question", "answers", "policy"], rows)
+        '<p class="muted">Review these before training; mark a pair as distinct in the '
+        "dedupe overrides file to silence it.</p>"
+        + _table(["record", "conflicts with", "score", "policy"], rows, {2})
         + more
         + "</section>"
     )

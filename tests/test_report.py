@@ -48,6 +48,10 @@ def _row(source: str, line: int, q: str, a: str) -> dict:
     }
 
 
+def _side(row: dict) -> dict:
+    return {k: row[k] for k in ("id", "source", "line", "question", "answer")}
+
+
 def make_stages(processed: Path, export: bool = True) -> None:
     """Stage files as ingest, dedupe and export write them (the shared contracts)."""
     rows = [_row(s, i + 1, q, a) for i, (s, q, a) in enumerate(RIDDLES)]
@@ -99,7 +103,7 @@ def make_stages(processed: Path, export: bool = True) -> None:
     )
     io.write_jsonl(
         processed / "deduped.conflicts.jsonl",
-        [{"question": "什么门永远关不上？", "answers": ["足球门", "球门"], "policy": "keep_all"}],
+        [{"policy": "keep", "score": 1.0, "a": _side(rows[4]), "b": _side(rows[5])}],
     )
     if export:
         out = processed / "export" / "jsonl"
