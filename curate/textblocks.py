@@ -1,4 +1,5 @@
-"""Plain-text riddle files: blocks of `问：…` / `答：…` lines (also 题目/答案, 谜面/谜底, Q:/A:).
+"""Plain-text riddle files: blocks of `问：…` / `答：…` lines (also 题目/答案, 谜面/谜底, Q:/A:),
+and 歇后语 lines `前半句——后半句`.
 
 Each block becomes a dict keyed by the markers as written (`{"问": ..., "答": ...}`), which
 fields.py maps like any other record; its line number is the block's first line.
@@ -20,6 +21,8 @@ _TEXT_KEYS = "|".join(
 QA_LINE = re.compile(rf"^\s*(?:\d{{1,5}}\s*[.、．)）]\s*)?({_TEXT_KEYS})\s*[:：]\s*(.*)$", re.I)
 # An answer on the same line as its question: `问：…？ 答：…`.
 _INLINE_ANSWER = re.compile(r"(?:(?<=[\s？?！!。.])|^)(答案|谜底|謎底|答|A)\s*[:：]\s*")
+# A 歇后语 on one line: `泥菩萨过江——自身难保` (em dashes, box-drawing or ASCII lookalikes).
+_DASH_PAIR = re.compile(r"^\s*(\S.*?)\s*(?:——|──|—|--)\s*(\S.*?)\s*$")
 
 
 def _role(key: str) -> str:
@@ -29,6 +32,8 @@ def _role(key: str) -> str:
 
 def read_text(text: str, path: Path) -> Iterator[RawRecord]:
     """Q&A blocks: a question line, an answer line, optional category line; `#` = comment.
+
+    Outside a block, a line `前半句——后半句` is one record (the usual way to list 歇后语).
 
     A block ends at a blank line or when a field it already has starts again; lines without
     a key continue the previous field; stray lines outside any block become `unparsed_text`.
@@ -44,6 +49,12 @@ def read_text(text: str, path: Path) -> Iterator[RawRecord]:
         if not line.strip():
             yield from _close(block, fields)
             block, fields, last = [], {}, ""
+            continue
+        pair = _DASH_PAIR.match(line) if match is None and not fields else None
+        if pair:
+            yield from _close(block, fields)
+            block = []
+            yield RawRecord(number, line, {"question": pair.group(1), "answer": pair.group(2)})
             continue
         if match is None:
             if block and not fields:  # a run of stray lines: one unparsed record
@@ -74,7 +85,10 @@ def _close(block: list[tuple[int, str]], fields: dict[str, tuple[str, str]]) -> 
     raw = "\n".join(line for _, line in block)
     if not fields:
         yield RawRecord(
-            block[0][0], raw, None, ("unparsed_text", "no 问：/答： (or Q:/A:) line in this block")
+            block[0][0],
+            raw,
+            None,
+            ("unparsed_text", "neither 问：/答： (Q:/A:) lines nor 前半句——后半句"),
         )
     else:
         yield RawRecord(block[0][0], raw, {key: value for key, value in fields.values()})

@@ -133,6 +133,15 @@ def test_text_blocks_in_every_marker_style(write_raw):
     assert recs[2].raw == "谜面：一口咬掉牛尾巴\n（打一字）\n谜底：告"
 
 
+def test_xiehouyu_lines_with_dashes(write_raw):
+    text = "# 歇后语\n泥菩萨过江——自身难保\n外甥打灯笼 —— 照舅（旧）\n没有破折号\n"
+    assert records(write_raw("x.txt", text)) == [
+        (2, {"question": "泥菩萨过江", "answer": "自身难保"}),
+        (3, {"question": "外甥打灯笼", "answer": "照舅（旧）"}),
+        (4, "unparsed_text"),
+    ]
+
+
 def test_parquet_rows_numbered_from_one(project):
     path = project / "raw" / "a.parquet"
     pl.DataFrame(
@@ -242,6 +251,7 @@ _TEXT_LINES = st.sampled_from(
         "A: That",
         "（打一字）",
         "stray text",
+        "泥菩萨过江——自身难保",
         "",
         "  ",
         "# a comment",
