@@ -105,45 +105,39 @@ def _convert(
 ) -> dict:
     """One raw record -> a kept row (dict of canonical columns) or a rejects row."""
     rid = record_id(source, rec.line)
-    verdict = rec.error
-    if verdict is None:
-        mapped = to_fields(rec.value, config.question_field, config.answer_field)
-        if isinstance(mapped, Fields):
-            question = display(mapped.question, config.convert)
-            answer = display(mapped.answer, config.convert)
-            verdict = filters.check(question, answer, limits, config.disabled_filters)
-            if verdict is None:
-                category = mapped.category and display(mapped.category, config.convert) or None
-                return {
-                    "id": rid,
-                    "source": source,
-                    "line": rec.line,
-                    "category": category,
-                    "question": question,
-                    "answer": answer,
-                    "question_raw": mapped.question,
-                    "answer_raw": mapped.answer,
-                    "content_hash": content_hash(question, answer),
-                    "meta": mapped.meta,
-                }
-        else:
-            verdict = mapped
+    verdict = rec.error or to_fields(rec.value, config.question_field, config.answer_field)
+    if isinstance(verdict, Fields):
+        fields = verdict
+        question = display(fields.question, config.convert)
+        answer = display(fields.answer, config.convert)
+        verdict = filters.check(question, answer, limits, config.disabled_filters)
+        if verdict is None:
+            category = display(fields.category, config.convert) if fields.category else None
+            return {
+                "id": rid,
+                "source": source,
+                "line": rec.line,
+                "category": category or None,
+                "question": question,
+                "answer": answer,
+                "question_raw": fields.question,
+                "answer_raw": fields.answer,
+                "content_hash": content_hash(question, answer),
+                "meta": fields.meta,
+            }
     reason, detail = verdict
     return reject("ingest", reason, detail, source, rec.line, rec.raw, id=rid)
 
 
-def ingest(config: IngestConfig, progress: Progress | None = None) -> IngestResult:
-    """Read, normalize and filter every record of `config.sources`; write the ingested stage."""
-    started = time.perf_counter()
-    config.check()
-    paths = readers.find_inputs(list(config.sources))
-    sources = [(readers.read_file(p, config.encoding), source_name(p)) for p in paths]
-    total = sum(len(f.records) for f, _ in sources)
+def _process(
+    sources: list[tuple[readers.SourceFile, str]], config: IngestConfig, progress: Progress | None
+) -> tuple[list[dict], list[dict], list[FileStats]]:
+    """Convert every record of every file, counting per file; report progress per 1000."""
+    total = sum(len(src.records) for src, _ in sources)
     limits = filters.Limits(config.max_question_chars, config.max_answer_chars)
     kept: list[dict] = []
     rejects: list[dict] = []
     stats: list[FileStats] = []
-    done = 0
     for src, name in sources:
         stat = FileStats(name, src.format, src.encoding, sha256_file(src.path), src.numbering)
         stats.append(stat)
@@ -156,34 +150,38 @@ def ingest(config: IngestConfig, progress: Progress | None = None) -> IngestResu
                 kept.append(row)
                 stat.kept += 1
             stat.records += 1
-            done += 1
-            if progress and done % 1000 == 0:
-                progress(done, total)
+            if progress and (len(kept) + len(rejects)) % 1000 == 0:
+                progress(len(kept) + len(rejects), total)
     if progress:
-        progress(done, total)
+        progress(total, total)
+    return kept, rejects, stats
+
+
+def ingest(config: IngestConfig, progress: Progress | None = None) -> IngestResult:
+    """Read, normalize and filter every record of `config.sources`; write the ingested stage."""
+    started = time.perf_counter()
+    config.check()
+    paths = readers.find_inputs(list(config.sources))
+    sources = [(readers.read_file(p, config.encoding), source_name(p)) for p in paths]
+    kept, rejects, stats = _process(sources, config, progress)
     frame = pl.DataFrame({c: [row[c] for row in kept] for c in SCHEMA}, schema=SCHEMA)
+    n_in = sum(len(src.records) for src, _ in sources)  # as read; write_stage checks the sum
     manifest = write_stage(
         config.processed,
         STAGE,
         frame,
         rejects,
-        n_in=total,
+        n_in=n_in,
         params=config,
         inputs=[s.entry() for s in stats],
     )
     outputs = [
-        stage_path(config.processed, STAGE, s)
-        for s in ("parquet", "rejects.jsonl", "manifest.json")
+        stage_path(config.processed, STAGE, suffix)
+        for suffix in ("parquet", "rejects.jsonl", "manifest.json")
     ]
+    seconds = time.perf_counter() - started
     return IngestResult(
-        total,
-        frame.height,
-        len(rejects),
-        manifest["reasons"],
-        stats,
-        outputs,
-        time.perf_counter() - started,
-        manifest,
+        n_in, frame.height, len(rejects), manifest["reasons"], stats, outputs, seconds, manifest
     )
 
 
