@@ -31,8 +31,9 @@ _CLOSE = {"）": "(", ")": "(", "】": "[", "]": "[", "》": "<", "”": '"', "�
 _LATIN_HEAD = re.compile(r"^[a-z][a-z ]*(?=[^a-zA-Z]|$)")
 # A note opened and cut off at the end of a field: `撵（ni`, `鞍鞯（`.
 _OPEN_TAIL = re.compile(r"[（(][a-zA-Z ]*$")
-# A lowercase fragment stuck to the end of Chinese text: `冰凌挂胸n`.
-_LATIN_TAIL = re.compile(r"[\u3400-\u9fff][a-z]{1,3}$")
+# One lowercase letter stuck to the end of Chinese text: `冰凌挂胸n` (two or more are more
+# likely a word: `唱卡拉ok`).
+_LATIN_TAIL = re.compile(r"[\u3400-\u9fff][a-z]$")
 # UTF-8 bytes read as Latin-1/cp1252: a lead byte letter (Ã, ä, å, æ, ç, è, é...) followed by
 # a continuation byte shown as Latin-1 supplement or cp1252 punctuation (€, ‚, ƒ, „, …).
 _LATIN1_RUN = re.compile(

@@ -27,6 +27,7 @@ def test_every_filter_has_a_reason_code():
         ("阿拉伯数字8字分家", "零比零（O：O）"),
         ("《西游记》里谁最胖？", "猪八戒"),
         ("X光片", "透视"),  # a Latin letter before Chinese is not a cut-off note
+        ("年轻人周末最爱做什么？", "唱卡拉ok"),
         ("He said “hi” (once)", "ok"),
         ("猜一字：一口咬掉牛尾巴", "告"),
     ],
