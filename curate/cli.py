@@ -316,4 +316,42 @@ def run_cmd(ctx: click.Context, sources: tuple[Path, ...], processed: Path, conv
     print_run(result, console)
 
 
+@main.command()
+@PROCESSED
+@click.option("--prefer", multiple=True, help="Source name or glob kept first (repeatable).")
+@click.option("--ngram", default=2, show_default=True, help="Character n-gram size (1-3).")
+@click.option("--num-perm", default=64, show_default=True, help="MinHash permutations.")
+@click.option("--lsh-threshold", default=0.45, show_default=True, help="LSH candidate level.")
+@click.option("--near-threshold", default=0.55, show_default=True, help="Jaccard: near dup.")
+@click.option("--conflict-threshold", default=0.65, show_default=True, help="Jaccard: conflict.")
+@click.option("--variant-threshold", default=0.22, show_default=True, help="Variant score.")
+@click.option("--variant-slope", default=0.2, show_default=True, help="Per ln(k/2) riddles.")
+@click.option("--variant-min-shared", default=2, show_default=True, help="Shared bigrams.")
+@click.option("--on-conflict", type=click.Choice(["keep", "survivor"]), default="keep",
+              show_default=True, help="keep: keep all and list them; survivor: keep one.")
+@click.option("--overrides", type=click.Path(path_type=Path), default=None,
+              help="JSONL of pairs marked distinct [default: ../dedupe.overrides.jsonl].")
+def dedupe(processed: Path, prefer: tuple[str, ...], on_conflict: str,
+           overrides: Path | None, **thresholds) -> None:
+    """Remove exact, near-duplicate and variant riddles; list conflicts for review."""
+    from rich.console import Console
+
+    from curate.dedupe import DedupeConfig, dedupe
+
+    config = DedupeConfig(processed=processed, prefer=prefer, on_conflict=on_conflict,
+                          overrides=overrides, **thresholds)
+    result = dedupe(config)
+    console = Console()
+    kinds = ", ".join(f"{k} {n}" for k, n in result.removed.items())
+    console.print(f"[bold]dedupe[/]: {result.n_in} in, {result.kept} kept, "
+                  f"{result.n_in - result.kept} removed ({kinds}); "
+                  f"{result.clusters} clusters, {result.conflicts} conflicts kept for review")
+    console.print(f"LSH {result.bands} bands x {result.rows} rows; "
+                  f"took {sum(result.timings.values()):.2f}s")
+    for name in ("parquet", "rejects.jsonl", "conflicts.jsonl", "clusters.md"):
+        console.print(f"  {result.paths[name]}")
+    for warning in result.warnings:
+        console.print(f"[yellow]warning[/]: {warning}")
+
+
 # -- commands end --

@@ -1,0 +1,213 @@
+"""`curate dedupe`: exact, near-duplicate and variant riddles collapse to one survivor.
+
+Reads `<processed>/ingested.parquet`, writes `deduped.parquet`, `deduped.rejects.jsonl`
+(reason `duplicate`, with `duplicate_of` = the survivor's id, `kind`, `score`, `via`),
+`deduped.manifest.json`, `deduped.conflicts.jsonl` and `deduped.clusters.md`.
+
+Steps (each timed in the result):
+1. keys: match keys of question and answer (polars; equal to `normalize.match_key`);
+   records ranked by survivor priority: `--prefer` sources, has a category, longer answer, id.
+2. exact: same question key and answer key -> one node.
+3. near: MinHash LSH over character n-grams of question keys; every candidate verified by its
+   true Jaccard. Same answer (or one's alternatives contain the other's) -> near_duplicate,
+   different answers -> conflict.
+4. variant: within each answer group, the IDF-weighted score of `similarity.py`, against a
+   threshold that rises with how many distinct riddles share the answer.
+5. survivors, rejects, review files, manifest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from curate import dedupe_graph as graph
+from curate import dedupe_review as review
+from curate import io, manifest, minhash
+from curate.errors import ConfigError
+from curate.record import COLUMNS
+
+KINDS = ("exact", "near_duplicate", "variant", "conflict")
+CONFLICT_POLICIES = ("keep", "survivor")
+# Everything match_key drops: punctuation, separators (spaces), symbols, control/format chars.
+_NOT_KEY = r"[\p{P}\p{Z}\p{S}\p{C}]"
+
+
+@dataclass(frozen=True)
+class DedupeConfig:
+    processed: Path = Path("processed")
+    prefer: tuple[str, ...] = ()  # source names or globs, best first
+    ngram: int = 2  # character n-grams of the question key
+    num_perm: int = 64
+    seed: int = 1
+    lsh_threshold: float = 0.45  # below near_threshold: LSH finds candidates, Jaccard decides
+    near_threshold: float = 0.55  # bigram Jaccard of question keys
+    conflict_threshold: float = 0.65  # ... for a different answer to count as a conflict
+    variant_threshold: float = 0.22  # weighted cosine needed when 2 riddles share an answer
+    variant_slope: float = 0.2  # ... plus this * ln(k / 2) when k riddles share it
+    variant_min_shared: int = 2  # content bigrams a variant pair must share
+    on_conflict: str = "keep"  # keep: keep all, list them; survivor: keep the preferred one
+    overrides: Path | None = None  # default: <processed>/../dedupe.overrides.jsonl if present
+
+
+@dataclass(frozen=True)
+class DedupeResult:
+    n_in: int
+    kept: int
+    removed: dict[str, int]  # by kind
+    conflicts: int
+    clusters: int
+    bands: int
+    rows: int
+    paths: dict[str, Path]
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """Bands b and rows r (b*r <= num_perm) minimizing the equally weighted false-positive and
+    false-negative areas under the S-curve 1-(1-s^r)^b around the threshold: datasketch's
+    `MinHashLSH._optimal_param`, also what text-dedup uses."""
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
+
+
+def variant_cutoff(config: DedupeConfig, k: np.ndarray) -> np.ndarray:
+    """Score a pair of questions needs when k distinct riddles share their answer: an answer
+    given by two riddles (圣诞老人) is strong evidence, one given by 29 (多此一举) is not."""
+    return config.variant_threshold + config.variant_slope * np.log(np.maximum(k, 2) / 2)
+
+
+def _check(config: DedupeConfig) -> None:
+    if config.on_conflict not in CONFLICT_POLICIES:
+        raise ConfigError(f"--on-conflict must be one of {CONFLICT_POLICIES}")
+    if not 1 <= config.ngram <= minhash.MAX_N:
+        raise ConfigError(f"--ngram must be between 1 and {minhash.MAX_N}")
+    for name in ("lsh_threshold", "near_threshold", "conflict_threshold"):
+        if not 0 < getattr(config, name) <= 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be in (0, 1]")
+    if config.num_perm < 2:
+        raise ConfigError("--num-perm must be at least 2")
+
+
+def ranked(df: pl.DataFrame, prefer: tuple[str, ...]) -> pl.DataFrame:
+    """Input rows with keys, sorted best-survivor-first (`_row` = position in the input)."""
+    import fnmatch
+
+    rank = pl.lit(len(prefer))
+    for i, pattern in reversed(list(enumerate(prefer))):
+        regex = fnmatch.translate(pattern)
+        hit = pl.col("source").str.contains(regex) | pl.col("source").str.contains(
+            "(?:^|/)" + regex.removeprefix("(?s:")
+        )
+        rank = pl.when(hit).then(i).otherwise(rank)
+    key = pl.col("question").str.normalize("NFKC").str.to_lowercase()
+    akey = pl.col("answer").str.normalize("NFKC").str.to_lowercase()
+    return (
+        df.with_row_index("_row")
+        .with_columns(
+            qkey=key.str.replace_all(_NOT_KEY, ""),
+            akey=akey.str.replace_all(_NOT_KEY, ""),
+            _prefer=rank,
+            _nocat=pl.col("category").fill_null("").str.len_chars() == 0,
+            _alen=pl.col("answer").str.len_chars(),
+        )
+        .sort(
+            ["_prefer", "_nocat", "_alen", "id", "_row"],
+            descending=[False, False, True, False, False],
+        )
+    )
+
+
+def dedupe(config: DedupeConfig) -> DedupeResult:
+    """Collapse duplicate riddles in `<processed>/ingested.parquet`; see the module doc."""
+    _check(config)
+    timer = graph.Timer()
+    processed = Path(config.processed)
+    df = io.read_stage(processed, "ingested")
+    overrides_path = config.overrides or review.default_overrides(processed)
+    overrides = review.read_overrides(overrides_path)
+    with timer("keys"):
+        frame = ranked(df, config.prefer)
+        ids = graph.node_ids(frame)
+    bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
+    with timer("near"):
+        edges = graph.near_edges(frame, ids, config, bands, rows)
+    with timer("overrides"):
+        forbid = graph.forbidden(frame, ids, overrides)
+        edges = graph.drop_forbidden(edges, forbid)
+    with timer("variant"):
+        comp = graph.components(ids.n_nodes, edges.filter(pl.col("kind") != "conflict"))
+        edges = graph.variant_edges(frame, ids, comp, edges, forbid, config, variant_cutoff)
+    with timer("survivors"):
+        out, conflicts = review.survivors(frame, ids, edges, config.on_conflict)
+    inputs = [manifest.file_entry(io.stage_path(processed, "ingested"))]
+    if overrides:
+        inputs.append(manifest.file_entry(overrides_path))
+    with timer("write"):
+        paths, n_clusters = _write(processed, df, out, conflicts, config, bands, rows, inputs)
+    warnings = review.override_warnings(out, forbid)
+    removed = out.filter(pl.col("removed"))["kind"].value_counts()
+    by_kind = {k: 0 for k in KINDS} | dict(zip(removed["kind"], removed["count"], strict=False))
+    return DedupeResult(
+        n_in=df.height,
+        kept=df.height - sum(by_kind.values()),
+        removed=by_kind,
+        conflicts=conflicts.height,
+        clusters=n_clusters,
+        bands=bands,
+        rows=rows,
+        paths=paths,
+        timings=timer.times,
+        warnings=warnings,
+    )
+
+
+def _write(
+    processed: Path,
+    df: pl.DataFrame,
+    out: pl.DataFrame,
+    conflicts: pl.DataFrame,
+    config: DedupeConfig,
+    bands: int,
+    rows: int,
+    inputs: list[dict],
+) -> tuple[dict[str, Path], int]:
+    """The stage files (via manifest.write_stage), then the review files."""
+    removed = out.sort("_row")["removed"]
+    kinds = out.filter(pl.col("removed"))["kind"].value_counts()
+    counts = dict(zip(kinds["kind"], kinds["count"], strict=False))
+    extra = {
+        "removed_by_kind": {k: counts.get(k, 0) for k in KINDS},
+        "conflicts": conflicts.height,
+        # b and r minimize the equally weighted FP + FN areas of the S-curve 1-(1-s^r)^b
+        # around lsh_threshold (datasketch MinHashLSH._optimal_param, as text-dedup does).
+        "lsh": {
+            "bands": bands,
+            "rows": rows,
+            "num_perm": config.num_perm,
+            "threshold": config.lsh_threshold,
+        },
+    }
+    manifest.write_stage(
+        processed,
+        "deduped",
+        df.filter(~removed).select(COLUMNS),
+        review.rejects(out),
+        n_in=df.height,
+        params=config,
+        inputs=inputs,
+        extra=extra,
+    )
+    paths = {
+        s: io.stage_path(processed, "deduped", s)
+        for s in ("parquet", "rejects.jsonl", "manifest.json", "conflicts.jsonl", "clusters.md")
+    }
+    review.write_conflicts(paths["conflicts.jsonl"], conflicts, config.on_conflict)
+    n_clusters = review.write_clusters(paths["clusters.md"], review.cluster_members(out))
+    return paths, n_clusters

@@ -1,0 +1,256 @@
+"""What a person reviews after `curate dedupe`: merged clusters, conflicts, and overrides.
+
+- `deduped.clusters.md`: every cluster that lost a record: survivor, removed members, kinds,
+  scores (exact copies of one text are counted on one line).
+- `deduped.conflicts.jsonl`: the same or a near-identical question with different answers.
+  Default policy (`--on-conflict keep`): keep every member and list the pair here.
+- overrides (`--overrides PATH`, default `<processed>/../dedupe.overrides.jsonl` when it exists):
+  one JSON line per pair a person has judged, `{"a": ID_OR_QUESTION, "b": ..., "decision":
+  "distinct"}`; the next run never merges those two records.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from curate import io
+from curate.errors import ConfigError
+from curate.normalize import match_key
+
+DECISIONS = ("distinct",)
+
+
+def default_overrides(processed: Path) -> Path:
+    return Path(processed).resolve().parent / "dedupe.overrides.jsonl"
+
+
+def read_overrides(path: Path | None) -> list[tuple[str, str]]:
+    """(a, b) pairs marked distinct; a missing default file means none."""
+    if path is None or not Path(path).exists():
+        return []
+    pairs = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            a, b, decision = str(row["a"]), str(row["b"]), row.get("decision", "distinct")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(
+                f'{path}:{n}: expected {{"a": ID_OR_QUESTION, "b": ..., "decision": '
+                f'"distinct"}}, got {line.strip()[:80]!r} ({exc})'
+            ) from None
+        if decision not in DECISIONS:
+            raise ConfigError(f"{path}:{n}: decision must be one of {DECISIONS}, got {decision!r}")
+        pairs.append((a, b))
+    return pairs
+
+
+def resolve(ref: str, ids: pl.Series, qkeys: pl.Series) -> pl.Series:
+    """Row positions that an override names: a record id, or else a question's text."""
+    hit = ids == ref
+    if not hit.any():
+        hit = qkeys == match_key(ref)
+    return hit.arg_true()
+
+
+def write_conflicts(path: Path, pairs: pl.DataFrame, policy: str) -> int:
+    """One line per conflicting pair of kept (or, with policy `survivor`, merged) records."""
+    rows = []
+    for r in pairs.iter_rows(named=True):
+        rows.append(
+            {
+                "policy": policy,
+                "score": round(r["score"], 4),
+                "a": {
+                    "id": r["a_id"],
+                    "source": r["a_source"],
+                    "line": r["a_line"],
+                    "question": r["a_question"],
+                    "answer": r["a_answer"],
+                },
+                "b": {
+                    "id": r["b_id"],
+                    "source": r["b_source"],
+                    "line": r["b_line"],
+                    "question": r["b_question"],
+                    "answer": r["b_answer"],
+                },
+            }
+        )
+    return io.write_jsonl(path, rows)
+
+
+def write_clusters(path: Path, members: pl.DataFrame) -> int:
+    """Markdown, one section per cluster that lost records; returns how many clusters.
+
+    `members` has one row per removed node (text): cluster, survivor fields, id, question,
+    answer, kind, score, copies (records with that exact text).
+    """
+    lines = [
+        "# Dedupe clusters",
+        "",
+        "Each section: the kept record, then what was merged into it. To keep a removed "
+        'record next time, add `{"a": "<kept id>", "b": "<removed id>", "decision": '
+        '"distinct"}` to the overrides file.',
+        "",
+    ]
+    n = 0
+    for group in members.partition_by("cluster", maintain_order=True):
+        n += 1
+        s = group.row(0, named=True)
+        lines.append(
+            f"## {n}. `{s['survivor_id']}` {s['survivor_question']} → "
+            f"{s['survivor_answer']}  ({s['survivor_source']})"
+        )
+        for r in group.iter_rows(named=True):
+            copies = f" ×{r['copies']}" if r["copies"] > 1 else ""
+            lines.append(
+                f"- {r['kind']} {r['score']:.2f}{copies} `{r['id']}` "
+                f"{r['question']} → {r['answer']}  ({r['source']}:{r['line']})"
+            )
+        lines.append("")
+    io.write_text(path, "\n".join(lines))
+    return n
+
+
+def survivors(
+    frame: pl.DataFrame, ids, edges: pl.DataFrame, policy: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per ranked row: cluster, survivor, removed, kind, score, via; and the conflict pairs.
+
+    Each removed record points at its cluster's survivor (`duplicate_of`); `kind`, `score` and
+    `via` describe the link that put its text in the cluster (via = the record on the other
+    end, the survivor itself when linked directly).
+    """
+    from curate.dedupe_graph import _KIND_RANK, _min_per, components
+
+    merge = edges if policy == "survivor" else edges.filter(pl.col("kind") != "conflict")
+    label = components(ids.n_nodes, merge)
+    surv_node = _min_per(label, int(label.max(initial=-1)) + 1)[label]  # per node
+    link_kind, link_score, link_other = _links(ids.n_nodes, merge, _KIND_RANK)
+    node = ids.rec_node
+    is_surv_node = node == surv_node[node]
+    ident = frame["id"].to_numpy()
+    survivor_row = ids.node_first[surv_node[node]]
+    out = frame.select("_row", "id", "source", "line", "question", "answer").with_columns(
+        node=pl.Series(node),
+        cluster=pl.Series(label[node]),
+        survivor_id=pl.Series(ident[survivor_row]),
+        removed=pl.Series(np.arange(frame.height) != survivor_row),
+        kind=pl.Series(np.where(is_surv_node, "exact", link_kind[node])),
+        score=pl.Series(np.where(is_surv_node, 1.0, link_score[node])),
+        via=pl.Series(
+            np.where(is_surv_node, ident[survivor_row], ident[ids.node_first[link_other[node]]])
+        ),
+        _rank=pl.Series(np.arange(frame.height)),
+    )
+    conflicts = edges.filter(pl.col("kind") == "conflict")
+    u, v = conflicts["u"].to_numpy(), conflicts["v"].to_numpy()
+    if policy == "keep":  # report the kept survivors of the two clusters
+        u, v = surv_node[u], surv_node[v]
+    pairs = (
+        pl.DataFrame({"u": np.minimum(u, v), "v": np.maximum(u, v), "score": conflicts["score"]})
+        .filter(pl.col("u") != pl.col("v"))
+        .group_by("u", "v")
+        .agg(pl.col("score").max())
+        .sort("u", "v")
+    )
+    side = frame.select("id", "source", "line", "question", "answer")
+    a = side[ids.node_first[pairs["u"].to_numpy()]].select(pl.all().name.prefix("a_"))
+    b = side[ids.node_first[pairs["v"].to_numpy()]].select(pl.all().name.prefix("b_"))
+    return out, pl.concat([a, b, pairs.select("score")], how="horizontal")
+
+
+def _links(n: int, merge: pl.DataFrame, rank: dict) -> tuple[np.ndarray, ...]:
+    """Best merge edge at each node: near_duplicate before variant before conflict, then the
+    higher score, then the lower (better-ranked) neighbour."""
+    u, v = merge["u"].to_numpy(), merge["v"].to_numpy()
+    kind = merge["kind"].to_numpy().astype(str)
+    kr = np.array([rank[k] for k in kind], dtype=np.int64) if kind.size else np.zeros(0, int)
+    node, other = np.concatenate((u, v)), np.concatenate((v, u))
+    kr2, score = np.concatenate((kr, kr)), np.concatenate((merge["score"], merge["score"]))
+    order = np.lexsort((other, -score, kr2, node))
+    first = (
+        order[np.concatenate(([True], node[order][1:] != node[order][:-1]))]
+        if order.size
+        else order
+    )
+    names = np.array(list(rank), dtype=object)
+    link_kind = np.full(n, "exact", dtype=object)
+    link_score = np.ones(n)
+    link_other = np.arange(n)
+    link_kind[node[first]] = names[kr2[first]]
+    link_score[node[first]] = score[first]
+    link_other[node[first]] = other[first]
+    return link_kind.astype(str), link_score, link_other
+
+
+def rejects(out: pl.DataFrame) -> list[dict]:
+    """Rows of `deduped.rejects.jsonl`, in input order, built column-wise for speed."""
+    return (
+        out.filter(pl.col("removed"))
+        .sort("_row")
+        .select(
+            stage=pl.lit("dedupe"),
+            reason=pl.lit("duplicate"),
+            detail=pl.format(
+                "{} of {} (score {})", "kind", "survivor_id", pl.col("score").round(3)
+            ),
+            source="source",
+            line="line",
+            id="id",
+            raw=pl.struct("question", "answer"),
+            duplicate_of="survivor_id",
+            kind="kind",
+            score=pl.col("score").round(4),
+            via="via",
+        )
+        .to_dicts()
+    )
+
+
+def cluster_members(out: pl.DataFrame) -> pl.DataFrame:
+    """One row per removed text (node), grouped by cluster in survivor order."""
+    survivor = out.filter(~pl.col("removed")).select(
+        "cluster",
+        survivor_question="question",
+        survivor_answer="answer",
+        survivor_source="source",
+        survivor_rank="_rank",
+    )
+    return (
+        out.filter(pl.col("removed"))
+        .group_by("cluster", "node")
+        .agg(
+            pl.col(
+                "id",
+                "question",
+                "answer",
+                "source",
+                "line",
+                "kind",
+                "score",
+                "survivor_id",
+                "_rank",
+            ).first(),
+            copies=pl.len(),
+        )
+        .join(survivor, on="cluster")
+        .sort("survivor_rank", "_rank")
+    )
+
+
+def override_warnings(out: pl.DataFrame, forbid: set) -> tuple[str, ...]:
+    """Pairs marked distinct that still share a cluster through a third record."""
+    cluster = dict(zip(out["node"].to_list(), out["cluster"].to_list(), strict=False))
+    return tuple(
+        f"override pair still linked through other records (cluster {cluster[u]}); "
+        "see deduped.clusters.md and mark the linking record too"
+        for u, v in sorted(forbid)
+        if cluster.get(u) == cluster.get(v)
+    )

@@ -1,0 +1,206 @@
+"""Batch MinHash + banded LSH over character n-grams, vectorized with numpy.
+
+The method is datasketch's (`MinHash`, default `affine32` scheme, + `MinHashLSH` banding),
+computed for all documents at once instead of one Python object per document. For the same
+seed, `num_perm` and hash function (`shingle_hash`), `signatures(...)` equals datasketch's
+`MinHash(num_perm, seed, hashfunc=shingle_hash).update_batch(shingles)` (tested).
+
+>>> codes = shingles(["什么门永远关不上", "门"], n=2)
+>>> codes.doc.tolist()  # 7 bigrams for the first text; the 1-char text is one shingle
+[0, 0, 0, 0, 0, 0, 0, 1]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_N = 3  # three 21-bit code points fill a uint64
+_M64 = (1 << 64) - 1
+_EMPTY = np.uint32(0xFFFFFFFF)
+# MurmurHash3 fmix32 constants, as datasketch's affine32 pre-mix.
+_FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)
+
+
+@dataclass(frozen=True)
+class Shingles:
+    """All n-grams of all documents: `code[k]` (packed code points) belongs to `doc[k]`."""
+
+    code: np.ndarray  # uint64, in document order
+    doc: np.ndarray  # int64, sorted
+    n_docs: int
+    uniq: np.ndarray  # the distinct codes, sorted
+    sid: np.ndarray  # index of each code in `uniq`
+
+
+def codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Code points of all texts, concatenated (uint32), and each text's length."""
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    chars = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    return chars, lengths
+
+
+def shingles(texts: list[str], n: int = 2) -> Shingles:
+    """Character n-grams packed as `c0 | c1 << 21 | c2 << 42`.
+
+    A text shorter than n is one shingle of itself (zero-padded, and code point 0 never
+    occurs in a match key, so it cannot collide with a real n-gram); an empty text has none.
+    """
+    if not 1 <= n <= MAX_N:
+        raise ValueError(f"n-gram size must be 1..{MAX_N}, got {n}")
+    chars, lengths = codepoints(texts)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    doc_of_char = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    pos = np.arange(chars.size, dtype=np.int64) - np.repeat(starts, lengths)
+    length = lengths[doc_of_char]
+    take = (pos <= length - n) | ((pos == 0) & (length < n))
+    where = np.flatnonzero(take)
+    padded = np.concatenate((chars, np.zeros(n, dtype=np.uint32))).astype(np.uint64)
+    code = np.zeros(where.size, dtype=np.uint64)
+    for k in range(n):
+        part = np.where(pos[where] + k < length[where], padded[where + k], 0)
+        code |= part.astype(np.uint64) << np.uint64(21 * k)
+    uniq, sid = np.unique(code, return_inverse=True)
+    return Shingles(code, doc_of_char[where], len(texts), uniq, sid.astype(np.int64))
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finalizer, then the high 32 bits: a 32-bit hash of a packed n-gram."""
+    x = x.astype(np.uint64, copy=True)
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return (x >> np.uint64(32)).astype(np.uint32)
+
+
+def shingle_hash(data: bytes | str) -> int:
+    """The hash function, for one shingle: pass it to datasketch as `hashfunc`."""
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    code = 0
+    for k, ch in enumerate(text):
+        code |= ord(ch) << (21 * k)
+    return int(_mix64(np.array([code & _M64], dtype=np.uint64))[0])
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    s1, m1, s2, m2, s3 = _FMIX32
+    h = h ^ (h >> np.uint32(s1))
+    h = h * np.uint32(m1)
+    h = h ^ (h >> np.uint32(s2))
+    h = h * np.uint32(m2)
+    return h ^ (h >> np.uint32(s3))
+
+
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's affine32 parameters (`MinHash._init_permutations`): odd a, any b."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return a, b
+
+
+def signatures(
+    sh: Shingles, num_perm: int = 128, seed: int = 1, docs_per_chunk: int = 32768
+) -> np.ndarray:
+    """MinHash signatures, shape (n_docs, num_perm) uint32; a doc without shingles is all-max.
+
+    Distinct shingles are hashed and permuted once (a corpus repeats them a lot), then each
+    document takes the column-wise min over its rows, in chunks to bound memory.
+    """
+    a, b = permutations(num_perm, seed)
+    hv = _fmix32(_mix64(sh.uniq))
+    table = hv[:, None] * a[None, :] + b[None, :]  # uint32 arithmetic wraps: mod 2^32
+    sig = np.full((sh.n_docs, num_perm), _EMPTY, dtype=np.uint32)
+    if not sh.doc.size:
+        return sig
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(sh.doc)) + 1))  # each doc's first
+    ends = np.concatenate((starts[1:], [sh.doc.size]))
+    for lo in range(0, starts.size, docs_per_chunk):
+        first = starts[lo : lo + docs_per_chunk]
+        rows = table[sh.sid[first[0] : ends[lo + first.size - 1]]]
+        sig[sh.doc[first]] = np.minimum.reduceat(rows, first - first[0], axis=0)
+    return sig
+
+
+def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One uint64 key per (document, band): equal keys mean equal band values."""
+    keys = np.empty((sig.shape[0], bands), dtype=np.uint64)
+    for band in range(bands):
+        h = np.full(sig.shape[0], 0xCBF29CE484222325 ^ band, dtype=np.uint64)
+        for col in sig[:, band * rows : (band + 1) * rows].T:
+            h = (h ^ col.astype(np.uint64)) * np.uint64(0x100000001B3)  # FNV-1a style
+        keys[:, band] = h
+    return keys
+
+
+def candidate_pairs(
+    sig: np.ndarray, bands: int, rows: int, all_pairs_upto: int = 16
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i < j) of documents sharing a band bucket; empty documents take no part.
+
+    A bucket of up to `all_pairs_upto` members gives all its pairs; a larger one (70 copies of
+    one riddle) gives a star to its first (lowest-index) member, which keeps the candidates
+    linear in the corpus size while still linking every member of a cluster.
+    """
+    live = np.flatnonzero(sig[:, 0] != _EMPTY) if sig.size else np.zeros(0, np.int64)
+    keys = band_keys(sig[live], bands, rows)
+    pairs = []
+    for band in range(bands):
+        order = np.argsort(keys[:, band], kind="stable")
+        k = keys[order, band]
+        new = np.concatenate(([True], k[1:] != k[:-1]))
+        run_start = np.maximum.accumulate(np.where(new, np.arange(k.size), 0))
+        run_id = np.cumsum(new) - 1
+        size = np.bincount(run_id)[run_id]
+        star = (~new) & (size > all_pairs_upto)
+        pairs.append(np.stack((order[run_start[star]], order[star]), axis=1))
+        pairs.append(_small_bucket_pairs(order, run_start, size, all_pairs_upto))
+    both = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
+    i, j = live[both[:, 0]], live[both[:, 1]]
+    code = np.unique(np.minimum(i, j) * sig.shape[0] + np.maximum(i, j))
+    return code // sig.shape[0], code % sig.shape[0]
+
+
+def _small_bucket_pairs(
+    order: np.ndarray, run_start: np.ndarray, size: np.ndarray, limit: int
+) -> np.ndarray:
+    """All pairs inside buckets of 2..limit members (positions in sorted order)."""
+    out = []
+    pos = np.arange(order.size)
+    small = (size >= 2) & (size <= limit)
+    for gap in range(1, limit):
+        k = pos[small & (pos - run_start + gap < size)]
+        out.append(np.stack((order[k], order[k + gap]), axis=1))
+    return np.concatenate(out) if out else np.zeros((0, 2), np.int64)
+
+
+def set_overlap(
+    sh: Shingles, i: np.ndarray, j: np.ndarray, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each pair (i[k], j[k]): the (weighted) size of the intersection of their shingle
+    sets, and each document's (weighted) set size. `weight` is per distinct shingle."""
+    u = np.int64(sh.uniq.size)
+    member = np.unique(sh.doc * u + sh.sid)  # the sorted (doc, shingle) set
+    w = np.ones(sh.uniq.size) if weight is None else weight
+    mw = w[member % u]
+    size = np.bincount(member // u, weights=mw, minlength=sh.n_docs)
+    count = np.bincount(member // u, minlength=sh.n_docs)
+    offset = np.concatenate(([0], np.cumsum(count)[:-1]))
+    # Look up each shingle of j in i's set: searchsorted on the sorted (doc, shingle) codes.
+    pair = np.repeat(np.arange(i.size), count[j])
+    first = np.concatenate(([0], np.cumsum(count[j])[:-1])).astype(np.int64)
+    at = np.arange(pair.size) + np.repeat(offset[j] - first, count[j])
+    query = i[pair] * u + member[at] % u
+    found = member[np.minimum(np.searchsorted(member, query), member.size - 1)] == query
+    inter = np.bincount(pair[found], weights=mw[at[found]], minlength=i.size)
+    return inter, size
+
+
+def jaccard(sh: Shingles, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """True Jaccard similarity of the shingle sets of documents i[k] and j[k]."""
+    inter, size = set_overlap(sh, i, j)
+    union = size[i] + size[j] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1), 0.0)

@@ -1,0 +1,77 @@
+"""The variant score: how much two questions with the same answer share, weighted by rarity.
+
+Reworded riddles share little surface text (the Santa pair: character Jaccard 0.36, bigram
+Jaccard 0.17), and most of what they share is template (什么…, 什么东西…, 为什么…, 哪…). So
+features (characters and character bigrams of the match key) are weighted by an IDF over the
+corpus's distinct riddles, template characters count a tenth, and the score is the weighted
+cosine of the two feature sets: W(A ∩ B) / sqrt(W(A) · W(B)).
+
+>>> santa = ["什么人一年只上一天班还不怕被解雇", "什么人一年中只工作一天却永远不会被炒鱿鱼"]
+>>> s = variant_scores([*santa, "什么床不能睡"], [0, 0], [1, 2])
+>>> [round(float(x), 2) for x in s]
+[0.31, 0.08]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from curate import minhash
+
+# Question-template and function characters: shared by thousands of unrelated riddles.
+TEMPLATE = "什么为哪谁怎样东西是的了吗呢啊个种有人"
+TEMPLATE_WEIGHT = 0.1
+# IDF smoothing: behave as if the corpus had this many more riddles, none containing the
+# feature. A tiny corpus then weighs features evenly instead of zeroing everything shared.
+PRIOR_DOCS = 1000
+
+
+def features(texts: list[str]) -> minhash.Shingles:
+    """Characters and character bigrams of each text, as one shingle set per text."""
+    uni, bi = minhash.shingles(texts, 1), minhash.shingles(texts, 2)
+    code = np.concatenate((uni.code, bi.code))
+    doc = np.concatenate((uni.doc, bi.doc))
+    order = np.argsort(doc, kind="stable")
+    code, doc = code[order], doc[order]
+    uniq, sid = np.unique(code, return_inverse=True)
+    return minhash.Shingles(code, doc, len(texts), uniq, sid.astype(np.int64))
+
+
+def weights(feats: minhash.Shingles) -> np.ndarray:
+    """IDF per distinct feature over the texts, template-only features damped."""
+    u = np.int64(feats.uniq.size)
+    per_doc = np.unique(feats.doc * u + feats.sid) % u
+    df = np.bincount(per_doc, minlength=feats.uniq.size)
+    idf = np.log((feats.n_docs + PRIOR_DOCS) / (df + 1.0))
+    return np.where(_is_template(feats.uniq), idf * TEMPLATE_WEIGHT, idf)
+
+
+def _is_template(codes: np.ndarray) -> np.ndarray:
+    """Features made only of template characters (什, 什么, 东西, ...)."""
+    template = np.array([ord(c) for c in TEMPLATE], dtype=np.uint64)
+    low = codes & np.uint64((1 << 21) - 1)
+    high = codes >> np.uint64(21)
+    return np.isin(low, template) & ((high == 0) | np.isin(high, template))
+
+
+def variant_scores(texts: list[str], i, j) -> np.ndarray:
+    """Weighted cosine of texts[i[k]] and texts[j[k]], IDF taken over `texts`."""
+    return variant_evidence(texts, i, j)[0]
+
+
+def variant_evidence(texts: list[str], i, j) -> tuple[np.ndarray, np.ndarray]:
+    """The weighted cosine, and how many bigrams that are not pure template both share.
+
+    The count guards short texts: 云彩里摆手 / 飞机上摆手 (one bigram, 摆手, in common) are two
+    sayings; 鼻梁上推小车 / 鼻子上推小车 (上推, 推小, 小车) are one.
+    """
+    i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+    feats = features(texts)
+    w = weights(feats)
+    inter, size = minhash.set_overlap(feats, i, j, w)
+    norm = np.sqrt(size[i] * size[j])
+    score = np.where(norm > 0, inter / np.maximum(norm, 1e-12), 0.0)
+    bigram = (feats.uniq >> np.uint64(21)) > 0
+    content = bigram & ~_is_template(feats.uniq)
+    shared, _ = minhash.set_overlap(feats, i, j, content.astype(np.float64))
+    return score, shared.astype(np.int64)

@@ -1,0 +1,49 @@
+"""Build canonical ingested frames for dedupe tests (until and independent of ingest.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from curate import io
+from curate.record import SCHEMA, content_hash, record_id
+
+
+def frame(
+    rows: list[tuple[str, str]], source: str = "raw/test.json", category: str | None = None
+) -> pl.DataFrame:
+    """Canonical records from (question, answer) display-text pairs."""
+    return pl.DataFrame(
+        [
+            {
+                "id": record_id(source, n),
+                "source": source,
+                "line": n,
+                "category": category,
+                "question": q,
+                "answer": a,
+                "question_raw": q,
+                "answer_raw": a,
+                "content_hash": content_hash(q, a),
+                "meta": "{}",
+            }
+            for n, (q, a) in enumerate(rows, 1)
+        ],
+        schema=SCHEMA,
+    )
+
+
+def xiehouyu_frame(path: Path) -> pl.DataFrame:
+    from curate.normalize import display
+
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    rows = [(display(d["riddle"]), display(d["answer"])) for d in data]
+    return frame(rows, source="raw/xiehouyu.json")
+
+
+def write_ingested(processed: Path, *frames: pl.DataFrame) -> Path:
+    path = io.stage_path(processed, "ingested")
+    io.write_parquet(path, pl.concat(frames))
+    return path
