@@ -32,6 +32,16 @@ def nice_step(span: float, target: int) -> int:
     return int(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
 
 
+def clip(label: str, px: int) -> str:
+    """Cut a label to about `px` pixels at 12px: Han characters count double."""
+    width = 0.0
+    for i, ch in enumerate(label):
+        width += 12 if ord(ch) > 0x2E80 else 7
+        if width > px:
+            return label[: max(i - 1, 1)] + "…"
+    return label
+
+
 def bars(
     items: Sequence[tuple[str, int]],
     title: str,
@@ -50,7 +60,7 @@ def bars(
         y = top + i * row
         w = max(room * value / peak, 1 if value else 0)
         share = f" ({100 * value / total:.1f}%)" if total else ""
-        short = label if len(label) <= 18 else label[:17] + "…"
+        short = clip(label, label_width - 12)
         body.append(
             f"<g><title>{escape(label)}: {value}{share}</title>"
             f'<text x="{label_width - 8}" y="{y + 15}" text-anchor="end" {FONT} '

@@ -242,7 +242,8 @@ def _first_line(export_dir: Path, splits: dict[str, dict]) -> str | None:
 
 def _top_answers(df: pl.DataFrame, n: int) -> list[list]:
     counts = df.group_by("answer").len().sort(["len", "answer"], descending=[True, False])
-    return [[a, c] for a, c in counts.head(n).iter_rows()]
+    shared = counts.filter(pl.col("len") > 1)  # answers given once say nothing about the mix
+    return [[a, c] for a, c in (shared if shared.height else counts).head(n).iter_rows()]
 
 
 def report(config: ReportConfig) -> ReportResult:
