@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from curate.dedupe import DedupeConfig, dedupe
 from curate.export import ExportConfig, export
 from curate.ingest import IngestConfig, ingest
 from curate.io import read_jsonl, stage_path
@@ -22,12 +22,6 @@ from curate.manifest import read_manifest
 from curate.report import ReportConfig, ReportResult, report
 
 STEPS = ("ingest", "dedupe", "export", "report")
-
-
-def _dedupe_config() -> Any:
-    from curate.dedupe import DedupeConfig
-
-    return DedupeConfig()
 
 
 @dataclass(frozen=True)
@@ -41,7 +35,7 @@ class RunConfig:
     sources: tuple[Path, ...] = (Path("raw"),)
     processed: Path = Path("processed")
     ingest: IngestConfig = field(default_factory=IngestConfig)
-    dedupe: Any = field(default_factory=_dedupe_config)  # curate.dedupe.DedupeConfig
+    dedupe: DedupeConfig = field(default_factory=DedupeConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     report: bool = True
 
@@ -100,8 +94,6 @@ def run(
     notify: Callable[[str, Step], None] | None = None,
 ) -> RunResult:
     """Run the whole pipeline; `notify(phase, step)` hears "start"/"end" of every step."""
-    from curate.dedupe import dedupe
-
     processed = Path(config.processed)
     steps = _Steps(notify)
     with steps("ingest") as step:

@@ -10,11 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from curate.cli import main
+from curate.pipeline import RunConfig, run
 
 REPO = Path(__file__).resolve().parents[1]
-pytest.importorskip("curate.dedupe", reason="curate.dedupe has not landed yet")
-
-from curate.pipeline import RunConfig, run  # noqa: E402
 
 RIDDLES = [
     {"question": "什么人一年只上一天班还不怕被解雇？", "answer": "圣诞老人"},
