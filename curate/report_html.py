@@ -102,10 +102,7 @@ def _funnel(stats: dict, links: dict[str, str]) -> str:
         for s in stats["stages"]
     ]
     bar = plots.stacked(
-        [
-            (s["stage"], [("kept", s["kept"], GREEN), ("rejected", s["rejected"], ORANGE)])
-            for s in stats["stages"]
-        ],
+        [(s["stage"], [("kept", s["kept"], GREEN), _lost(s)]) for s in stats["stages"]],
         title="kept and rejected per stage",
         width=720,
     )
@@ -118,10 +115,17 @@ def _funnel(stats: dict, links: dict[str, str]) -> str:
     )
 
 
+def _lost(stage: dict) -> tuple[str, int, str]:
+    """What a stage did not keep: duplicates removed by dedupe, rejects elsewhere."""
+    if stage["stage"] == "dedupe":
+        return ("removed as duplicates", stage["rejected"], BLUE)
+    return ("rejected", stage["rejected"], ORANGE)
+
+
 def _links(links: dict[str, str]) -> str:
     if not links:
         return ""
-    items = " ".join(
+    items = " · ".join(
         f'<a href="{e(href)}"><code>{e(name)}</code></a>' for name, href in links.items()
     )
     return f'<p class="muted">files: {items}</p>'
