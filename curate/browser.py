@@ -28,6 +28,7 @@ FLAGS = (
     "--disable-gpu",
     "--disable-background-networking",
     "--hide-scrollbars",
+    "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
     "--remote-debugging-pipe",
 )
 # What the page reports about itself once loaded: plots that actually occupy space.
