@@ -130,7 +130,8 @@ def _collect(events: list[dict], check: PageCheck) -> None:
                 " ".join(str(a.get("value", a.get("description"))) for a in p.get("args", []))
             )
         elif method == "Runtime.exceptionThrown":
-            check.errors.append(p["exceptionDetails"].get("text", "exception"))
+            d = p["exceptionDetails"]
+            check.errors.append(d.get("exception", {}).get("description") or d.get("text", ""))
         elif method == "Log.entryAdded" and p["entry"].get("level") == "error":
             check.errors.append(p["entry"].get("text", ""))
         elif method == "Network.requestWillBeSent":
