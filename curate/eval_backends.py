@@ -65,10 +65,15 @@ class EndpointBackend:
                 for future in as_completed(futures):
                     answers[futures[future]] = self._answer(future.result)
                     advance(1)
-            except BaseException:
+            except BaseException as exc:
                 pool.shutdown(wait=True, cancel_futures=True)
+                if getattr(exc, "code", None) == 20012:
+                    raise BackendError(
+                        f"{name}: model {model!r} does not exist or is not ready (code 20012); "
+                        "check the id copied from the console, or wait for the job to finish"
+                    ) from None
                 raise
-        failed = [a for a in answers if isinstance(a, Exception)]
+        failed = [a for a in answers if isinstance(a, Exception)]  # per-riddle errors
         if failed and len(failed) == len(prompts):
             raise BackendError(f"every request for {name} ({model}) failed: {failed[0]}")
         return answers

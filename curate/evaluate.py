@@ -115,6 +115,8 @@ def check(config: EvalConfig) -> None:
             raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
     if config.limit is not None and config.limit < 1:
         raise ConfigError("--limit must be at least 1")
+    if config.adapter and not (Path(config.adapter) / "adapter_config.json").is_file():
+        raise InputError(f"{config.adapter} has no adapter_config.json; pass a `curate train` run")
 
 
 def configurations(config: EvalConfig) -> dict[str, str]:
@@ -144,6 +146,8 @@ def load_riddles(data: Path, split: str, limit: int | None = None) -> list[Riddl
                     riddles.append(_riddle(path, line_no, line))
                 if limit and len(riddles) >= limit:
                     return riddles
+    if not riddles:
+        raise InputError(f"no riddles in {', '.join(str(f) for f in files)}")
     return riddles
 
 

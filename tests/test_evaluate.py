@@ -207,7 +207,7 @@ def test_rejected_key_unknown_model_and_usage_errors_read_well(api, export, monk
     assert "sk-wrong-key-42" not in str(err.value)
     monkeypatch.setenv("SILICONFLOW_API_KEY", KEY)
     api.pending[TUNED] = -1  # never ready: 20012 for every request
-    with pytest.raises(BackendError, match="20012"):
+    with pytest.raises(BackendError, match="finetuned: model .* is not ready .code 20012"):
         evaluate(config(api, export))
     with pytest.raises(ConfigError, match="either --endpoint"):
         evaluate(EvalConfig(data=export))
@@ -222,6 +222,22 @@ def test_a_request_failing_for_one_riddle_is_recorded_not_fatal(api, export, mon
     assert result.results[0]["errors"] == 1 and result.results[0]["n"] == 4
     rows = [json.loads(line) for line in result.files["responses.jsonl"].open(encoding="utf-8")]
     assert "content filtered" in rows[0]["error"] and rows[0]["exact_match"] == 0.0
+
+
+def test_inputs_that_cannot_work_fail_before_any_request(api, export, project):
+    (project / "empty").mkdir()
+    (project / "empty" / "validation-00000-of-00001.jsonl").write_text("\n", "utf-8")
+    with pytest.raises(InputError, match="no riddles in"):
+        load_riddles(project / "empty", "validation")
+    (export / "validation-00000-of-00001.jsonl").write_text('{"messages": []}\n', "utf-8")
+    with pytest.raises(InputError, match=":1: not a messages line"):
+        load_riddles(export, "validation")
+    args = ["eval", "--data", str(export), "--model", "m", "--adapter", str(project)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "has no adapter_config.json" in result.output
+    result = CliRunner().invoke(main, ["eval", "--data", str(export), "--endpoint", api.url])
+    assert result.exit_code == 1 and "--endpoint needs --base-model" in result.output
+    assert api.requests == []
 
 
 def test_limit_takes_the_first_riddles(export):
