@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 
 QUESTION_KEYS = (
     "question",
@@ -71,13 +72,18 @@ class Fields:
     meta: str
 
 
+@cache
+def _rank(aliases: tuple[str, ...]) -> dict[str, int]:
+    return {name: i for i, name in enumerate(aliases)}
+
+
 def _find(lowered: dict[str, str], override: str | None, aliases: tuple[str, ...]) -> str | None:
     """The original key to use: the override if given, else the first alias present."""
-    for name in (override,) if override else aliases:
-        key = lowered.get(name.strip().lower())
-        if key is not None:
-            return key
-    return None
+    if override:
+        return lowered.get(override.strip().lower())
+    rank = _rank(aliases)
+    present = [name for name in lowered if name in rank]  # records have few keys: scan those
+    return lowered[min(present, key=rank.__getitem__)] if present else None
 
 
 def _text(value: object, what: str, key: str) -> str | Verdict:

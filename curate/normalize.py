@@ -73,7 +73,18 @@ def display(text: str, convert: str = "t2s") -> str:
     return _CJK_SPACE.sub("", text)
 
 
+class _DropTable(dict):
+    """str.translate table deleting punctuation, separators, symbols and controls (P, Z, S, C
+    categories); each code point's entry is computed once, then looked up in C."""
+
+    def __missing__(self, cp: int) -> int | None:
+        self[cp] = None if unicodedata.category(chr(cp))[0] in "PZSC" else cp
+        return self[cp]
+
+
+_DROP = _DropTable()
+
+
 def match_key(text: str) -> str:
     """Dedupe key of display text: no punctuation, symbols or spaces; widths folded; lowercase."""
-    folded = unicodedata.normalize("NFKC", text).lower()
-    return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PZSC")
+    return unicodedata.normalize("NFKC", text).lower().translate(_DROP)
