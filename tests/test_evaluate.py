@@ -246,11 +246,66 @@ def test_limit_takes_the_first_riddles(export):
     ]
 
 
-# -- a local model: a tiny random LM and a LoRA adapter trained here by `curate train` --------
+# -- a local model: a tiny random LM (tests/tiny.py) and a LoRA adapter trained here ----------
+
+
+def train_adapter(model_dir: Path, riddles: list[tuple[str, str]], out: Path) -> Path:
+    """A peft LoRA adapter folder, as `curate train` writes one, fitted to `riddles`.
+
+    A plain full-batch loop (loss on the answer tokens) rather than `curate train`: the
+    Trainer's per-epoch checkpoints cost more than the learning on a model this small.
+    """
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch.manual_seed(0)
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    lora = LoraConfig(r=8, lora_alpha=32, target_modules="all-linear", task_type="CAUSAL_LM")
+    model = get_peft_model(model, lora)
+    ids, labels = [], []
+    for question, answer in riddles:
+        user = [{"role": "user", "content": question}]
+        prompt = tok.apply_chat_template(user, add_generation_prompt=True, tokenize=False)
+        full = tok(prompt + answer + tok.eos_token, add_special_tokens=False)["input_ids"]
+        n_prompt = len(tok(prompt, add_special_tokens=False)["input_ids"])
+        ids.append(full)
+        labels.append([-100] * n_prompt + full[n_prompt:])
+    width = max(map(len, ids))
+    pad = [(width - len(x)) for x in ids]
+    batch = {
+        "input_ids": torch.tensor(
+            [x + [tok.pad_token_id] * p for x, p in zip(ids, pad, strict=True)]
+        ),
+        "attention_mask": torch.tensor(
+            [[1] * len(x) + [0] * p for x, p in zip(ids, pad, strict=True)]
+        ),
+        "labels": torch.tensor([y + [-100] * p for y, p in zip(labels, pad, strict=True)]),
+    }
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=5e-3)
+    for _ in range(120):
+        model(**batch).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.save_pretrained(out)
+    return out
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def one_thread():
+    """Torch on one thread: a model this small gains nothing from two, and on a busy machine
+    (the whole suite in parallel) two threads spin against each other several times slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, one_thread):
     """(model folder, adapter folder, export folder): the adapter memorized 8 riddles."""
     from tiny import RIDDLES as TINY
     from tiny import build_tiny_model, riddle_messages
@@ -258,15 +313,11 @@ def trained(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("local")
     model = build_tiny_model(root / "tiny-qwen2")
+    adapter = train_adapter(model, TINY[:8], root / "adapter")
     rows = riddle_messages(TINY[:8])
     # The "held-out" split repeats the training riddles: a model this small can only show
     # what it learned on riddles it saw.
-    data = write_tiny_export(root / "export", rows, rows)
-    args = ["train", "--backend", "local", "--model", str(model), "--data", str(data)]
-    args += ["--output", str(root / "adapter"), "--epochs", "40", "--lr", "5e-3"]
-    result = CliRunner().invoke(main, [*args, "--batch-size", "4", "--seed", "0"])
-    assert result.exit_code == 0, result.output
-    return model, root / "adapter", data
+    return model, adapter, write_tiny_export(root / "export", rows, rows)
 
 
 @pytest.mark.slow
