@@ -70,6 +70,11 @@ def print_run(result, console: Console | None = None) -> None:
         highlight=False,
     )
     if result.report is not None:
+        if result.report.conflicts:
+            console.print(
+                f"[yellow]{result.report.conflicts} conflict(s) to review[/] "
+                "(same question, different answers): see the report"
+            )
         console.print(f"report: {result.report.html}", soft_wrap=True, highlight=False)
         if result.report.card:
             console.print(f"dataset card: {result.report.card}", soft_wrap=True, highlight=False)
