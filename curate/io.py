@@ -15,6 +15,9 @@ import polars as pl
 from curate.errors import InputError
 
 # Which command writes each stage file, so a missing input can say what to run first.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 PRODUCERS = {"ingested": "curate ingest", "deduped": "curate dedupe"}
 
 
@@ -27,6 +30,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        # mkstemp creates 0600; outputs get the ordinary permissions a plain open() would give.
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -85,7 +90,5 @@ def read_stage(processed: str | Path, stage: str) -> pl.DataFrame:
     path = stage_path(processed, stage)
     if not path.exists():
         producer = PRODUCERS.get(stage, "the previous stage")
-        raise InputError(
-            f"{path} not found; run `{producer} --processed {processed}` first"
-        )
+        raise InputError(f"{path} not found; run `{producer} --processed {processed}` first")
     return pl.read_parquet(path)
