@@ -94,7 +94,7 @@ def evaluate(config: EvalConfig, progress: Progress | None = None) -> EvalResult
     files = {n: output / n for n in ("eval.json", "eval.md", "responses.jsonl")}
     write_jsonl(files["responses.jsonl"], rows)
     write_json(files["eval.json"], {"results": results, "params": params(config, len(riddles))})
-    write_text(files["eval.md"], render_markdown(results, rows, riddles, config.examples))
+    write_text(files["eval.md"], render_markdown(results, rows, riddles, config))
     return EvalResult(output, results, len(riddles), files)
 
 
@@ -231,9 +231,16 @@ def _backend(config: EvalConfig):
     return LocalBackend(config)
 
 
-def render_markdown(results: list[dict], rows: list[dict], riddles: list[Riddle], k: int) -> str:
+def render_markdown(
+    results: list[dict], rows: list[dict], riddles: list[Riddle], config: EvalConfig
+) -> str:
     """The scores table, then side by side: the first k riddles, then k where configs differ."""
-    lines = ["# Evaluation", "", f"{len(riddles)} held-out riddles.", ""]
+    k = config.examples
+    source = f"the `{config.split}` split of `{config.data}`"
+    decoding = f"greedy decoding (temperature 0), at most {config.max_tokens} new tokens"
+    lines = ["# Evaluation", "", f"{len(riddles)} riddles from {source}; {decoding}.", ""]
+    if config.system_prompt:
+        lines += [f"System prompt of `system_prompt`: {_md(config.system_prompt, 200)}", ""]
     lines += [
         "| config | model | exact match | contains | char F1 | n |",
         "|---|---|---|---|---|---|",
