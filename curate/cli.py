@@ -107,7 +107,7 @@ _EVAL_OPTIONS = [
     ("--base-model", dict(help="Endpoint: the model id before fine-tuning.")),
     ("--finetuned-model", dict(help="Endpoint: the fine-tuned id (ft:LoRA/...).")),
     ("--api-key-env", dict(default="SILICONFLOW_API_KEY", show_default=True)),
-    ("--no-key", dict(is_flag=True, help="Send no API key (needed only on loopback anyway).")),
+    ("--no-key", dict(is_flag=True, help="Send no key (on 127.0.0.1 a missing key is fine).")),
     ("--concurrency", dict(type=int, default=4, show_default=True, help="Requests in flight.")),
     ("--model", dict(type=_PATH, help="Local: a transformers model folder.")),
     ("--adapter", dict(type=_PATH, help="Local: the LoRA adapter folder (adds finetuned).")),
@@ -120,7 +120,12 @@ _EVAL_OPTIONS = [
 @main.command(name="eval")
 @_with_options(_EVAL_OPTIONS)
 def eval_(**kwargs) -> None:
-    """Compare base, base + system prompt and fine-tuned on held-out riddles."""
+    """Compare base, base + system prompt and fine-tuned on held-out riddles.
+
+    Either an OpenAI-compatible endpoint (--endpoint URL --base-model ID [--finetuned-model
+    ID]; key from $SILICONFLOW_API_KEY) or a local model (--model PATH [--adapter DIR]).
+    Writes eval.json, eval.md and responses.jsonl to --output.
+    """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
