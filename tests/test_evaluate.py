@@ -224,6 +224,14 @@ def test_a_request_failing_for_one_riddle_is_recorded_not_fatal(api, export, mon
     assert "content filtered" in rows[0]["error"] and rows[0]["exact_match"] == 0.0
 
 
+def test_a_busy_service_is_retried(api, export, monkeypatch):
+    monkeypatch.setenv("SILICONFLOW_API_KEY", KEY)
+    api.fail("POST /v1/chat/completions", 503, {"code": 50505, "message": "overloaded"})
+    result = evaluate(config(api, export, system_prompt=None, finetuned_model=None))
+    assert result.results[0]["exact_match"] == 0.25 and result.results[0]["errors"] == 0
+    assert len(api.calls("POST /v1/chat/completions")) == 5  # 4 riddles + 1 retry
+
+
 def test_inputs_that_cannot_work_fail_before_any_request(api, export, project):
     (project / "empty").mkdir()
     (project / "empty" / "validation-00000-of-00001.jsonl").write_text("\n", "utf-8")
