@@ -1,0 +1,162 @@
+"""The local run's edges: reading the export, the progress bar, metrics.json and the loss plot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tqdm.auto import tqdm
+from transformers import TrainerCallback
+
+from curate.errors import InputError
+from curate.io import atomic_path, write_json
+from curate.training.base import TrainConfig
+
+EXPORT_HINT = "run `curate export --format jsonl` first, or pass --data EXPORT_DIR"
+
+
+def _read_rows(path: Path) -> list[dict]:
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                messages = json.loads(line)["messages"]
+                ok = messages[-1]["role"] == "assistant" and all(
+                    isinstance(m["content"], str) and m["role"] for m in messages
+                )
+            except (ValueError, KeyError, IndexError, TypeError):
+                ok = False
+            if not ok:
+                raise InputError(
+                    f"{path}:{n}: not a messages line ending with an assistant turn; "
+                    f"check the file with `curate validate {path}`"
+                )
+            rows.append({"messages": messages})
+    return rows
+
+
+def read_export(data: Path) -> tuple[list[dict], list[dict]]:
+    """(train rows, validation rows) from the export's train-*.jsonl and validation-*.jsonl."""
+    data = Path(data)
+    if not data.is_dir():
+        raise InputError(f"export folder {data} not found; {EXPORT_HINT}")
+    train_files = sorted(data.glob("train-*.jsonl"))
+    if not train_files:
+        raise InputError(f"no train-*.jsonl files in {data}; {EXPORT_HINT}")
+    train = [row for f in train_files for row in _read_rows(f)]
+    val = [row for f in sorted(data.glob("validation-*.jsonl")) for row in _read_rows(f)]
+    if not train:
+        raise InputError(f"the train files in {data} are empty; {EXPORT_HINT}")
+    return train, val
+
+
+class LossBar(TrainerCallback):
+    """One progress bar over the optimizer steps, with the latest train and validation loss."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.shown: dict[str, str] = {}
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="train")
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.update(state.global_step - self.bar.n)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if self.bar is not None and logs:
+            for key, label in (("loss", "loss"), ("eval_loss", "val_loss")):
+                if key in logs:
+                    self.shown[label] = f"{logs[key]:.4f}"
+            self.bar.set_postfix(self.shown, refresh=True)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def curves(log_history: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Train and validation loss over steps from the Trainer's log (no wall-clock fields)."""
+    train, val = [], {}
+    for entry in log_history:
+        point = {"step": entry["step"], "epoch": round(entry.get("epoch", 0.0), 4)}
+        if "loss" in entry:
+            lr = entry.get("learning_rate", 0.0)
+            train.append({**point, "loss": round(entry["loss"], 6), "learning_rate": lr})
+        if "eval_loss" in entry:
+            val[entry["step"]] = {**point, "loss": round(entry["eval_loss"], 6)}
+    return train, list(val.values())  # a step evaluated twice (final evaluate) counts once
+
+
+def summary(log_history: list[dict], stats: dict, n_val: int) -> dict:
+    train, val = curves(log_history)
+    out = {
+        "train_examples": stats["examples"],
+        "validation_examples": n_val,
+        "truncated": stats["truncated"],
+        "steps": train[-1]["step"] if train else 0,
+    }
+    if train:
+        out.update(first_loss=train[0]["loss"], final_loss=train[-1]["loss"])
+    if val:
+        out["validation_loss"] = val[-1]["loss"]
+    return out
+
+
+def plot(train: list[dict], val: list[dict], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display; files only
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    ax.plot([p["step"] for p in train], [p["loss"] for p in train], label="train")
+    if val:
+        steps, losses = [p["step"] for p in val], [p["loss"] for p in val]
+        ax.plot(steps, losses, marker="o", label="validation")
+    ax.set(xlabel="optimizer step", ylabel="loss (assistant tokens)", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", metadata={"Software": None})  # no version stamp
+    plt.close(fig)
+
+
+def save_run(trainer, tokenizer, config: TrainConfig, stats: dict, n_val: int) -> dict[str, Path]:
+    """Adapter, tokenizer, resolved config, metrics.json and loss.png in the output folder."""
+    out = Path(config.output)
+    trainer.model.save_pretrained(out)  # adapter_config.json + adapter_model.safetensors
+    tokenizer.save_pretrained(out)
+    # Not config.json: that name would make loaders take the folder for a full model.
+    write_json(out / "train_config.json", config.to_dict())
+    train, val = curves(trainer.state.log_history)
+    metrics = {"summary": summary(trainer.state.log_history, stats, n_val), "train": train}
+    metrics["validation"] = val
+    write_json(out / "metrics.json", metrics)
+    plot(train, val, out / "loss.png", f"{config.name}: LoRA r={config.lora_rank}")
+    return {
+        "adapter": out / "adapter_model.safetensors",
+        "metrics": out / "metrics.json",
+        "plot": out / "loss.png",
+        "checkpoints": out / "checkpoints",
+    }
+
+
+def notes(stats: dict, config: TrainConfig) -> tuple[str, ...]:
+    lines = []
+    if stats["truncated"]:
+        lines.append(
+            f"{stats['truncated']} of {stats['rows']} training conversations were longer than "
+            f"--max-seq-len {config.max_seq_len} tokens and were cut"
+            + (
+                f"; {stats['dropped']} lost their whole answer and were skipped"
+                if stats["dropped"]
+                else ""
+            )
+        )
+    return tuple(lines)
