@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -349,3 +351,14 @@ def test_local_model_with_adapter_beats_the_base_model(trained, tmp_path):
     assert rerun.exit_code == 0, rerun.output
     first = (tmp_path / "eval" / "responses.jsonl").read_text("utf-8")
     assert (tmp_path / "again" / "responses.jsonl").read_text("utf-8") == first
+
+
+def test_endpoint_eval_needs_no_training_libraries():
+    """An endpoint-only user installs no torch: the eval modules must not import it."""
+    code = (
+        "import sys, curate.evaluate, curate.eval_backends, curate.metrics; "
+        "bad = [m for m in ('torch', 'transformers', 'peft') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
