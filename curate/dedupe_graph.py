@@ -49,16 +49,32 @@ class Ids:
 
 def _first_seen(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Dense ids numbered by first appearance, and the position of each id's first row."""
-    _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
-    remap = np.empty(order.size, dtype=np.int64)
-    remap[order] = np.arange(order.size)
-    return remap[inverse.ravel()], first[order]
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    new = np.empty(ordered.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    first = order[new]  # stable sort: the lowest row of each value
+    by_first = np.argsort(first)
+    remap = np.empty(first.size, dtype=np.int64)
+    remap[by_first] = np.arange(first.size)
+    ids = np.empty(codes.size, dtype=np.int64)
+    ids[order] = remap[np.cumsum(new) - 1]
+    return ids, first[by_first]
+
+
+def _text_ids(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """_first_seen of strings: group by a 64-bit hash (fast), then check every row equals its
+    group's first text; on a collision (about 1 in 10^7 at a million texts) sort instead."""
+    ids, first = _first_seen(texts.hash().to_numpy())
+    if not (texts.gather(first[ids]) == texts).all():
+        ids, first = _first_seen(texts.rank("dense").to_numpy())
+    return ids, first
 
 
 def node_ids(frame: pl.DataFrame) -> Ids:
-    doc, doc_first = _first_seen(frame["qkey"].rank("dense").to_numpy())
-    answer, _ = _first_seen(frame["akey"].rank("dense").to_numpy())
+    doc, doc_first = _text_ids(frame["qkey"])
+    answer, _ = _text_ids(frame["akey"])
     node, node_first = _first_seen(doc * (int(answer.max(initial=0)) + 1) + answer)
     return Ids(node, node_first, doc[node_first], answer[node_first], doc_first)
 
@@ -79,7 +95,9 @@ def near_edges(frame: pl.DataFrame, ids: Ids, config, bands: int, rows: int) -> 
     texts = frame["qkey"].gather(ids.doc_first).to_list()
     sh = minhash.shingles(texts, config.ngram)
     sig = minhash.signatures(sh, config.num_perm, config.seed)
-    i, j = minhash.candidate_pairs(sig, bands, rows)
+    # Star centres: the question text with the most records (usually the unedited original).
+    copies = np.bincount(ids.node_doc[ids.rec_node], minlength=len(texts))
+    i, j = minhash.candidate_pairs(sig, bands, rows, priority=np.argsort(-copies, kind="stable"))
     score = minhash.jaccard(sh, i, j)
     ok = score >= config.near_threshold
     nodes = pl.DataFrame({"doc": ids.node_doc, "node": np.arange(ids.n_nodes)})
@@ -90,8 +108,10 @@ def near_edges(frame: pl.DataFrame, ids: Ids, config, bands: int, rows: int) -> 
         .select("u", "v", "score")
     )
     # The same question key with several answers: link each to the question's first node.
-    _, first_node = np.unique(ids.node_doc, return_index=True)
-    head = first_node[ids.node_doc]
+    # Nodes are numbered by first appearance, so a question's first node has the lowest id.
+    head = np.full(int(ids.node_doc.max(initial=-1)) + 1, ids.n_nodes, dtype=np.int64)
+    np.minimum.at(head, ids.node_doc, np.arange(ids.n_nodes))
+    head = head[ids.node_doc]
     same = np.flatnonzero(head != np.arange(ids.n_nodes))
     pairs = pl.concat([pairs, pl.DataFrame({"u": head[same], "v": same, "score": 1.0})])
     pairs = pairs.with_columns(
@@ -154,17 +174,6 @@ def _min_per(labels: np.ndarray, n_labels: int) -> np.ndarray:
     return best
 
 
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, x: int) -> int:
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-
 def variant_edges(
     frame, ids: Ids, comp: np.ndarray, edges: pl.DataFrame, forbid: set, config, cutoff
 ) -> pl.DataFrame:
@@ -174,58 +183,47 @@ def variant_edges(
     for the current number k of clusters per answer, so that deduping the output again finds
     nothing new.
     """
-    rep = _min_per(comp, int(comp.max(initial=-1)) + 1)  # survivor node of each cluster
-    group = ids.node_answer[rep]
-    order = np.argsort(group, kind="stable")
-    bounds = np.flatnonzero(np.diff(group[order])) + 1
-    pi, pj, pg, groups = [], [], [], []
-    for members in np.split(order, bounds):
-        if members.size >= 2 and variant_cutoff_ok(cutoff, config, members.size):
-            a, b = np.triu_indices(members.size, 1)
-            pi.append(members[a]), pj.append(members[b])
-            pg.append(np.full(a.size, len(groups)))
-            groups.append(members)
-    if not pi:
+    n_comp = int(comp.max(initial=-1)) + 1
+    rep = _min_per(comp, n_comp)  # survivor node of each cluster
+    _, group = minhash.unique_inverse(ids.node_answer[rep])
+    size = np.bincount(group)
+    ok = (size[group] >= 2) & (cutoff(config, size[group]) <= 1.0)
+    pi, pj = _group_pairs(np.flatnonzero(ok), group)
+    if not pi.size:
         return edges
-    pi, pj, pg = np.concatenate(pi), np.concatenate(pj), np.concatenate(pg)
     texts = frame["qkey"].gather(ids.node_first[rep]).to_list()
     score, shared = similarity.variant_evidence(texts, pi, pj)
-    # Below the lowest cutoff a pair never merges; drop it now.
+    # Below the lowest cutoff a pair never merges; drop it now. Overrides forbid a pair.
     keep = (score >= config.variant_threshold) & (shared >= config.variant_min_shared)
-    pi, pj, pg, score = pi[keep], pj[keep], pg[keep], score[keep]
-    merged = _merge_variants(rep, (pi, pj, pg, score), groups, comp, forbid, config, cutoff)
-    return pl.concat([edges, merged]).sort("u", "v")
+    if forbid:
+        blocked = np.array([comp[u] * n_comp + comp[v] for u, v in forbid], dtype=np.int64)
+        keep &= ~np.isin(pi * n_comp + pj, blocked) & ~np.isin(pj * n_comp + pi, blocked)
+    pi, pj, score = pi[keep], pj[keep], score[keep]
+    chosen = np.zeros(pi.size, dtype=bool)
+    while True:  # k only falls as clusters merge, so the chosen set only grows
+        merged = pl.DataFrame({"u": pi[chosen], "v": pj[chosen]})
+        label = components(n_comp, merged)
+        k = np.bincount(minhash.sorted_unique(group * n_comp + label) // n_comp)
+        now = chosen | (score >= cutoff(config, k[group[pi]]))
+        if (now == chosen).all():
+            break
+        chosen = now
+    u, v = rep[pi[chosen]], rep[pj[chosen]]
+    variants = pl.DataFrame(
+        {"u": np.minimum(u, v), "v": np.maximum(u, v), "score": score[chosen]}
+    ).with_columns(kind=pl.lit("variant"))
+    return pl.concat([edges, variants.cast(edges.schema)]).sort("u", "v")
 
 
-def variant_cutoff_ok(cutoff, config, k: int) -> bool:
-    return bool(cutoff(config, np.array([k]))[0] <= 1.0)
-
-
-def _merge_variants(rep, pairs, groups, comp, forbid, config, cutoff) -> pl.DataFrame:
-    pi, pj, pg, score = pairs
-    by_score = np.lexsort((pj, pi, -score)).tolist()
-    uf = _UnionFind(rep.size)
-    blocked = {(int(comp[u]), int(comp[v])) for u, v in forbid}
-    out, changed = [], True
-    while changed:
-        changed = False
-        # k = distinct clusters sharing each answer, at the start of this round.
-        k = np.array([len({uf.find(int(m)) for m in members}) for members in groups])
-        cut = cutoff(config, k)
-        for p in by_score:
-            a, b = uf.find(int(pi[p])), uf.find(int(pj[p]))
-            if a == b or score[p] < cut[pg[p]] or _blocked(a, b, uf, blocked):
-                continue
-            uf.parent[max(a, b)] = min(a, b)
-            out.append((int(rep[pi[p]]), int(rep[pj[p]]), float(score[p])))
-            changed = True
-    u = [min(x, y) for x, y, _ in out]
-    v = [max(x, y) for x, y, _ in out]
-    return pl.DataFrame(
-        {"u": u, "v": v, "score": [s for *_, s in out], "kind": ["variant"] * len(out)},
-        schema={"u": pl.Int64, "v": pl.Int64, "score": pl.Float64, "kind": pl.String},
-    )
-
-
-def _blocked(a: int, b: int, uf: _UnionFind, blocked: set) -> bool:
-    return any({uf.find(x), uf.find(y)} == {a, b} for x, y in blocked)
+def _group_pairs(members: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs (i < j) of `members` that share a group."""
+    order = members[np.argsort(group[members], kind="stable")]
+    bounds = np.flatnonzero(np.diff(group[order])) + 1
+    pi, pj = [], []
+    for part in np.split(order, bounds):
+        a, b = np.triu_indices(part.size, 1)
+        pi.append(part[a])
+        pj.append(part[b])
+    if not pi:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(pi), np.concatenate(pj)

@@ -89,33 +89,47 @@ def write_clusters(path: Path, members: pl.DataFrame) -> int:
     """Markdown, one section per cluster that lost records; returns how many clusters.
 
     `members` has one row per removed node (text): cluster, survivor fields, id, question,
-    answer, kind, score, copies (records with that exact text).
+    answer, kind, score, copies (records with that exact text). Built column-wise: a million
+    records make a few hundred thousand lines.
     """
-    lines = [
-        "# Dedupe clusters",
-        "",
-        "Each section: the kept record, then what was merged into it. To keep a removed "
-        'record next time, add `{"a": "<kept id>", "b": "<removed id>", "decision": '
-        '"distinct"}` to the overrides file.',
-        "",
-    ]
-    n = 0
-    for group in members.partition_by("cluster", maintain_order=True):
-        n += 1
-        s = group.row(0, named=True)
-        lines.append(
-            f"## {n}. `{s['survivor_id']}` {s['survivor_question']} → "
-            f"{s['survivor_answer']}  ({s['survivor_source']})"
-        )
-        for r in group.iter_rows(named=True):
-            copies = f" ×{r['copies']}" if r["copies"] > 1 else ""
-            lines.append(
-                f"- {r['kind']} {r['score']:.2f}{copies} `{r['id']}` "
-                f"{r['question']} → {r['answer']}  ({r['source']}:{r['line']})"
-            )
-        lines.append("")
-    io.write_text(path, "\n".join(lines))
-    return n
+    intro = (
+        "# Dedupe clusters\n\nEach section: the kept record, then what was merged into it. "
+        'To keep a removed record next time, add `{"a": "<kept id>", "b": "<removed id>", '
+        '"decision": "distinct"}` to the overrides file.\n'
+    )
+    order = members.select("cluster").unique(maintain_order=True).with_row_index("n", offset=1)
+    members = members.join(order, on="cluster", maintain_order="left")
+    heads = members.unique("cluster", keep="first", maintain_order=True).select(
+        "n",
+        pos=pl.lit(-1, dtype=pl.Int64),
+        text=pl.format(
+            "\n## {}. `{}` {} → {}  ({})",
+            "n",
+            "survivor_id",
+            "survivor_question",
+            "survivor_answer",
+            "survivor_source",
+        ),
+    )
+    copies = pl.when(pl.col("copies") > 1).then(pl.format(" ×{}", "copies")).otherwise(pl.lit(""))
+    lines = members.select(
+        "n",
+        pos=pl.col("_rank").cast(pl.Int64),
+        text=pl.format(
+            "- {} {}{} `{}` {} → {}  ({}:{})",
+            "kind",
+            pl.col("score").round(2),
+            copies,
+            "id",
+            "question",
+            "answer",
+            "source",
+            "line",
+        ),
+    )
+    body = pl.concat([heads, lines]).sort("n", "pos")["text"]
+    io.write_text(path, intro + "\n".join(body.to_list()) + "\n")
+    return order.height
 
 
 def survivors(
@@ -143,7 +157,7 @@ def survivors(
         survivor_id=pl.Series(ident[survivor_row]),
         removed=pl.Series(np.arange(frame.height) != survivor_row),
         kind=pl.Series(np.where(is_surv_node, "exact", link_kind[node])),
-        score=pl.Series(np.where(is_surv_node, 1.0, link_score[node])),
+        score=pl.Series(np.where(is_surv_node, 1.0, link_score[node]).round(4)),
         via=pl.Series(
             np.where(is_surv_node, ident[survivor_row], ident[ids.node_first[link_other[node]]])
         ),
@@ -191,27 +205,39 @@ def _links(n: int, merge: pl.DataFrame, rank: dict) -> tuple[np.ndarray, ...]:
 
 
 def rejects(out: pl.DataFrame) -> list[dict]:
-    """Rows of `deduped.rejects.jsonl`, in input order, built column-wise for speed."""
-    return (
-        out.filter(pl.col("removed"))
-        .sort("_row")
-        .select(
-            stage=pl.lit("dedupe"),
-            reason=pl.lit("duplicate"),
-            detail=pl.format(
-                "{} of {} (score {})", "kind", "survivor_id", pl.col("score").round(3)
-            ),
-            source="source",
-            line="line",
-            id="id",
-            raw=pl.struct("question", "answer"),
-            duplicate_of="survivor_id",
-            kind="kind",
-            score=pl.col("score").round(4),
-            via="via",
+    """Rows of `deduped.rejects.jsonl`, in input order (keys as `record.reject` writes them)."""
+    gone = out.filter(pl.col("removed")).sort("_row")
+    detail = gone.select(pl.format("{} of {} (score {})", "kind", "survivor_id", "score"))
+    cols = [
+        gone[c].to_list()
+        for c in (
+            "source",
+            "line",
+            "id",
+            "question",
+            "answer",
+            "survivor_id",
+            "kind",
+            "score",
+            "via",
         )
-        .to_dicts()
-    )
+    ]
+    return [
+        {
+            "stage": "dedupe",
+            "reason": "duplicate",
+            "detail": d,
+            "source": s,
+            "line": n,
+            "id": i,
+            "raw": {"question": q, "answer": a},
+            "duplicate_of": o,
+            "kind": k,
+            "score": sc,
+            "via": v,
+        }
+        for d, s, n, i, q, a, o, k, sc, v in zip(detail.to_series().to_list(), *cols, strict=True)
+    ]
 
 
 def cluster_members(out: pl.DataFrame) -> pl.DataFrame:

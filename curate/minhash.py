@@ -34,6 +34,27 @@ class Shingles:
     sid: np.ndarray  # index of each code in `uniq`
 
 
+def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values and each value's index among them (np.unique, sort-based:
+    numpy 2's hash-based unique is several times slower on a million integers)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new = np.empty(ordered.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    inverse = np.empty(values.size, dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], inverse
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    ordered = np.sort(values)
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
 def codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Code points of all texts, concatenated (uint32), and each text's length."""
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
@@ -61,8 +82,8 @@ def shingles(texts: list[str], n: int = 2) -> Shingles:
     for k in range(n):
         part = np.where(pos[where] + k < length[where], padded[where + k], 0)
         code |= part.astype(np.uint64) << np.uint64(21 * k)
-    uniq, sid = np.unique(code, return_inverse=True)
-    return Shingles(code, doc_of_char[where], len(texts), uniq, sid.astype(np.int64))
+    uniq, sid = unique_inverse(code)
+    return Shingles(code, doc_of_char[where], len(texts), uniq, sid)
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
@@ -137,15 +158,21 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
 
 
 def candidate_pairs(
-    sig: np.ndarray, bands: int, rows: int, all_pairs_upto: int = 16
+    sig: np.ndarray,
+    bands: int,
+    rows: int,
+    all_pairs_upto: int = 16,
+    priority: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (i < j) of documents sharing a band bucket; empty documents take no part.
 
     A bucket of up to `all_pairs_upto` members gives all its pairs; a larger one (70 copies of
-    one riddle) gives a star to its first (lowest-index) member, which keeps the candidates
-    linear in the corpus size while still linking every member of a cluster.
+    one riddle) gives a star to its first member in `priority` order (default: lowest index;
+    pass the most frequent text first, which is usually the unedited original), keeping the
+    candidates linear in the corpus size.
     """
-    live = np.flatnonzero(sig[:, 0] != _EMPTY) if sig.size else np.zeros(0, np.int64)
+    order = np.arange(sig.shape[0]) if priority is None else np.asarray(priority)
+    live = order[sig[order, 0] != _EMPTY] if sig.size else np.zeros(0, np.int64)
     keys = band_keys(sig[live], bands, rows)
     pairs = []
     for band in range(bands):
@@ -160,7 +187,7 @@ def candidate_pairs(
         pairs.append(_small_bucket_pairs(order, run_start, size, all_pairs_upto))
     both = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
     i, j = live[both[:, 0]], live[both[:, 1]]
-    code = np.unique(np.minimum(i, j) * sig.shape[0] + np.maximum(i, j))
+    code = sorted_unique(np.minimum(i, j) * sig.shape[0] + np.maximum(i, j))
     return code // sig.shape[0], code % sig.shape[0]
 
 
@@ -183,7 +210,7 @@ def set_overlap(
     """For each pair (i[k], j[k]): the (weighted) size of the intersection of their shingle
     sets, and each document's (weighted) set size. `weight` is per distinct shingle."""
     u = np.int64(sh.uniq.size)
-    member = np.unique(sh.doc * u + sh.sid)  # the sorted (doc, shingle) set
+    member = sorted_unique(sh.doc * u + sh.sid)  # the sorted (doc, shingle) set
     w = np.ones(sh.uniq.size) if weight is None else weight
     mw = w[member % u]
     size = np.bincount(member // u, weights=mw, minlength=sh.n_docs)

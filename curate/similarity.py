@@ -33,14 +33,14 @@ def features(texts: list[str]) -> minhash.Shingles:
     doc = np.concatenate((uni.doc, bi.doc))
     order = np.argsort(doc, kind="stable")
     code, doc = code[order], doc[order]
-    uniq, sid = np.unique(code, return_inverse=True)
-    return minhash.Shingles(code, doc, len(texts), uniq, sid.astype(np.int64))
+    uniq, sid = minhash.unique_inverse(code)
+    return minhash.Shingles(code, doc, len(texts), uniq, sid)
 
 
 def weights(feats: minhash.Shingles) -> np.ndarray:
     """IDF per distinct feature over the texts, template-only features damped."""
     u = np.int64(feats.uniq.size)
-    per_doc = np.unique(feats.doc * u + feats.sid) % u
+    per_doc = minhash.sorted_unique(feats.doc * u + feats.sid) % u
     df = np.bincount(per_doc, minlength=feats.uniq.size)
     idf = np.log((feats.n_docs + PRIOR_DOCS) / (df + 1.0))
     return np.where(_is_template(feats.uniq), idf * TEMPLATE_WEIGHT, idf)

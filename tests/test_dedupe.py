@@ -1,0 +1,216 @@
+"""curate dedupe: what collapses, what stays, who survives, and the files a user reviews."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from dedupe_frames import frame, write_ingested, xiehouyu_frame
+from dedupe_pairs import MERGE, PAIRS
+
+from curate import io
+from curate.cli import main
+from curate.dedupe import DedupeConfig, dedupe, match_keys
+from curate.errors import ConfigError, InputError
+from curate.normalize import match_key
+
+SANTA = [
+    ("什么人一年只上一天班还不怕被解雇？", "圣诞老人"),
+    ("什么人一年中只工作一天却永远不会被炒鱿鱼？", "圣诞老人"),
+]
+
+
+def run(processed: Path, **kw) -> tuple:
+    result = dedupe(DedupeConfig(processed=processed, **kw))
+    rejects = io.read_jsonl(processed / "deduped.rejects.jsonl")
+    return result, {r["id"]: r for r in rejects}
+
+
+@pytest.fixture(scope="module")
+def corpus(xiehouyu_path, tmp_path_factory):
+    """xiehouyu.json + the labelled pairs, deduped once with the default flags."""
+    processed = tmp_path_factory.mktemp("corpus") / "processed"
+    rows = [record for _, a, b in PAIRS for record in (a, b)]
+    pairs = frame(rows, source="raw/pairs.json")
+    write_ingested(processed, xiehouyu_frame(xiehouyu_path), pairs)
+    result, rejects = run(processed)
+    return processed, result, rejects, pairs["id"].to_list()
+
+
+def survivor(rejects: dict, record_id: str) -> str:
+    return rejects[record_id]["duplicate_of"] if record_id in rejects else record_id
+
+
+def test_calibration_precision_and_recall(corpus):
+    processed, _, rejects, ids = corpus
+    conflicts = {
+        (c["a"]["id"], c["b"]["id"]) for c in io.read_jsonl(processed / "deduped.conflicts.jsonl")
+    }
+    tp = fp = fn = flagged = wrongly_flagged = 0
+    for k, (label, _, _) in enumerate(PAIRS):
+        a, b = survivor(rejects, ids[2 * k]), survivor(rejects, ids[2 * k + 1])
+        merged, flag = a == b, (a, b) in conflicts or (b, a) in conflicts
+        tp += label in MERGE and merged
+        fp += label not in MERGE and merged
+        fn += label in MERGE and not merged
+        flagged += label == "conflict" and flag
+        wrongly_flagged += label != "conflict" and flag
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    print(f"merge precision {precision:.3f} recall {recall:.3f} ({tp} tp, {fp} fp, {fn} fn)")
+    assert precision >= 0.9 and recall >= 0.85
+    assert flagged == sum(label == "conflict" for label, *_ in PAIRS) and wrongly_flagged == 0
+
+
+def test_santa_collapses_template_and_shared_answer_riddles_stay(corpus):
+    processed, _, rejects, ids = corpus
+    kept = pl.read_parquet(processed / "deduped.parquet")
+    santa = [ids[2 * k + s] for k, (_, a, _) in enumerate(PAIRS) if a == SANTA[0] for s in (0, 1)]
+    assert survivor(rejects, santa[0]) == survivor(rejects, santa[1])
+    assert {rejects[i]["kind"] for i in santa if i in rejects} == {"variant"}
+    keys = set(kept.select(pl.concat_str("question", "answer"))["question"].to_list())
+    for question, answer in [("什么床不能睡？", "牙床"), ("什么酒不能喝？", "碘酒")]:
+        assert question + answer in keys
+    # The 29 different xiehouyu answered 多此一举 all stay (some kept as their pairs.json copy).
+    same_answer = kept.filter(pl.col("answer") == "多此一举")["question"]
+    assert same_answer.map_elements(match_key, return_dtype=pl.String).n_unique() == 29
+
+
+def test_every_removed_record_points_at_a_kept_survivor(corpus):
+    processed, result, rejects, _ = corpus
+    kept = set(pl.read_parquet(processed / "deduped.parquet")["id"].to_list())
+    assert result.n_in == len(kept) + len(rejects)
+    assert all(r["duplicate_of"] in kept and r["reason"] == "duplicate" for r in rejects.values())
+    assert {r["kind"] for r in rejects.values()} <= {"exact", "near_duplicate", "variant"}
+    manifest = json.loads((processed / "deduped.manifest.json").read_text(encoding="utf-8"))
+    assert sum(manifest["removed_by_kind"].values()) == len(rejects)
+    assert manifest["lsh"] == {
+        "bands": result.bands,
+        "rows": result.rows,
+        "num_perm": 64,
+        "threshold": 0.45,
+    }
+    clusters = (processed / "deduped.clusters.md").read_text(encoding="utf-8")
+    assert "圣诞老人" in clusters and "variant" in clusters
+
+
+def test_dedupe_of_its_own_output_removes_nothing_and_is_deterministic(corpus, tmp_path):
+    processed, result, _, _ = corpus
+    again = tmp_path / "processed"
+    again.mkdir()
+    shutil.copy(processed / "deduped.parquet", again / "ingested.parquet")
+    second, rejects = run(again)
+    assert rejects == {} and second.kept == result.kept
+    rerun = tmp_path / "rerun"
+    rerun.mkdir()
+    shutil.copy(processed / "ingested.parquet", rerun / "ingested.parquet")
+    run(rerun)
+    for name in ("parquet", "rejects.jsonl", "conflicts.jsonl", "clusters.md"):
+        assert (rerun / f"deduped.{name}").read_bytes() == (
+            processed / f"deduped.{name}"
+        ).read_bytes()
+
+
+def test_vectorized_match_keys_equal_match_key(xiehouyu_path):
+    data = json.loads(xiehouyu_path.read_text(encoding="utf-8"))
+    texts = [d["riddle"] for d in data] + [d["answer"] for d in data]
+    texts += ["ＡＢＣ？！ 什麼\u200b", "ﬁ Ⅲ ½ ㈠ ⑴ Σς", "\ue000x\U000e0001y", "  "]
+    assert match_keys(pl.Series(texts)).to_list() == [match_key(t) for t in texts]
+
+
+def test_survivor_prefers_source_then_category_then_id(project):
+    processed = project / "processed"
+    a = frame([("什么门永远关不上？", "球门")], source="raw/web.json")
+    b = frame([("什么门永远关不上?", "球门")], source="raw/book.json")
+    c = frame([("什么门 永远关不上", "球门")], source="raw/notes.json", category="脑筋急转弯")
+    write_ingested(processed, a, b, c)
+    _, rejects = run(processed)
+    kept = pl.read_parquet(processed / "deduped.parquet")
+    assert kept["source"].to_list() == ["raw/notes.json"]  # the one with a category
+    _, rejects = run(processed, prefer=("book.json",))
+    assert pl.read_parquet(processed / "deduped.parquet")["source"].to_list() == ["raw/book.json"]
+    assert {r["kind"] for r in rejects.values()} == {"exact"}
+
+
+def test_duplicate_of_is_the_survivor_not_the_intermediate(project):
+    processed = project / "processed"
+    rows = [
+        ("什么东西越洗越脏？", "水"),
+        ("请问什么东西越洗越脏？", "水"),
+        ("请问大家什么东西越洗越脏呀？", "水"),
+    ]
+    write_ingested(processed, frame(rows, category="c"))
+    _, rejects = run(processed, variant_min_shared=99)  # near duplicates only
+    ids = pl.read_parquet(processed / "ingested.parquet")["id"].to_list()
+    assert rejects[ids[2]]["duplicate_of"] == ids[0]
+    assert rejects[ids[2]]["via"] == ids[1] and rejects[ids[2]]["kind"] == "near_duplicate"
+
+
+def test_overrides_keep_a_pair_apart(project):
+    processed = project / "processed"
+    write_ingested(processed, frame(SANTA))
+    result, rejects = run(processed)
+    assert result.kept == 1 and result.removed["variant"] == 1
+    ids = pl.read_parquet(processed / "ingested.parquet")["id"].to_list()
+    overrides = project / "dedupe.overrides.jsonl"  # the default place: beside processed/
+    overrides.write_text(
+        json.dumps({"a": ids[0], "b": SANTA[1][0], "decision": "distinct"}, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    result, rejects = run(processed)
+    assert result.kept == 2 and rejects == {}
+    manifest = json.loads((processed / "deduped.manifest.json").read_text(encoding="utf-8"))
+    assert any(i["path"].endswith("dedupe.overrides.jsonl") for i in manifest["inputs"])
+    overrides.write_text('{"a": "x"}\nnot json\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"dedupe.overrides.jsonl:1"):
+        run(processed)
+
+
+def test_conflicts_are_kept_and_listed_or_resolved_by_policy(project):
+    processed = project / "processed"
+    write_ingested(
+        processed,
+        frame(
+            [
+                ("什么门永远关不上？", "足球门"),
+                ("什么门永远关不上？", "球门"),
+                ("什么床不能睡？", "牙床"),
+            ]
+        ),
+    )
+    result, rejects = run(processed)
+    assert result.kept == 3 and result.conflicts == 1
+    (line,) = io.read_jsonl(processed / "deduped.conflicts.jsonl")
+    assert {line["a"]["answer"], line["b"]["answer"]} == {"足球门", "球门"}
+    result, rejects = run(processed, on_conflict="survivor")
+    assert result.kept == 2 and [r["kind"] for r in rejects.values()] == ["conflict"]
+
+
+def test_short_and_empty_questions_never_crash_or_vanish(project):
+    processed = project / "processed"
+    rows = [("门", "门槛"), ("门", "门槛"), ("", "空"), ("？", "问号"), ("a", "b")]
+    write_ingested(processed, frame(rows))
+    result, rejects = run(processed)
+    assert result.n_in == 5 and result.kept == 4 and len(rejects) == 1
+
+
+def test_cli_dedupe(project):
+    runner = CliRunner()
+    result = runner.invoke(main, ["dedupe"])
+    assert result.exit_code == 1 and "run `curate ingest" in result.output
+    write_ingested(project / "processed", frame(SANTA + [("什么床不能睡？", "牙床")]))
+    result = runner.invoke(main, ["dedupe", "--near-threshold", "0.6"])
+    assert result.exit_code == 0, result.output
+    assert "3 in, 2 kept" in result.output and "variant 1" in result.output
+    assert (project / "processed" / "deduped.clusters.md").exists()
+    result = runner.invoke(main, ["dedupe", "--ngram", "5"])
+    assert result.exit_code == 1 and "--ngram" in result.output
+
+
+def test_missing_input_says_what_to_run(project):
+    with pytest.raises(InputError, match="curate ingest"):
+        dedupe(DedupeConfig(processed=project / "processed"))

@@ -1,0 +1,82 @@
+"""Batch MinHash equals datasketch's, LSH finds what it should, Jaccard is exact."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+from datasketch import MinHash, MinHashLSH
+
+from curate import minhash
+from curate.dedupe import lsh_params
+from curate.normalize import match_key
+
+
+def grams(text: str, n: int) -> list[str]:
+    return [text[i : i + n] for i in range(len(text) - n + 1)] or ([text] if text else [])
+
+
+@pytest.fixture(scope="module")
+def keys(xiehouyu_path) -> list[str]:
+    data = json.loads(xiehouyu_path.read_text(encoding="utf-8"))
+    return [match_key(d["riddle"]) for d in data[:300]] + ["门", "", "ab", "哈哈哈哈"]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_signatures_equal_datasketch(keys, n):
+    sig = minhash.signatures(minhash.shingles(keys, n), num_perm=64, seed=7)
+    for doc, text in enumerate(keys):
+        m = MinHash(num_perm=64, seed=7, hashfunc=minhash.shingle_hash)
+        m.update_batch([g.encode("utf-8") for g in grams(text, n)])
+        assert np.array_equal(m.hashvalues, sig[doc]), text
+
+
+def test_permutations_are_datasketch_affine32():
+    a, b = minhash.permutations(128, seed=3)
+    reference = MinHash(num_perm=128, seed=3).permutations
+    assert np.array_equal(a, reference[0]) and np.array_equal(b, reference[1])
+
+
+def test_short_and_empty_texts_are_handled():
+    sh = minhash.shingles(["门", "", "什么门"], n=3)
+    assert sh.doc.tolist() == [0, 2]  # one shingle for the 1-char text, none for the empty one
+    sig = minhash.signatures(sh, num_perm=16)
+    assert (sig[1] == np.iinfo(np.uint32).max).all()
+    i, j = minhash.candidate_pairs(sig, *lsh_params(0.5, 16))
+    assert 1 not in i.tolist() + j.tolist()  # an empty text is never a candidate
+
+
+def test_jaccard_is_exact():
+    rng = random.Random(0)
+    texts = [
+        "".join(rng.choice("什么门永远关不上天地") for _ in range(rng.randint(1, 12)))
+        for _ in range(200)
+    ]
+    i = np.array([rng.randrange(200) for _ in range(500)])
+    j = np.array([rng.randrange(200) for _ in range(500)])
+    got = minhash.jaccard(minhash.shingles(texts, 2), i, j)
+    for k in range(500):
+        a, b = set(grams(texts[i[k]], 2)), set(grams(texts[j[k]], 2))
+        assert got[k] == pytest.approx(len(a & b) / len(a | b))
+
+
+def test_candidates_find_near_duplicates_not_strangers():
+    texts = ["什么东西越洗越脏", "请问什么东西越洗越脏", "什么床不能睡", "阴天戴草帽"]
+    sig = minhash.signatures(minhash.shingles(texts, 2), num_perm=64)
+    i, j = minhash.candidate_pairs(sig, *lsh_params(0.45, 64))
+    assert (0, 1) in set(zip(i.tolist(), j.tolist(), strict=True))
+    assert (2, 3) not in set(zip(i.tolist(), j.tolist(), strict=True))
+
+
+def test_large_buckets_link_members_to_a_star_centre():
+    texts = ["什么东西越洗越脏"] + [f"什么东西越洗越脏{c}" for c in "啊呀呢吧哦嘛哈嘿" * 4]
+    sig = minhash.signatures(minhash.shingles(texts, 2), num_perm=64)
+    i, j = minhash.candidate_pairs(sig, *lsh_params(0.45, 64), all_pairs_upto=4)
+    assert {b for a, b in zip(i.tolist(), j.tolist(), strict=True) if a == 0} >= set(range(1, 9))
+
+
+def test_lsh_params_are_datasketchs():
+    lsh = MinHashLSH(threshold=0.45, num_perm=64)
+    assert lsh_params(0.45, 64) == (lsh.b, lsh.r)
