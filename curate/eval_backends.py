@@ -19,11 +19,9 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def endpoint_key(config: EvalConfig) -> str | None:
-    """The API key from the environment; None with --no-key, or for a loopback endpoint.
-
-    A local server (vLLM on 127.0.0.1) usually needs no key, so a missing key is an error only
-    for remote endpoints; --no-key sends none even to a remote one.
-    """
+    """The API key from `$api_key_env`, or None: with --no-key, or when a loopback endpoint
+    has none set. A local server (vLLM on 127.0.0.1) usually needs no key, so a missing key is
+    an error only for remote endpoints; --no-key sends none even to a remote one."""
     from curate.http import api_key_from_env
 
     if config.no_key:
