@@ -174,6 +174,8 @@ def load_preset(preset: str) -> dict[str, float | int]:
             if unknown:
                 raise ConfigError(f"preset {path}: unknown keys {unknown}; known: {HYPERPARAMS}")
             return values
+    if preset.endswith(".toml"):
+        raise ConfigError(f"preset file {preset} not found")
     if preset in BUILTIN_PRESETS:
         return dict(BUILTIN_PRESETS[preset])
     raise ConfigError(
