@@ -1,0 +1,28 @@
+"""The public library API: one callable per stage, reachable from `curate`."""
+
+import subprocess
+import sys
+
+import curate
+from curate.ingest import IngestConfig
+
+
+def test_stage_functions_are_callable_from_the_package(write_raw):
+    write_raw("a.jsonl", '{"question": "什么门永远关不上？", "answer": "球门"}\n')
+    from curate import ingest  # the module is callable as its function
+
+    result = ingest(IngestConfig())
+    assert (result.n_in, result.kept, result.rejected) == (1, 1, 0)
+    # Importing the submodule directly keeps both uses working.
+    assert curate.ingest.IngestConfig is IngestConfig
+    assert callable(curate.export) and callable(curate.dedupe) and callable(curate.evaluate)
+    assert curate.train.__name__ == "train" and curate.run.__name__ == "run"
+
+
+def test_import_curate_loads_no_training_stack():
+    code = (
+        "import sys, curate, curate.cli; "
+        "print(sorted(m for m in ('torch', 'transformers', 'peft') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
