@@ -36,6 +36,11 @@ def run(config: TrainConfig) -> TrainResult:
     tokenizer = load_tokenizer(config.model)
     train_set, stats = _encode_all(tokenizer, train_rows, config.max_seq_len)
     val_set, _ = _encode_all(tokenizer, val_rows, config.max_seq_len)
+    if not train_set:
+        raise ConfigError(
+            f"all {stats['rows']} training conversations lose their answer when cut to "
+            f"--max-seq-len {config.max_seq_len} tokens; raise --max-seq-len"
+        )
     model = _with_lora(load_model(config.model), config)
     trainer = _trainer(model, tokenizer, config, train_set, val_set, out)
     seen_before = trainer.state.num_input_tokens_seen

@@ -1,0 +1,137 @@
+"""`curate train --backend local` on a tiny random model: learns, resumes, merges, fails well."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+
+import pytest
+from click.testing import CliRunner
+from tiny import RIDDLES
+
+from curate.cli import main
+
+pytest.importorskip("peft")
+
+# 16 riddles, batch 4: 4 steps an epoch, 75 epochs = 300 optimizer steps. lr 1e-2 because the
+# adapter must learn everything on a random base; the console presets assume a pretrained one.
+MEMORIZE = ["--epochs", "75", "--batch-size", "4", "--lr", "1e-2", "--lora-alpha", "16"]
+
+
+def train(*args: str):
+    return CliRunner().invoke(main, ["train", "--backend", "local", *map(str, args)])
+
+
+def answers(model, adapter=None) -> list[str]:
+    from curate.training.local import generate, load_for_inference
+
+    model, tokenizer = load_for_inference(model, adapter)
+    questions = [[{"role": "user", "content": q}] for q, _ in RIDDLES]
+    return generate(model, tokenizer, questions, max_new_tokens=12)
+
+
+def correct(replies: list[str]) -> int:
+    return sum(reply == answer for reply, (_, answer) in zip(replies, RIDDLES, strict=True))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ["qwen2", "llama"])
+def test_cli_trains_an_adapter_that_learned_the_riddles(arch, tiny_model, riddle_export, project):
+    model = tiny_model(arch)
+    merge = ["--merge"] if arch == "qwen2" else []
+    result = train("--model", model, "--output", "run", *MEMORIZE, *merge)
+    assert result.exit_code == 0, result.output
+    assert "final_loss" in result.output and "tokens_per_s" in result.output
+
+    run = project / "run"
+    metrics = json.loads((run / "metrics.json").read_text())
+    summary = metrics["summary"]
+    assert summary["steps"] == 300 and summary["train_examples"] == 16
+    assert summary["final_loss"] < summary["first_loss"] / 20  # it learned, not just moved
+    assert metrics["validation"] and summary["validation_loss"] < 0.5
+    for name in ("adapter_config.json", "adapter_model.safetensors", "tokenizer.json"):
+        assert (run / name).is_file()
+    assert (run / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((run / "train_config.json").read_text())["lr"] == 1e-2
+
+    before = correct(answers(model))
+    after = answers(model, adapter=run)  # peft loads the adapter onto the base model
+    assert before == 0 and correct(after) >= 13, after
+    if merge:  # the merged full model answers exactly as base + adapter
+        assert answers(run / "merged") == after
+
+
+def test_resume_continues_an_interrupted_run(tiny_model, riddle_export, project):
+    model = tiny_model("qwen2")
+    args = ["--model", model, "--output", "run", "--epochs", "4", "--batch-size", "4"]
+    assert train(*args, "--lr", "1e-2").exit_code == 0
+    full = json.loads((project / "run" / "metrics.json").read_text())
+    ckpts = sorted(p.name for p in (project / "run" / "checkpoints").iterdir())
+    assert ckpts == ["checkpoint-12", "checkpoint-16"]  # every epoch; the newest two kept
+
+    again = train(*args, "--lr", "1e-2")
+    assert again.exit_code == 1 and "pass --resume" in again.output
+
+    shutil.rmtree(project / "run" / "checkpoints" / "checkpoint-16")  # "interrupted" at 12
+    resumed = train(*args, "--lr", "1e-2", "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    assert "resumed_from: checkpoint-12" in resumed.output
+    after = json.loads((project / "run" / "metrics.json").read_text())
+    assert after["summary"]["steps"] == 16
+    assert after["summary"]["final_loss"] == pytest.approx(full["summary"]["final_loss"], rel=1e-3)
+
+
+def test_resume_without_checkpoint_says_so(tiny_model, riddle_export):
+    result = train("--model", tiny_model("qwen2"), "--output", "fresh", "--resume")
+    assert result.exit_code == 1 and "no checkpoint" in result.output
+
+
+def test_long_conversations_are_cut_and_counted(tiny_model, riddle_export, project):
+    args = ["--model", tiny_model("llama"), "--epochs", "1"]
+    result = train(*args, "--output", "cut", "--max-seq-len", "30")
+    assert result.exit_code == 0, result.output
+    assert "were cut" in result.output
+    summary = json.loads((project / "cut" / "metrics.json").read_text())["summary"]
+    assert 0 < summary["truncated"] < 16
+
+    result = train(*args, "--output", "cut2", "--max-seq-len", "12")
+    assert result.exit_code == 1 and "raise --max-seq-len" in result.output
+
+
+def test_missing_export_says_to_run_export_first(tiny_model, project):
+    result = train("--model", tiny_model("qwen2"), "--data", "nowhere")
+    assert result.exit_code == 1 and "curate export --format jsonl" in result.output
+
+
+def test_broken_export_line_names_file_and_line(tiny_model, riddle_export):
+    shard = riddle_export / "train-00000-of-00001.jsonl"
+    shard.write_text(shard.read_text(encoding="utf-8") + '{"messages": []}\n', encoding="utf-8")
+    result = train("--model", tiny_model("qwen2"))
+    assert result.exit_code == 1 and "train-00000-of-00001.jsonl:17" in result.output
+
+
+def test_unreadable_model_folder(riddle_export, project):
+    (project / "empty-model").mkdir()
+    result = train("--model", "empty-model")
+    assert result.exit_code == 1 and "cannot load model 'empty-model'" in result.output
+
+
+def test_model_too_big_for_cpu_asks_for_a_gpu(tiny_model, riddle_export, monkeypatch):
+    import torch
+
+    from curate.training import model as model_module
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    monkeypatch.setattr(model_module, "ram_bytes", lambda: 1 << 20)  # a 1 MiB machine
+    result = train("--model", tiny_model("qwen2"))
+    assert result.exit_code == 1 and "no CUDA GPU was found" in result.output
+
+
+def test_missing_training_extra_says_how_to_install(riddle_export, monkeypatch):
+    monkeypatch.delitem(sys.modules, "curate.training.local", raising=False)
+    monkeypatch.setitem(sys.modules, "peft", None)  # `import peft` now raises ImportError
+    result = train("--model", "any")
+    assert result.exit_code == 1
+    assert "pip install 'curate[train]'" in result.output and "'peft'" in result.output
