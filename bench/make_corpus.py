@@ -4,7 +4,8 @@ Each record is a random riddle of ../shared/data/xiehouyu.json, perturbed the wa
 copied from each other are: traditional characters, ASCII/full-width punctuation and width
 swaps, stray spaces, prefixes like 请问, and one or two character edits (substitute, insert,
 delete). The raw text is then normalized as `curate ingest` does (`normalize.display`, t2s),
-so the output is what dedupe reads.
+so the output is what dedupe reads. `meta` holds the index of the riddle each record copies
+(`{"base": 123}`), so a benchmark can tell missed duplicates from wrong merges.
 
     .venv/bin/python bench/make_corpus.py --n 1000000 --out bench/corpus/1m
 """
@@ -74,7 +75,8 @@ def make(n: int, seed: int = 0, sources: int = 8) -> pl.DataFrame:
 
     rows = []
     for line in range(1, n + 1):
-        riddle = base[rng.randrange(len(base))]
+        index = rng.randrange(len(base))
+        riddle = base[index]
         q_raw = perturb(riddle["riddle"], rng, alphabet, s2t)
         a_raw = riddle["answer"] if rng.random() < 0.7 else s2t.convert(riddle["answer"])
         q, a = norm(q_raw), norm(a_raw)

@@ -149,18 +149,18 @@ def survivors(
     link_kind, link_score, link_other = _links(ids.n_nodes, merge, _KIND_RANK)
     node = ids.rec_node
     is_surv_node = node == surv_node[node]
-    ident = frame["id"].to_numpy()
     survivor_row = ids.node_first[surv_node[node]]
+    via_row = np.where(is_surv_node, survivor_row, ids.node_first[link_other[node]])
+    names = {-1: "exact"} | {code: kind for kind, code in _KIND_RANK.items()}
+    kind = pl.Series(np.where(is_surv_node, -1, link_kind[node]))
     out = frame.select("_row", "id", "source", "line", "question", "answer").with_columns(
         node=pl.Series(node),
         cluster=pl.Series(label[node]),
-        survivor_id=pl.Series(ident[survivor_row]),
+        survivor_id=frame["id"].gather(survivor_row),
         removed=pl.Series(np.arange(frame.height) != survivor_row),
-        kind=pl.Series(np.where(is_surv_node, "exact", link_kind[node])),
+        kind=kind.replace_strict(names, return_dtype=pl.String),
         score=pl.Series(np.where(is_surv_node, 1.0, link_score[node]).round(4)),
-        via=pl.Series(
-            np.where(is_surv_node, ident[survivor_row], ident[ids.node_first[link_other[node]]])
-        ),
+        via=frame["id"].gather(via_row),
         _rank=pl.Series(np.arange(frame.height)),
     )
     conflicts = edges.filter(pl.col("kind") == "conflict")
@@ -182,10 +182,9 @@ def survivors(
 
 def _links(n: int, merge: pl.DataFrame, rank: dict) -> tuple[np.ndarray, ...]:
     """Best merge edge at each node: near_duplicate before variant before conflict, then the
-    higher score, then the lower (better-ranked) neighbour."""
+    higher score, then the lower (better-ranked) neighbour. Kinds as codes, -1 = none."""
     u, v = merge["u"].to_numpy(), merge["v"].to_numpy()
-    kind = merge["kind"].to_numpy().astype(str)
-    kr = np.array([rank[k] for k in kind], dtype=np.int64) if kind.size else np.zeros(0, int)
+    kr = merge["kind"].replace_strict(rank, return_dtype=pl.Int64).to_numpy()
     node, other = np.concatenate((u, v)), np.concatenate((v, u))
     kr2, score = np.concatenate((kr, kr)), np.concatenate((merge["score"], merge["score"]))
     order = np.lexsort((other, -score, kr2, node))
@@ -194,14 +193,13 @@ def _links(n: int, merge: pl.DataFrame, rank: dict) -> tuple[np.ndarray, ...]:
         if order.size
         else order
     )
-    names = np.array(list(rank), dtype=object)
-    link_kind = np.full(n, "exact", dtype=object)
+    link_kind = np.full(n, -1, dtype=np.int64)
     link_score = np.ones(n)
     link_other = np.arange(n)
-    link_kind[node[first]] = names[kr2[first]]
+    link_kind[node[first]] = kr2[first]
     link_score[node[first]] = score[first]
     link_other[node[first]] = other[first]
-    return link_kind.astype(str), link_score, link_other
+    return link_kind, link_score, link_other
 
 
 def rejects(out: pl.DataFrame) -> list[dict]:

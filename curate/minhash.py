@@ -13,6 +13,7 @@ seed, `num_perm` and hash function (`shingle_hash`), `signatures(...)` equals da
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -32,6 +33,11 @@ class Shingles:
     n_docs: int
     uniq: np.ndarray  # the distinct codes, sorted
     sid: np.ndarray  # index of each code in `uniq`
+
+    @cached_property
+    def members(self) -> np.ndarray:
+        """Each document's shingle set as sorted codes doc * len(uniq) + sid."""
+        return sorted_unique(self.doc * np.int64(self.uniq.size) + self.sid)
 
 
 def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -123,13 +129,13 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def signatures(
-    sh: Shingles, num_perm: int = 128, seed: int = 1, docs_per_chunk: int = 32768
-) -> np.ndarray:
+def signatures(sh: Shingles, num_perm: int = 128, seed: int = 1) -> np.ndarray:
     """MinHash signatures, shape (n_docs, num_perm) uint32; a doc without shingles is all-max.
 
-    Distinct shingles are hashed and permuted once (a corpus repeats them a lot), then each
-    document takes the column-wise min over its rows, in chunks to bound memory.
+    Distinct shingles are hashed and permuted once (a corpus repeats them a lot). Documents
+    are then taken longest first, so that "documents with more than k shingles" is a prefix:
+    step k folds every such document's k-th shingle into its running minimum. That is a few
+    dozen contiguous np.minimum calls instead of a reduceat over millions of segments.
     """
     a, b = permutations(num_perm, seed)
     hv = _fmix32(_mix64(sh.uniq))
@@ -137,12 +143,16 @@ def signatures(
     sig = np.full((sh.n_docs, num_perm), _EMPTY, dtype=np.uint32)
     if not sh.doc.size:
         return sig
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(sh.doc)) + 1))  # each doc's first
-    ends = np.concatenate((starts[1:], [sh.doc.size]))
-    for lo in range(0, starts.size, docs_per_chunk):
-        first = starts[lo : lo + docs_per_chunk]
-        rows = table[sh.sid[first[0] : ends[lo + first.size - 1]]]
-        sig[sh.doc[first]] = np.minimum.reduceat(rows, first - first[0], axis=0)
+    count = np.bincount(sh.doc, minlength=sh.n_docs)
+    start = np.concatenate(([0], np.cumsum(count)[:-1]))
+    order = np.argsort(-count, kind="stable")
+    order = order[count[order] > 0]
+    first, length = start[order], count[order]
+    running = table[sh.sid[first]]
+    for k in range(1, int(length[0])):
+        n = int(np.searchsorted(-length, -k, side="left"))  # documents longer than k
+        np.minimum(running[:n], table[sh.sid[first[:n] + k]], out=running[:n])
+    sig[order] = running
     return sig
 
 
@@ -205,29 +215,33 @@ def _small_bucket_pairs(
 
 
 def set_overlap(
-    sh: Shingles, i: np.ndarray, j: np.ndarray, weight: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """For each pair (i[k], j[k]): the (weighted) size of the intersection of their shingle
-    sets, and each document's (weighted) set size. `weight` is per distinct shingle."""
+    sh: Shingles, i: np.ndarray, j: np.ndarray, weights: list[np.ndarray] | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each weighting (default: count) and each pair (i[k], j[k]): the weighted size of
+    the intersection of their shingle sets, and each document's weighted set size. Weights
+    are per distinct shingle; several weightings share one lookup."""
     u = np.int64(sh.uniq.size)
-    member = sorted_unique(sh.doc * u + sh.sid)  # the sorted (doc, shingle) set
-    w = np.ones(sh.uniq.size) if weight is None else weight
-    mw = w[member % u]
-    size = np.bincount(member // u, weights=mw, minlength=sh.n_docs)
-    count = np.bincount(member // u, minlength=sh.n_docs)
+    member = sh.members
+    doc, shingle = member // u, member % u
+    count = np.bincount(doc, minlength=sh.n_docs)
     offset = np.concatenate(([0], np.cumsum(count)[:-1]))
-    # Look up each shingle of j in i's set: searchsorted on the sorted (doc, shingle) codes.
+    # Look each shingle of the smaller set up in the other's: searchsorted on sorted codes.
+    i, j = np.where(count[i] < count[j], j, i), np.where(count[i] < count[j], i, j)
     pair = np.repeat(np.arange(i.size), count[j])
     first = np.concatenate(([0], np.cumsum(count[j])[:-1])).astype(np.int64)
     at = np.arange(pair.size) + np.repeat(offset[j] - first, count[j])
-    query = i[pair] * u + member[at] % u
+    query = i[pair] * u + shingle[at]
     found = member[np.minimum(np.searchsorted(member, query), member.size - 1)] == query
-    inter = np.bincount(pair[found], weights=mw[at[found]], minlength=i.size)
-    return inter, size
+    out = []
+    for w in weights or [np.ones(sh.uniq.size)]:
+        mw = w[shingle]
+        size = np.bincount(doc, weights=mw, minlength=sh.n_docs)
+        out.append((np.bincount(pair[found], weights=mw[at[found]], minlength=i.size), size))
+    return out
 
 
 def jaccard(sh: Shingles, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """True Jaccard similarity of the shingle sets of documents i[k] and j[k]."""
-    inter, size = set_overlap(sh, i, j)
+    ((inter, size),) = set_overlap(sh, i, j)
     union = size[i] + size[j] - inter
     return np.where(union > 0, inter / np.maximum(union, 1), 0.0)

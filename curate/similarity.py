@@ -40,7 +40,7 @@ def features(texts: list[str]) -> minhash.Shingles:
 def weights(feats: minhash.Shingles) -> np.ndarray:
     """IDF per distinct feature over the texts, template-only features damped."""
     u = np.int64(feats.uniq.size)
-    per_doc = minhash.sorted_unique(feats.doc * u + feats.sid) % u
+    per_doc = feats.members % u
     df = np.bincount(per_doc, minlength=feats.uniq.size)
     idf = np.log((feats.n_docs + PRIOR_DOCS) / (df + 1.0))
     return np.where(_is_template(feats.uniq), idf * TEMPLATE_WEIGHT, idf)
@@ -67,11 +67,9 @@ def variant_evidence(texts: list[str], i, j) -> tuple[np.ndarray, np.ndarray]:
     """
     i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
     feats = features(texts)
-    w = weights(feats)
-    inter, size = minhash.set_overlap(feats, i, j, w)
+    bigram = (feats.uniq >> np.uint64(21)) > 0
+    content = (bigram & ~_is_template(feats.uniq)).astype(np.float64)
+    (inter, size), (shared, _) = minhash.set_overlap(feats, i, j, [weights(feats), content])
     norm = np.sqrt(size[i] * size[j])
     score = np.where(norm > 0, inter / np.maximum(norm, 1e-12), 0.0)
-    bigram = (feats.uniq >> np.uint64(21)) > 0
-    content = bigram & ~_is_template(feats.uniq)
-    shared, _ = minhash.set_overlap(feats, i, j, content.astype(np.float64))
-    return score, shared.astype(np.int64)
+    return score, np.rint(shared).astype(np.int64)
