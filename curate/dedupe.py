@@ -219,7 +219,7 @@ def _write(
         processed,
         "deduped",
         df.filter(~removed).select(COLUMNS),
-        review.rejects(out),
+        review.RejectRows(out),
         n_in=df.height,
         params=config,
         inputs=inputs,

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -202,13 +203,17 @@ def _links(n: int, merge: pl.DataFrame, rank: dict) -> tuple[np.ndarray, ...]:
     return link_kind, link_score, link_other
 
 
-def rejects(out: pl.DataFrame) -> list[dict]:
-    """Rows of `deduped.rejects.jsonl`, in input order (keys as `record.reject` writes them)."""
-    gone = out.filter(pl.col("removed")).sort("_row")
-    detail = gone.select(pl.format("{} of {} (score {})", "kind", "survivor_id", "score"))
-    cols = [
-        gone[c].to_list()
-        for c in (
+class RejectRows(Sequence):
+    """Rows of `deduped.rejects.jsonl` in input order (keys as `record.reject` writes them),
+    built on demand chunk by chunk: a million removed records never sit in memory as dicts
+    (that alone would be ~0.8 GB). `manifest.write_stage` only needs len() and iteration."""
+
+    CHUNK = 65_536
+
+    def __init__(self, out: pl.DataFrame) -> None:
+        gone = out.filter(pl.col("removed")).sort("_row")
+        self.frame = gone.select(
+            pl.format("{} of {} (score {})", "kind", "survivor_id", "score").alias("detail"),
             "source",
             "line",
             "id",
@@ -219,23 +224,35 @@ def rejects(out: pl.DataFrame) -> list[dict]:
             "score",
             "via",
         )
-    ]
-    return [
-        {
-            "stage": "dedupe",
-            "reason": "duplicate",
-            "detail": d,
-            "source": s,
-            "line": n,
-            "id": i,
-            "raw": {"question": q, "answer": a},
-            "duplicate_of": o,
-            "kind": k,
-            "score": sc,
-            "via": v,
-        }
-        for d, s, n, i, q, a, o, k, sc, v in zip(detail.to_series().to_list(), *cols, strict=True)
-    ]
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    def __getitem__(self, index: int) -> dict:
+        return next(self._rows(self.frame.slice(index, 1)))
+
+    def __iter__(self) -> Iterator[dict]:
+        for start in range(0, self.frame.height, self.CHUNK):
+            yield from self._rows(self.frame.slice(start, self.CHUNK))
+
+    @staticmethod
+    def _rows(chunk: pl.DataFrame) -> Iterator[dict]:
+        for d, s, n, i, q, a, o, k, sc, v in zip(
+            *(c.to_list() for c in chunk.get_columns()), strict=True
+        ):
+            yield {
+                "stage": "dedupe",
+                "reason": "duplicate",
+                "detail": d,
+                "source": s,
+                "line": n,
+                "id": i,
+                "raw": {"question": q, "answer": a},
+                "duplicate_of": o,
+                "kind": k,
+                "score": sc,
+                "via": v,
+            }
 
 
 def cluster_members(out: pl.DataFrame) -> pl.DataFrame:

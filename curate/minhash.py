@@ -215,7 +215,11 @@ def _small_bucket_pairs(
 
 
 def set_overlap(
-    sh: Shingles, i: np.ndarray, j: np.ndarray, weights: list[np.ndarray] | None = None
+    sh: Shingles,
+    i: np.ndarray,
+    j: np.ndarray,
+    weights: list[np.ndarray] | None = None,
+    chunk: int = 1 << 18,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """For each weighting (default: count) and each pair (i[k], j[k]): the weighted size of
     the intersection of their shingle sets, and each document's weighted set size. Weights
@@ -225,19 +229,30 @@ def set_overlap(
     doc, shingle = member // u, member % u
     count = np.bincount(doc, minlength=sh.n_docs)
     offset = np.concatenate(([0], np.cumsum(count)[:-1]))
-    # Look each shingle of the smaller set up in the other's: searchsorted on sorted codes.
+    weights = weights or [np.ones(sh.uniq.size)]
+    per_member = [w[shingle] for w in weights]
+    inter = [np.zeros(i.size) for _ in weights]
+    for lo in range(0, i.size, chunk):  # bounded memory for millions of pairs
+        part = slice(lo, lo + chunk)
+        pair, at = _lookup(member, shingle, count, offset, u, i[part], j[part])
+        for total, mw in zip(inter, per_member, strict=True):
+            total[part] = np.bincount(pair, weights=mw[at], minlength=total[part].size)
+    return [
+        (total, np.bincount(doc, weights=mw, minlength=sh.n_docs))
+        for total, mw in zip(inter, per_member, strict=True)
+    ]
+
+
+def _lookup(member, shingle, count, offset, u, i, j) -> tuple[np.ndarray, np.ndarray]:
+    """(pair, member index) of every shingle the two sets of a pair share: each shingle of the
+    smaller set is looked up in the other's with searchsorted on the sorted member codes."""
     i, j = np.where(count[i] < count[j], j, i), np.where(count[i] < count[j], i, j)
     pair = np.repeat(np.arange(i.size), count[j])
     first = np.concatenate(([0], np.cumsum(count[j])[:-1])).astype(np.int64)
     at = np.arange(pair.size) + np.repeat(offset[j] - first, count[j])
     query = i[pair] * u + shingle[at]
     found = member[np.minimum(np.searchsorted(member, query), member.size - 1)] == query
-    out = []
-    for w in weights or [np.ones(sh.uniq.size)]:
-        mw = w[shingle]
-        size = np.bincount(doc, weights=mw, minlength=sh.n_docs)
-        out.append((np.bincount(pair[found], weights=mw[at[found]], minlength=i.size), size))
-    return out
+    return pair[found], at[found]
 
 
 def jaccard(sh: Shingles, i: np.ndarray, j: np.ndarray) -> np.ndarray:
