@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
-from transformers import Trainer, TrainingArguments
+from transformers import Trainer, TrainingArguments, set_seed
 from transformers.trainer_callback import ProgressCallback
 from transformers.trainer_utils import get_last_checkpoint
 
@@ -33,6 +33,7 @@ def run(config: TrainConfig) -> TrainResult:
     train_rows, val_rows = outputs.read_export(config.data)
     checkpoint = _checkpoint(out / "checkpoints", config.resume)
     check_fits(config.model)
+    set_seed(config.seed)  # before the adapter is created: its initial weights are random
     tokenizer = load_tokenizer(config.model)
     train_set, stats = _encode_all(tokenizer, train_rows, config.max_seq_len)
     val_set, _ = _encode_all(tokenizer, val_rows, config.max_seq_len)
@@ -48,11 +49,11 @@ def run(config: TrainConfig) -> TrainResult:
     seen = trainer.state.num_input_tokens_seen - seen_before
     if val_set:
         trainer.evaluate()  # a final validation loss at the last step
-    files = {}
-    if trainer.is_world_process_zero():
-        files = outputs.save_run(trainer, tokenizer, config, stats, len(val_set))
-        if config.merge:
-            files["merged"] = _merge(trainer.model, tokenizer, out / "merged")
+    if not trainer.is_world_process_zero():  # under torchrun/accelerate: rank 0 reports
+        return TrainResult("local", out, config)
+    files = outputs.save_run(trainer, tokenizer, config, stats, len(val_set))
+    if config.merge:
+        files["merged"] = _merge(trainer.model, tokenizer, out / "merged")
     metrics = outputs.summary(trainer.state.log_history, stats, len(val_set))
     metrics["tokens_per_s"] = round(seen / max(result.metrics["train_runtime"], 1e-9), 1)
     metrics["precision"] = precision()[0]
@@ -99,14 +100,27 @@ def _with_lora(model, config: TrainConfig):
         r=config.lora_rank,
         lora_alpha=config.lora_alpha,
         lora_dropout=config.lora_dropout,
-        # "all-linear": every linear layer but the output head, which vLLM adapters also expect.
-        target_modules=list(config.target_modules) if config.target_modules else "all-linear",
+        target_modules=list(config.target_modules or linear_layers(model)),
         task_type="CAUSAL_LM",
     )
     try:
         return get_peft_model(model, lora)
     except ValueError as exc:
         raise ConfigError(f"--target-modules: {exc}") from None
+
+
+def linear_layers(model) -> list[str]:
+    """Names of the linear layers in the blocks (q_proj, ..., down_proj), not the output head.
+
+    Short names, sorted: the form vLLM and peft both accept, and the same on every run.
+    """
+    head = model.get_output_embeddings()
+    names = {
+        name.rsplit(".", 1)[-1]
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear) and module is not head
+    }
+    return sorted(names)
 
 
 def _trainer(model, tokenizer, config: TrainConfig, train_set, val_set, out: Path) -> Trainer:

@@ -131,6 +131,7 @@ def save_run(trainer, tokenizer, config: TrainConfig, stats: dict, n_val: int) -
     """Adapter, tokenizer, resolved config, metrics.json and loss.png in the output folder."""
     out = Path(config.output)
     trainer.model.save_pretrained(out)  # adapter_config.json + adapter_model.safetensors
+    _sort_target_modules(out / "adapter_config.json")
     tokenizer.save_pretrained(out)
     # Not config.json: that name would make loaders take the folder for a full model.
     write_json(out / "train_config.json", config.to_dict())
@@ -145,6 +146,14 @@ def save_run(trainer, tokenizer, config: TrainConfig, stats: dict, n_val: int) -
         "plot": out / "loss.png",
         "checkpoints": out / "checkpoints",
     }
+
+
+def _sort_target_modules(path: Path) -> None:
+    """peft writes target_modules from a set, in hash order; sort it so re-runs match."""
+    config = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(config.get("target_modules"), list):
+        config["target_modules"] = sorted(config["target_modules"])
+    write_json(path, config)
 
 
 def notes(stats: dict, config: TrainConfig) -> tuple[str, ...]:

@@ -62,19 +62,23 @@ def test_cli_trains_an_adapter_that_learned_the_riddles(arch, tiny_model, riddle
         assert answers(run / "merged") == after
 
 
-def test_resume_continues_an_interrupted_run(tiny_model, riddle_export, project):
+def test_reruns_match_and_resume_continues_an_interrupted_run(tiny_model, riddle_export, project):
     model = tiny_model("qwen2")
-    args = ["--model", model, "--output", "run", "--epochs", "4", "--batch-size", "4"]
-    assert train(*args, "--lr", "1e-2").exit_code == 0
+    common = ["--model", model, "--epochs", "4", "--batch-size", "4", "--lr", "1e-2"]
+    args = [*common, "--output", "run"]
+    assert train(*args).exit_code == 0
     full = json.loads((project / "run" / "metrics.json").read_text())
+    assert train(*common, "--output", "again").exit_code == 0
+    for name in ("adapter_model.safetensors", "adapter_config.json", "metrics.json", "loss.png"):
+        assert (project / "run" / name).read_bytes() == (project / "again" / name).read_bytes()
     ckpts = sorted(p.name for p in (project / "run" / "checkpoints").iterdir())
     assert ckpts == ["checkpoint-12", "checkpoint-16"]  # every epoch; the newest two kept
 
-    again = train(*args, "--lr", "1e-2")
+    again = train(*args)
     assert again.exit_code == 1 and "pass --resume" in again.output
 
     shutil.rmtree(project / "run" / "checkpoints" / "checkpoint-16")  # "interrupted" at 12
-    resumed = train(*args, "--lr", "1e-2", "--resume")
+    resumed = train(*args, "--resume")
     assert resumed.exit_code == 0, resumed.output
     assert "resumed_from: checkpoint-12" in resumed.output
     after = json.loads((project / "run" / "metrics.json").read_text())
@@ -97,6 +101,12 @@ def test_long_conversations_are_cut_and_counted(tiny_model, riddle_export, proje
 
     result = train(*args, "--output", "cut2", "--max-seq-len", "12")
     assert result.exit_code == 1 and "raise --max-seq-len" in result.output
+
+
+def test_gradient_checkpointing_trains(tiny_model, riddle_export):
+    result = train("--model", tiny_model("qwen2"), "--epochs", "1", "--gradient-checkpointing")
+    assert result.exit_code == 0, result.output
+    assert "train/runs/" in result.output  # the default output folder
 
 
 def test_missing_export_says_to_run_export_first(tiny_model, project):
