@@ -24,7 +24,7 @@ def precision() -> tuple[str, torch.dtype]:
 
 
 def _unreadable(name: str, exc: Exception) -> InputError:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    first = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
     return InputError(
         f"cannot load model {name!r}: {first}. Pass a folder with config.json, the weights and "
         "the tokenizer files, or a hub id (needs network access)"
