@@ -59,7 +59,7 @@ def run(config: TrainConfig) -> TrainResult:
     metrics["precision"] = precision()[0]
     if checkpoint:
         metrics["resumed_from"] = Path(checkpoint).name
-    notes = outputs.notes(stats, config)
+    notes = outputs.notes(stats, config, len(val_set))
     return TrainResult("local", out, config, metrics, files, notes)
 
 

@@ -156,16 +156,16 @@ def _sort_target_modules(path: Path) -> None:
     write_json(path, config)
 
 
-def notes(stats: dict, config: TrainConfig) -> tuple[str, ...]:
+def notes(stats: dict, config: TrainConfig, n_val: int) -> tuple[str, ...]:
+    """Things the user should know about the run, in plain sentences."""
     lines = []
     if stats["truncated"]:
         lines.append(
             f"{stats['truncated']} of {stats['rows']} training conversations were longer than "
             f"--max-seq-len {config.max_seq_len} tokens and were cut"
-            + (
-                f"; {stats['dropped']} lost their whole answer and were skipped"
-                if stats["dropped"]
-                else ""
-            )
         )
+    if stats["dropped"]:
+        lines.append(f"{stats['dropped']} of them lost their whole answer and were skipped")
+    if not n_val:
+        lines.append(f"no validation-*.jsonl in {config.data}: no validation loss was computed")
     return tuple(lines)

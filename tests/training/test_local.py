@@ -103,9 +103,11 @@ def test_long_conversations_are_cut_and_counted(tiny_model, riddle_export, proje
     assert result.exit_code == 1 and "raise --max-seq-len" in result.output
 
 
-def test_gradient_checkpointing_trains(tiny_model, riddle_export):
+def test_gradient_checkpointing_and_no_validation_split(tiny_model, riddle_export):
+    (riddle_export / "validation-00000-of-00001.jsonl").unlink()
     result = train("--model", tiny_model("qwen2"), "--epochs", "1", "--gradient-checkpointing")
     assert result.exit_code == 0, result.output
+    assert "no validation loss was computed" in result.output
     assert "train/runs/" in result.output  # the default output folder
 
 
