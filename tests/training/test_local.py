@@ -147,3 +147,13 @@ def test_missing_training_extra_says_how_to_install(riddle_export, monkeypatch):
     result = train("--model", "any")
     assert result.exit_code == 1
     assert "pip install 'curate[train]'" in result.output and "'peft'" in result.output
+
+
+def test_target_modules_flag(tiny_model, riddle_export, project):
+    args = ["--model", tiny_model("qwen2"), "--epochs", "1"]
+    result = train(*args, "--output", "qv", "--target-modules", "q_proj,v_proj")
+    assert result.exit_code == 0, result.output
+    config = json.loads((project / "qv" / "adapter_config.json").read_text())
+    assert config["target_modules"] == ["q_proj", "v_proj"]
+    result = train(*args, "--output", "bad", "--target-modules", "nope_proj")
+    assert result.exit_code == 1 and "--target-modules" in result.output
