@@ -32,12 +32,18 @@ import polars as pl
 t = time.perf_counter()
 r = dedupe(DedupeConfig(processed=sys.argv[1]))
 took = time.perf_counter() - t
-kept = pl.read_parquet(sys.argv[1] + "/deduped.parquet")
-bases = pl.read_parquet(sys.argv[1] + "/ingested.parquet", columns=["meta"])["meta"].n_unique()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# Ground truth: meta holds the riddle each record copies.
+kept = pl.read_parquet(sys.argv[1] + "/deduped.parquet", columns=["meta"])["meta"]
+copied = pl.read_parquet(sys.argv[1] + "/ingested.parquet", columns=["meta"])["meta"]
+per = kept.value_counts()
 print(json.dumps({"seconds": took, "with_imports": time.perf_counter() - start,
                   "timings": r.timings, "kept": r.kept, "removed": r.removed,
-                  "conflicts": r.conflicts, "riddles_copied": bases,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "conflicts": r.conflicts, "riddles_copied": copied.n_unique(),
+                  "riddles_kept_twice_or_more": int((per["count"] > 1).sum()),
+                  "extra_copies_kept": int(kept.len() - kept.n_unique()),
+                  "riddles_merged_into_another": copied.n_unique() - kept.n_unique(),
+                  "peak_mb": peak}))
 """
 
 BASELINE = """
@@ -117,7 +123,10 @@ def main() -> None:
                 "records": size,
                 "impl": "curate dedupe",
                 **r,
-                "notes": f"{steps}; removed {r['removed']}; {r['riddles_copied']} riddles copied",
+                "notes": f"steps: {steps}; removed {r['removed']}; of {r['riddles_copied']} "
+                f"riddles copied, {r['riddles_kept_twice_or_more']} kept more than once "
+                f"({r['extra_copies_kept']} extra copies), "
+                f"{r['riddles_merged_into_another']} merged into another",
             }
         )
         print(table(rows[-1:]).splitlines()[-1], flush=True)

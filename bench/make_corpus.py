@@ -92,7 +92,7 @@ def make(n: int, seed: int = 0, sources: int = 8) -> pl.DataFrame:
                 q_raw,
                 a_raw,
                 content_hash(q, a),
-                "{}",
+                f'{{"base": {index}}}',
             )
         )
     return pl.DataFrame(rows, schema=SCHEMA, orient="row")

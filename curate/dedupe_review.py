@@ -288,6 +288,8 @@ def cluster_members(out: pl.DataFrame) -> pl.DataFrame:
 
 def override_warnings(out: pl.DataFrame, forbid: set) -> tuple[str, ...]:
     """Pairs marked distinct that still share a cluster through a third record."""
+    if not forbid:
+        return ()
     cluster = dict(zip(out["node"].to_list(), out["cluster"].to_list(), strict=False))
     return tuple(
         f"override pair still linked through other records (cluster {cluster[u]}); "

@@ -77,6 +77,8 @@ def test_large_buckets_link_members_to_a_star_centre():
     assert {b for a, b in zip(i.tolist(), j.tolist(), strict=True) if a == 0} >= set(range(1, 9))
 
 
-def test_lsh_params_are_datasketchs():
-    lsh = MinHashLSH(threshold=0.45, num_perm=64)
-    assert lsh_params(0.45, 64) == (lsh.b, lsh.r)
+@pytest.mark.parametrize("threshold", [0.3, 0.45, 0.5, 0.7, 0.9])
+@pytest.mark.parametrize("num_perm", [32, 64, 128])
+def test_lsh_params_are_datasketchs(threshold, num_perm):
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    assert lsh_params(threshold, num_perm) == (lsh.b, lsh.r)
