@@ -168,8 +168,7 @@ def dedupe(config: DedupeConfig) -> DedupeResult:
         forbid = graph.forbidden(frame, ids, overrides)
         edges = graph.drop_forbidden(edges, forbid)
     with timer("variant"):
-        comp = graph.components(ids.n_nodes, edges.filter(pl.col("kind") != "conflict"))
-        edges = graph.variant_edges(frame, ids, comp, edges, forbid, config, variant_cutoff)
+        edges = graph.variant_edges(frame, ids, edges, forbid, config, variant_cutoff)
     with timer("survivors"):
         out, conflicts = review.survivors(frame, ids, edges, config.on_conflict)
     inputs = [manifest.file_entry(io.stage_path(processed, "ingested"))]

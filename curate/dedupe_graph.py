@@ -175,22 +175,36 @@ def _min_per(labels: np.ndarray, n_labels: int) -> np.ndarray:
 
 
 def variant_edges(
-    frame, ids: Ids, comp: np.ndarray, edges: pl.DataFrame, forbid: set, config, cutoff
+    frame, ids: Ids, edges: pl.DataFrame, forbid: set, config, cutoff
 ) -> pl.DataFrame:
     """Add variant edges between clusters whose survivors share an answer key.
 
-    Pairs are scored once; merging repeats until nothing changes, each round with the cutoff
-    for the current number k of clusters per answer, so that deduping the output again finds
-    nothing new.
+    Deduping the output again must find nothing, and the output's riddles are the survivors.
+    So each pass scores survivors against each other with the IDF of the survivors, merging
+    until the number k of clusters per answer stops falling; passes repeat until one merges
+    nothing, which is exactly what a second run would see.
     """
+    while True:
+        comp = components(ids.n_nodes, edges.filter(pl.col("kind") != "conflict"))
+        new = _variant_pass(frame, ids, comp, forbid, config, cutoff)
+        if not new.height:
+            return edges
+        edges = pl.concat([edges, new.cast(edges.schema)]).sort("u", "v")
+
+
+def _variant_pass(frame, ids: Ids, comp: np.ndarray, forbid: set, config, cutoff):
+    """Variant edges between the survivors of `comp`'s clusters (one pass)."""
     n_comp = int(comp.max(initial=-1)) + 1
     rep = _min_per(comp, n_comp)  # survivor node of each cluster
     _, group = minhash.unique_inverse(ids.node_answer[rep])
     size = np.bincount(group)
     ok = (size[group] >= 2) & (cutoff(config, size[group]) <= 1.0)
     pi, pj = _group_pairs(np.flatnonzero(ok), group)
+    none = pl.DataFrame(
+        schema={"u": pl.Int64, "v": pl.Int64, "score": pl.Float64, "kind": pl.String}
+    )
     if not pi.size:
-        return edges
+        return none
     texts = frame["qkey"].gather(ids.node_first[rep]).to_list()
     score, shared = similarity.variant_evidence(texts, pi, pj)
     # Below the lowest cutoff a pair never merges; drop it now. Overrides forbid a pair.
@@ -212,7 +226,7 @@ def variant_edges(
     variants = pl.DataFrame(
         {"u": np.minimum(u, v), "v": np.maximum(u, v), "score": score[chosen]}
     ).with_columns(kind=pl.lit("variant"))
-    return pl.concat([edges, variants.cast(edges.schema)]).sort("u", "v")
+    return variants.cast(none.schema)
 
 
 def _group_pairs(members: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
