@@ -163,12 +163,13 @@ def dedupe(config: DedupeConfig) -> DedupeResult:
         ids = graph.node_ids(frame)
     bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
     with timer("near"):
-        edges = graph.near_edges(frame, ids, config, bands, rows)
+        index = graph.near_index(frame, ids, config)
+        edges = graph.near_edges(frame, ids, index, config, bands, rows)
     with timer("overrides"):
         forbid = graph.forbidden(frame, ids, overrides)
         edges = graph.drop_forbidden(edges, forbid)
     with timer("variant"):
-        edges = graph.variant_edges(frame, ids, edges, forbid, config, variant_cutoff)
+        edges = graph.settle(frame, ids, index, edges, forbid, config, bands, rows, variant_cutoff)
     with timer("survivors"):
         out, conflicts = review.survivors(frame, ids, edges, config.on_conflict)
     inputs = [manifest.file_entry(io.stage_path(processed, "ingested"))]

@@ -90,30 +90,54 @@ def answers_compatible(a: str, b: str) -> bool:
     return bool(x and y) and (x <= y or y <= x)
 
 
-def near_edges(frame: pl.DataFrame, ids: Ids, config, bands: int, rows: int) -> pl.DataFrame:
-    """Verified near pairs of nodes (u < v): near_duplicate or conflict, with the Jaccard."""
+@dataclass(frozen=True)
+class NearIndex:
+    """Shingles and MinHash signatures of every distinct question key (document)."""
+
+    sh: minhash.Shingles
+    sig: np.ndarray
+
+
+def near_index(frame: pl.DataFrame, ids: Ids, config) -> NearIndex:
     texts = frame["qkey"].gather(ids.doc_first).to_list()
     sh = minhash.shingles(texts, config.ngram)
-    sig = minhash.signatures(sh, config.num_perm, config.seed)
+    return NearIndex(sh, minhash.signatures(sh, config.num_perm, config.seed))
+
+
+def near_edges(
+    frame,
+    ids: Ids,
+    index: NearIndex,
+    config,
+    bands: int,
+    rows: int,
+    nodes: np.ndarray | None = None,
+) -> pl.DataFrame:
+    """Verified near pairs of nodes (u < v): near_duplicate or conflict, with the Jaccard.
+
+    `nodes` limits the search to those nodes (the survivors, in a settling pass): exactly the
+    documents, and star centres, that deduping the output again would see.
+    """
+    nodes = np.arange(ids.n_nodes) if nodes is None else nodes
+    docs = minhash.sorted_unique(ids.node_doc[nodes])
     # Star centres: the question text with the most records (usually the unedited original).
-    copies = np.bincount(ids.node_doc[ids.rec_node], minlength=len(texts))
-    i, j = minhash.candidate_pairs(sig, bands, rows, priority=np.argsort(-copies, kind="stable"))
-    score = minhash.jaccard(sh, i, j)
+    weight = ids.node_doc[ids.rec_node] if nodes.size == ids.n_nodes else ids.node_doc[nodes]
+    copies = np.bincount(weight, minlength=index.sig.shape[0])[docs]
+    a, b = minhash.candidate_pairs(
+        index.sig[docs], bands, rows, priority=np.argsort(-copies, kind="stable")
+    )
+    i, j = docs[a], docs[b]
+    score = minhash.jaccard(index.sh, i, j)
     ok = score >= config.near_threshold
-    nodes = pl.DataFrame({"doc": ids.node_doc, "node": np.arange(ids.n_nodes)})
+    table = pl.DataFrame({"doc": ids.node_doc[nodes], "node": nodes})
     pairs = (
         pl.DataFrame({"di": i[ok], "dj": j[ok], "score": score[ok]})
-        .join(nodes.rename({"doc": "di", "node": "u"}), on="di")
-        .join(nodes.rename({"doc": "dj", "node": "v"}), on="dj")
+        .join(table.rename({"doc": "di", "node": "u"}), on="di")
+        .join(table.rename({"doc": "dj", "node": "v"}), on="dj")
         .select("u", "v", "score")
     )
-    # The same question key with several answers: link each to the question's first node.
-    # Nodes are numbered by first appearance, so a question's first node has the lowest id.
-    head = np.full(int(ids.node_doc.max(initial=-1)) + 1, ids.n_nodes, dtype=np.int64)
-    np.minimum.at(head, ids.node_doc, np.arange(ids.n_nodes))
-    head = head[ids.node_doc]
-    same = np.flatnonzero(head != np.arange(ids.n_nodes))
-    pairs = pl.concat([pairs, pl.DataFrame({"u": head[same], "v": same, "score": 1.0})])
+    if nodes.size == ids.n_nodes:  # the same question key with several answers
+        pairs = pl.concat([pairs, _same_question(ids)])
     pairs = pairs.with_columns(
         pl.min_horizontal("u", "v").alias("u"), pl.max_horizontal("u", "v").alias("v")
     )
@@ -123,6 +147,41 @@ def near_edges(frame: pl.DataFrame, ids: Ids, config, bands: int, rows: int) -> 
     return edges.filter(
         (pl.col("kind") != "conflict") | (pl.col("score") >= config.conflict_threshold)
     )
+
+
+def _same_question(ids: Ids) -> pl.DataFrame:
+    """Link each node to its question's first node (the lowest id: numbered by appearance)."""
+    head = np.full(int(ids.node_doc.max(initial=-1)) + 1, ids.n_nodes, dtype=np.int64)
+    np.minimum.at(head, ids.node_doc, np.arange(ids.n_nodes))
+    head = head[ids.node_doc]
+    same = np.flatnonzero(head != np.arange(ids.n_nodes))
+    return pl.DataFrame({"u": head[same], "v": same, "score": 1.0})
+
+
+def settle(
+    frame,
+    ids: Ids,
+    index: NearIndex,
+    edges: pl.DataFrame,
+    forbid: set,
+    config,
+    bands: int,
+    rows: int,
+    cutoff,
+) -> pl.DataFrame:
+    """Variant passes, then a near pass over the survivors, until neither merges anything:
+    the fixed point is what a second run on the output sees, so it removes nothing."""
+    while True:
+        edges = variant_edges(frame, ids, edges, forbid, config, cutoff)
+        comp = components(ids.n_nodes, edges.filter(pl.col("kind") != "conflict"))
+        survivors = minhash.sorted_unique(_min_per(comp, int(comp.max(initial=-1)) + 1))
+        extra = drop_forbidden(
+            near_edges(frame, ids, index, config, bands, rows, survivors), forbid
+        )
+        extra = extra.join(edges, on=["u", "v"], how="anti")
+        edges = pl.concat([edges, extra]).sort("u", "v")
+        if not extra.filter(pl.col("kind") != "conflict").height:
+            return edges
 
 
 def _classify(pairs: pl.DataFrame, frame: pl.DataFrame, ids: Ids) -> pl.DataFrame:
@@ -230,14 +289,14 @@ def _variant_pass(frame, ids: Ids, comp: np.ndarray, forbid: set, config, cutoff
 
 
 def _group_pairs(members: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs (i < j) of `members` that share a group."""
+    """All pairs (i < j in sorted position) of `members` that share a group, vectorized."""
     order = members[np.argsort(group[members], kind="stable")]
-    bounds = np.flatnonzero(np.diff(group[order])) + 1
-    pi, pj = [], []
-    for part in np.split(order, bounds):
-        a, b = np.triu_indices(part.size, 1)
-        pi.append(part[a])
-        pj.append(part[b])
-    if not pi:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(pi), np.concatenate(pj)
+    g = group[order]
+    new = np.concatenate(([True], g[1:] != g[:-1])) if g.size else np.zeros(0, bool)
+    start = np.maximum.accumulate(np.where(new, np.arange(g.size), 0))
+    size = np.bincount(np.cumsum(new) - 1)[np.cumsum(new) - 1] if g.size else g
+    later = start + size - 1 - np.arange(g.size)  # partners after each position
+    left = np.repeat(np.arange(g.size), later)
+    first = np.concatenate(([0], np.cumsum(later)[:-1])) if g.size else later
+    right = left + 1 + np.arange(left.size) - np.repeat(first, later)
+    return order[left], order[right]
