@@ -11,6 +11,8 @@ import pytest
 from click.testing import CliRunner
 from dedupe_frames import frame, write_ingested, xiehouyu_frame
 from dedupe_pairs import MERGE, PAIRS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from curate import io
 from curate.cli import main
@@ -214,3 +216,41 @@ def test_cli_dedupe(project):
 def test_missing_input_says_what_to_run(project):
     with pytest.raises(InputError, match="curate ingest"):
         dedupe(DedupeConfig(processed=project / "processed"))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 7), st.integers(0, 3), st.integers(0, 9)), min_size=1, max_size=40
+    )
+)
+def test_property_nothing_lost_and_idempotent(spec):
+    """Random copies of a few riddles with random one-character edits: every record is kept
+    or points at a kept survivor, and deduping the output removes nothing."""
+    import tempfile
+
+    base = [q for q, _ in SANTA] + [
+        "什么床不能睡？",
+        "什么酒不能喝？",
+        "阴天戴草帽",
+        "阴天打阳伞",
+        "什么东西越洗越脏？",
+        "门",
+    ]
+    answers = ["圣诞老人", "牙床", "多此一举", "水"]
+    rows = []
+    for b, a, edit in spec:
+        q = base[b]
+        if edit < len(q) and edit % 3 == 0:
+            q = q[:edit] + "啊" + q[edit + 1 :]
+        rows.append((q, answers[a]))
+    with tempfile.TemporaryDirectory() as tmp:
+        first, again = Path(tmp) / "one", Path(tmp) / "two"
+        write_ingested(first, frame(rows))
+        result, rejects = run(first)
+        kept = set(pl.read_parquet(first / "deduped.parquet")["id"].to_list())
+        assert result.n_in == len(rows) == len(kept) + len(rejects)
+        assert all(r["duplicate_of"] in kept for r in rejects.values())
+        again.mkdir()
+        shutil.copy(first / "deduped.parquet", again / "ingested.parquet")
+        assert run(again)[1] == {}
