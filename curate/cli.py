@@ -326,12 +326,18 @@ def run_cmd(ctx: click.Context, sources: tuple[Path, ...], processed: Path, conv
 @click.option("--prefer", multiple=True, help="Source name or glob kept first (repeatable).")
 @click.option("--ngram", default=2, show_default=True, help="Character n-gram size (1-3).")
 @click.option("--num-perm", default=64, show_default=True, help="MinHash permutations.")
-@click.option("--lsh-threshold", default=0.45, show_default=True, help="LSH candidate level.")
-@click.option("--near-threshold", default=0.55, show_default=True, help="Jaccard: near dup.")
-@click.option("--conflict-threshold", default=0.65, show_default=True, help="Jaccard: conflict.")
-@click.option("--variant-threshold", default=0.22, show_default=True, help="Variant score.")
-@click.option("--variant-slope", default=0.2, show_default=True, help="Per ln(k/2) riddles.")
-@click.option("--variant-min-shared", default=2, show_default=True, help="Shared bigrams.")
+@click.option("--lsh-threshold", default=0.45, show_default=True,
+              help="LSH tuned for this Jaccard (finds candidates).")
+@click.option("--near-threshold", default=0.55, show_default=True,
+              help="Bigram Jaccard that makes a near duplicate.")
+@click.option("--conflict-threshold", default=0.65, show_default=True,
+              help="Bigram Jaccard for other answers to conflict.")
+@click.option("--variant-threshold", default=0.22, show_default=True,
+              help="IDF-weighted score for a shared-answer variant.")
+@click.option("--variant-slope", default=0.2, show_default=True,
+              help="Added per ln(k/2), k = riddles sharing the answer.")
+@click.option("--variant-min-shared", default=2, show_default=True,
+              help="Content bigrams a variant pair must share.")
 @click.option("--on-conflict", type=click.Choice(["keep", "survivor"]), default="keep",
               show_default=True, help="keep: keep all and list them; survivor: keep one.")
 @click.option("--overrides", type=click.Path(path_type=Path), default=None,
