@@ -94,7 +94,7 @@ def train(**kwargs) -> None:
     for key, value in [*result.metrics.items(), *result.files.items()]:
         console.print(f"  {key}: {value}")
     for note in result.notes:
-        console.print(note)
+        console.print(note, soft_wrap=True, markup=False, highlight=False)
 
 
 _EVAL_OPTIONS = [
