@@ -13,8 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import tomllib
-
+from curate.config import tomllib
 from curate.errors import ConfigError, CurateError
 
 BACKEND_NAMES = ("local", "siliconflow")
