@@ -35,7 +35,7 @@ REASONS = {
     "empty_question": "the question is empty after normalization",
     "empty_answer": "the answer is empty after normalization",
     "split_note": "a pinyin/gloss note cut in two across question and answer, or a stray fragment",
-    "unbalanced_brackets": "brackets or quotes that open and never close (often a field split mid-note)",
+    "unbalanced_brackets": "a bracket or quote opened and never closed (often a split note)",
     "answer_equals_question": "the answer repeats the question",
     "mojibake": "replacement characters or garbled encoding",
     "too_long": "a field is longer than the configured limit",
@@ -59,11 +59,26 @@ def empty_frame() -> pl.DataFrame:
     return pl.DataFrame(schema=SCHEMA)
 
 
-def reject(stage: str, reason: str, detail: str, source: str, line: int | None,
-           raw: str, id: str | None = None, **extra) -> dict:
+def reject(
+    stage: str,
+    reason: str,
+    detail: str,
+    source: str,
+    line: int | None,
+    raw: str,
+    id: str | None = None,
+    **extra,
+) -> dict:
     """One line of a rejects file."""
     assert reason in REASONS, reason
-    row = {"stage": stage, "reason": reason, "detail": detail, "source": source,
-           "line": line, "id": id, "raw": raw}
+    row = {
+        "stage": stage,
+        "reason": reason,
+        "detail": detail,
+        "source": source,
+        "line": line,
+        "id": id,
+        "raw": raw,
+    }
     row.update(extra)
     return row
