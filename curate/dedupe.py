@@ -224,7 +224,7 @@ def _write(
         processed,
         "deduped",
         df.filter(~removed).select(COLUMNS),
-        review.RejectRows(out),
+        review.reject_frame(out),
         n_in=df.height,
         params=config,
         inputs=inputs,

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -203,56 +202,27 @@ def _links(n: int, merge: pl.DataFrame, rank: dict) -> tuple[np.ndarray, ...]:
     return link_kind, link_score, link_other
 
 
-class RejectRows(Sequence):
-    """Rows of `deduped.rejects.jsonl` in input order (keys as `record.reject` writes them),
-    built on demand chunk by chunk: a million removed records never sit in memory as dicts
-    (that alone would be ~0.8 GB). `manifest.write_stage` only needs len() and iteration."""
-
-    CHUNK = 65_536
-
-    def __init__(self, out: pl.DataFrame) -> None:
-        gone = out.filter(pl.col("removed")).sort("_row")
-        self.frame = gone.select(
-            pl.format("{} of {} (score {})", "kind", "survivor_id", "score").alias("detail"),
-            "source",
-            "line",
-            "id",
-            "question",
-            "answer",
-            "survivor_id",
-            "kind",
-            "score",
-            "via",
+def reject_frame(out: pl.DataFrame) -> pl.DataFrame:
+    """Rows of `deduped.rejects.jsonl` in input order, as a frame with the columns of
+    `record.reject` (raw a struct) then duplicate_of, kind, score, via: `manifest.write_stage`
+    writes it column-wise (a million dicts would cost ~0.8 GB and ~10 s of json.dumps)."""
+    return (
+        out.filter(pl.col("removed"))
+        .sort("_row")
+        .select(
+            stage=pl.lit("dedupe"),
+            reason=pl.lit("duplicate"),
+            detail=pl.format("{} of {} (score {})", "kind", "survivor_id", "score"),
+            source="source",
+            line="line",
+            id="id",
+            raw=pl.struct("question", "answer"),
+            duplicate_of="survivor_id",
+            kind="kind",
+            score="score",
+            via="via",
         )
-
-    def __len__(self) -> int:
-        return self.frame.height
-
-    def __getitem__(self, index: int) -> dict:
-        return next(self._rows(self.frame.slice(index, 1)))
-
-    def __iter__(self) -> Iterator[dict]:
-        for start in range(0, self.frame.height, self.CHUNK):
-            yield from self._rows(self.frame.slice(start, self.CHUNK))
-
-    @staticmethod
-    def _rows(chunk: pl.DataFrame) -> Iterator[dict]:
-        for d, s, n, i, q, a, o, k, sc, v in zip(
-            *(c.to_list() for c in chunk.get_columns()), strict=True
-        ):
-            yield {
-                "stage": "dedupe",
-                "reason": "duplicate",
-                "detail": d,
-                "source": s,
-                "line": n,
-                "id": i,
-                "raw": {"question": q, "answer": a},
-                "duplicate_of": o,
-                "kind": k,
-                "score": sc,
-                "via": v,
-            }
+    )
 
 
 def cluster_members(out: pl.DataFrame) -> pl.DataFrame:

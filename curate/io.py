@@ -63,6 +63,58 @@ def write_jsonl(path: str | Path, rows: Iterable[dict]) -> int:
     return n
 
 
+def write_jsonl_frame(path: str | Path, frame: pl.DataFrame, chunk: int = 1 << 17) -> int:
+    """Write a frame as JSON lines, byte-identical to `write_jsonl(path, frame.to_dicts())`
+    (structs as nested objects), built column-wise: a million rows in about a second instead of
+    a million `json.dumps` calls. Return how many rows."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        for start in range(0, frame.height, chunk):
+            lines = jsonl_lines(frame.slice(start, chunk))
+            pl.DataFrame({"line": lines}).write_csv(
+                f, include_header=False, quote_style="never", line_terminator="\n"
+            )
+    return frame.height
+
+
+def jsonl_lines(frame: pl.DataFrame) -> pl.Series:
+    """One `dumps(row)` per row, as a String series (`json.dumps` separators and escapes)."""
+    parts = [_json_object(frame.get_columns())]
+    return pl.select(pl.concat_str(parts)).to_series().alias("line")
+
+
+def _json_object(columns: list[pl.Series]) -> pl.Expr:
+    pieces: list[pl.Expr] = []
+    for n, col in enumerate(columns):
+        pieces.append(pl.lit(("{" if n == 0 else ", ") + json.dumps(col.name) + ": "))
+        pieces.append(pl.lit(_json_values(col)))
+    pieces.append(pl.lit("}"))
+    return pl.concat_str(pieces) if columns else pl.lit("{}")
+
+
+def _json_values(col: pl.Series) -> pl.Series:
+    """JSON text of every value of one column, exactly as `json.dumps` writes it."""
+    if col.dtype == pl.Struct:
+        text = pl.select(_json_object(col.struct.unnest().get_columns())).to_series()
+        return text.zip_with(col.is_not_null(), pl.Series(["null"] * col.len()))
+    if col.dtype == pl.String:
+        text = pl.select(pl.format('"{}"', pl.lit(col))).to_series()
+        # Quotes, backslashes and control characters need escapes: few rows, done by json.
+        bad = col.str.contains(r'["\\\x00-\x1f]').fill_null(False).arg_true()
+        if bad.len():
+            fixed = [dumps(v) for v in col.gather(bad).to_list()]  # type: ignore[arg-type]
+            text = text.scatter(bad, fixed)
+    elif col.dtype.is_integer():
+        text = col.cast(pl.String)
+    elif col.dtype.is_float() or col.dtype in (pl.Boolean, pl.Null):
+        # Floats as Python's repr (polars writes 1e-05 as 0.00001): json.dumps per distinct value.
+        distinct = col.drop_nulls().unique()
+        encoded = [json.dumps(v) for v in distinct.to_list()]
+        text = col.replace_strict(distinct, encoded, return_dtype=pl.String, default=None)
+    else:
+        raise TypeError(f"write_jsonl_frame: column {col.name!r} has unsupported type {col.dtype}")
+    return text.fill_null("null")
+
+
 def write_parquet(path: str | Path, df: pl.DataFrame) -> None:
     with atomic_path(path) as tmp:
         df.write_parquet(tmp, compression="zstd", statistics=False)

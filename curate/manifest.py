@@ -53,26 +53,38 @@ def file_entry(path: str | Path) -> dict:
     return {"path": Path(path).as_posix(), "sha256": io.sha256_file(path)}
 
 
-def write_stage(processed: str | Path, stage: str, kept: pl.DataFrame, rejects: list[dict],
-                *, n_in: int, params: object, inputs: list[dict],
-                extra: dict | None = None) -> dict:
+def write_stage(processed: str | Path, stage: str, kept: pl.DataFrame,
+                rejects: list[dict] | pl.DataFrame, *, n_in: int, params: object,
+                inputs: list[dict], extra: dict | None = None) -> dict:
     """Check `in == kept + rejected`, then write `<stage>.parquet/.rejects.jsonl/.manifest.json`.
 
+    `rejects` is a list of `record.reject` rows, or (for a million of them) a frame with the
+    same columns in the same order (`raw` a struct); both write the same bytes.
     The manifest holds no wall-clock time, so identical runs give byte-identical files.
     """
-    check_counts(n_in, kept.height, len(rejects))
+    framed = isinstance(rejects, pl.DataFrame)
+    n_rejected = rejects.height if framed else len(rejects)
+    check_counts(n_in, kept.height, n_rejected)
+    if framed:
+        reasons = Counter(dict(rejects["reason"].value_counts().iter_rows()))
+    else:
+        reasons = Counter(r["reason"] for r in rejects)
     manifest = {
         "stage": stage,
         "params": jsonable(params),
         "inputs": inputs,
-        "counts": {"in": n_in, "kept": kept.height, "rejected": len(rejects)},
-        "reasons": dict(sorted(Counter(r["reason"] for r in rejects).items())),
+        "counts": {"in": n_in, "kept": kept.height, "rejected": n_rejected},
+        "reasons": dict(sorted(reasons.items())),
         **(extra or {}),
         "versions": versions(),
     }
     processed = Path(processed)
     io.write_parquet(io.stage_path(processed, stage), kept)
-    io.write_jsonl(io.stage_path(processed, stage, "rejects.jsonl"), rejects)
+    rejects_path = io.stage_path(processed, stage, "rejects.jsonl")
+    if framed:
+        io.write_jsonl_frame(rejects_path, rejects)
+    else:
+        io.write_jsonl(rejects_path, rejects)
     io.write_json(io.stage_path(processed, stage, "manifest.json"), manifest)
     return manifest
 

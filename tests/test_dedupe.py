@@ -254,3 +254,23 @@ def test_property_nothing_lost_and_idempotent(spec):
         again.mkdir()
         shutil.copy(first / "deduped.parquet", again / "ingested.parquet")
         assert run(again)[1] == {}
+
+
+def test_rejects_frame_writes_the_same_bytes_as_dicts(tmp_path):
+    """The columnar rejects path (a million rows) equals json.dumps row by row: key order,
+    escapes (quotes, backslashes, control characters), unescaped Chinese, floats, nulls."""
+    df = pl.DataFrame(
+        {
+            "stage": ["dedupe"] * 4,
+            "line": [1, None, 3, 4],
+            "id": [None, 'a"b', "c\\d", "e\nf\x01\x7f 中文😀"],
+            "raw": [{"question": 'q"', "answer": None}, None, {"question": "问", "answer": "答"}]
+            + [{"question": "谜", "answer": "底"}],
+            "score": [1.0, 0.6667, 1e-05, None],
+        }
+    )
+    io.write_jsonl(tmp_path / "dicts.jsonl", df.to_dicts())
+    io.write_jsonl_frame(tmp_path / "frame.jsonl", df, chunk=3)
+    dicts = (tmp_path / "dicts.jsonl").read_bytes()
+    assert (tmp_path / "frame.jsonl").read_bytes() == dicts
+    assert "中文😀".encode() in dicts
