@@ -83,12 +83,21 @@ def jsonl_lines(frame: pl.DataFrame) -> pl.Series:
 
 
 def _json_object(columns: list[pl.Series]) -> pl.Expr:
-    pieces: list[pl.Expr] = []
+    pieces: list[str | pl.Series] = []
     for n, col in enumerate(columns):
-        pieces.append(pl.lit(("{" if n == 0 else ", ") + json.dumps(col.name) + ": "))
-        pieces.append(pl.lit(_json_values(col)))
-    pieces.append(pl.lit("}"))
-    return pl.concat_str(pieces) if columns else pl.lit("{}")
+        pieces.append(("{" if n == 0 else ", ") + json.dumps(col.name) + ": ")
+        if col.dtype != pl.Struct and col.len() and not col.null_count() and (col == col[0]).all():
+            pieces.append(_json_values(col.head(1))[0])  # a constant: one literal
+        else:
+            pieces.append(_json_values(col))
+    pieces.append("}")
+    merged: list[str | pl.Series] = []
+    for piece in pieces:  # adjacent literals as one: fewer pieces to concatenate
+        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return pl.concat_str([pl.lit(p) for p in merged]) if columns else pl.lit("{}")
 
 
 def _json_values(col: pl.Series) -> pl.Series:
