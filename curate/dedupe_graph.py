@@ -171,8 +171,9 @@ def settle(
 ) -> pl.DataFrame:
     """Variant passes, then a near pass over the survivors, until neither merges anything:
     the fixed point is what a second run on the output sees, so it removes nothing."""
+    cache: dict = {}
     while True:
-        edges = variant_edges(frame, ids, edges, forbid, config, cutoff)
+        edges = variant_edges(frame, ids, edges, forbid, config, cutoff, cache)
         comp = components(ids.n_nodes, edges.filter(pl.col("kind") != "conflict"))
         survivors = minhash.sorted_unique(_min_per(comp, int(comp.max(initial=-1)) + 1))
         extra = drop_forbidden(
@@ -234,40 +235,57 @@ def _min_per(labels: np.ndarray, n_labels: int) -> np.ndarray:
 
 
 def variant_edges(
-    frame, ids: Ids, edges: pl.DataFrame, forbid: set, config, cutoff
+    frame, ids: Ids, edges: pl.DataFrame, forbid: set, config, cutoff, cache: dict | None = None
 ) -> pl.DataFrame:
     """Add variant edges between clusters whose survivors share an answer key.
 
     Deduping the output again must find nothing, and the output's riddles are the survivors.
     So each pass scores survivors against each other with the IDF of the survivors, merging
     until the number k of clusters per answer stops falling; passes repeat until one merges
-    nothing, which is exactly what a second run would see.
+    nothing, which is exactly what a second run would see. `cache` carries the pair lookup
+    from one call to the next.
     """
+    cache = {} if cache is None else cache
     while True:
         comp = components(ids.n_nodes, edges.filter(pl.col("kind") != "conflict"))
-        new = _variant_pass(frame, ids, comp, forbid, config, cutoff)
+        new = _variant_pass(frame, ids, comp, forbid, config, cutoff, cache)
         if not new.height:
             return edges
         edges = pl.concat([edges, new.cast(edges.schema)]).sort("u", "v")
 
 
-def _variant_pass(frame, ids: Ids, comp: np.ndarray, forbid: set, config, cutoff):
-    """Variant edges between the survivors of `comp`'s clusters (one pass)."""
+def _variant_pass(frame, ids: Ids, comp: np.ndarray, forbid: set, config, cutoff, cache: dict):
+    """Variant edges between the survivors of `comp`'s clusters (one pass).
+
+    Survivors only ever leave (clusters merge), so the pairs of a later pass are among those
+    of an earlier one: their shared features are looked up once (`cache`) and only re-weighted
+    with the current survivors' IDF."""
     n_comp = int(comp.max(initial=-1)) + 1
     rep = _min_per(comp, n_comp)  # survivor node of each cluster
-    _, group = minhash.unique_inverse(ids.node_answer[rep])
+    answer = ids.node_answer[rep]
+    _, group = minhash.unique_inverse(answer)
     size = np.bincount(group)
     ok = (size[group] >= 2) & (cutoff(config, size[group]) <= 1.0)
-    pi, pj = _group_pairs(np.flatnonzero(ok), group)
     none = pl.DataFrame(
         schema={"u": pl.Int64, "v": pl.Int64, "score": pl.Float64, "kind": pl.String}
     )
-    if not pi.size:
+    # A group too large for any merge earlier may have shrunk into range: look up afresh.
+    if "pairs" not in cache or not np.isin(answer[ok], cache["answers"]).all():
+        pi, pj = _group_pairs(np.flatnonzero(ok), group)
+        texts = frame["qkey"].gather(ids.node_first[rep]).to_list()
+        cache["pairs"] = similarity.pair_features(texts, pi, pj, config.variant_min_shared)
+        cache["nodes"], cache["answers"] = rep, minhash.sorted_unique(answer[ok])
+    pf, nodes = cache["pairs"], cache["nodes"]
+    label = comp[nodes]  # cluster of each looked-up text
+    live = rep[label] == nodes  # ... and whether it is still that cluster's survivor
+    pi, pj = label[pf.i], label[pf.j]
+    valid = live[pf.i] & live[pf.j] & ok[pi]
+    if not valid.any():
         return none
-    texts = frame["qkey"].gather(ids.node_first[rep]).to_list()
-    score, shared = similarity.variant_evidence(texts, pi, pj)
+    score = similarity.pair_scores(pf, live)[valid]
+    pi, pj = pi[valid], pj[valid]
     # Below the lowest cutoff a pair never merges; drop it now. Overrides forbid a pair.
-    keep = (score >= config.variant_threshold) & (shared >= config.variant_min_shared)
+    keep = score >= config.variant_threshold  # (pairs sharing too little: dropped at lookup)
     if forbid:
         blocked = np.array([comp[u] * n_comp + comp[v] for u, v in forbid], dtype=np.int64)
         keep &= ~np.isin(pi * n_comp + pj, blocked) & ~np.isin(pj * n_comp + pi, blocked)

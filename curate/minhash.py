@@ -243,6 +243,26 @@ def set_overlap(
     ]
 
 
+def shared_members(
+    sh: Shingles, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 18
+) -> tuple[np.ndarray, np.ndarray]:
+    """(pair k, member index) of every shingle documents i[k] and j[k] share, in the order
+    `set_overlap` sums them."""
+    u = np.int64(sh.uniq.size)
+    member = sh.members
+    doc, shingle = member // u, member % u
+    count = np.bincount(doc, minlength=sh.n_docs)
+    offset = np.concatenate(([0], np.cumsum(count)[:-1]))
+    pairs, ats = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for lo in range(0, i.size, chunk):
+        pair, at = _lookup(
+            member, shingle, count, offset, u, i[lo : lo + chunk], j[lo : lo + chunk]
+        )
+        pairs.append(pair + lo)
+        ats.append(at)
+    return np.concatenate(pairs), np.concatenate(ats)
+
+
 def _lookup(member, shingle, count, offset, u, i, j) -> tuple[np.ndarray, np.ndarray]:
     """(pair, member index) of every shingle the two sets of a pair share: each shingle of the
     smaller set is looked up in the other's with searchsorted on the sorted member codes."""

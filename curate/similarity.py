@@ -14,6 +14,8 @@ cosine of the two feature sets: W(A ∩ B) / sqrt(W(A) · W(B)).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from curate import minhash
@@ -40,9 +42,11 @@ def features(texts: list[str]) -> minhash.Shingles:
 def weights(feats: minhash.Shingles) -> np.ndarray:
     """IDF per distinct feature over the texts, template-only features damped."""
     u = np.int64(feats.uniq.size)
-    per_doc = feats.members % u
-    df = np.bincount(per_doc, minlength=feats.uniq.size)
-    idf = np.log((feats.n_docs + PRIOR_DOCS) / (df + 1.0))
+    return _idf(feats, np.bincount(feats.members % u, minlength=feats.uniq.size), feats.n_docs)
+
+
+def _idf(feats: minhash.Shingles, df: np.ndarray, n_docs: int) -> np.ndarray:
+    idf = np.log((n_docs + PRIOR_DOCS) / (df + 1.0))
     return np.where(_is_template(feats.uniq), idf * TEMPLATE_WEIGHT, idf)
 
 
@@ -73,3 +77,47 @@ def variant_evidence(texts: list[str], i, j) -> tuple[np.ndarray, np.ndarray]:
     norm = np.sqrt(size[i] * size[j])
     score = np.where(norm > 0, inter / np.maximum(norm, 1e-12), 0.0)
     return score, np.rint(shared).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class PairFeatures:
+    """Candidate pairs with their shared features, looked up once and then scored under the
+    IDF of any subset of the texts (the variant passes shrink the set of survivors a little
+    each time; the lookup is the expensive part, the re-weighting a few bincounts)."""
+
+    feats: minhash.Shingles
+    i: np.ndarray  # pairs (texts i[k], j[k]) with enough shared content bigrams
+    j: np.ndarray
+    shared: np.ndarray  # content bigrams both share
+    entry_pair: np.ndarray  # each shared feature: its pair, and its member index
+    entry_at: np.ndarray
+
+
+def pair_features(texts: list[str], i, j, min_shared: int) -> PairFeatures:
+    """`variant_evidence`'s lookup, keeping only pairs sharing >= min_shared content bigrams
+    (that count does not depend on the weights, so the rest can never merge)."""
+    i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
+    feats = features(texts)
+    bigram = (feats.uniq >> np.uint64(21)) > 0
+    content = (bigram & ~_is_template(feats.uniq)).astype(np.float64)
+    pair, at = minhash.shared_members(feats, i, j)
+    shingle = feats.members % np.int64(feats.uniq.size)
+    shared = np.rint(np.bincount(pair, content[shingle[at]], minlength=i.size)).astype(np.int64)
+    keep = shared >= min_shared
+    renumber = np.cumsum(keep) - 1
+    entry = keep[pair]
+    return PairFeatures(feats, i[keep], j[keep], shared[keep], renumber[pair[entry]], at[entry])
+
+
+def pair_scores(pf: PairFeatures, live: np.ndarray) -> np.ndarray:
+    """The weighted cosine of every pair of `pf`, with the IDF over the texts where `live`:
+    equal to `variant_evidence` on just those texts (same sums in the same order)."""
+    u = np.int64(pf.feats.uniq.size)
+    member = pf.feats.members
+    doc, shingle = member // u, member % u
+    df = np.bincount(shingle[live[doc]], minlength=pf.feats.uniq.size)
+    w = _idf(pf.feats, df, int(live.sum()))[shingle]
+    size = np.bincount(doc, weights=w, minlength=pf.feats.n_docs)
+    inter = np.bincount(pf.entry_pair, weights=w[pf.entry_at], minlength=pf.i.size)
+    norm = np.sqrt(size[pf.i] * size[pf.j])
+    return np.where(norm > 0, inter / np.maximum(norm, 1e-12), 0.0)
