@@ -12,6 +12,11 @@ seed, `num_perm` and hash function (`shingle_hash`), `signatures(...)` equals da
 
 from __future__ import annotations
 
+import itertools
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -219,22 +224,18 @@ def set_overlap(
     i: np.ndarray,
     j: np.ndarray,
     weights: list[np.ndarray] | None = None,
-    chunk: int = 1 << 18,
+    chunk: int = 1 << 17,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """For each weighting (default: count) and each pair (i[k], j[k]): the weighted size of
     the intersection of their shingle sets, and each document's weighted set size. Weights
     are per distinct shingle; several weightings share one lookup."""
     u = np.int64(sh.uniq.size)
-    member = sh.members
-    doc, shingle = member // u, member % u
-    count = np.bincount(doc, minlength=sh.n_docs)
-    offset = np.concatenate(([0], np.cumsum(count)[:-1]))
+    doc, shingle = sh.members // u, sh.members % u
     weights = weights or [np.ones(sh.uniq.size)]
     per_member = [w[shingle] for w in weights]
     inter = [np.zeros(i.size) for _ in weights]
-    for lo in range(0, i.size, chunk):  # bounded memory for millions of pairs
+    for lo, pair, at in _chunked_lookup(sh, i, j, chunk):
         part = slice(lo, lo + chunk)
-        pair, at = _lookup(member, shingle, count, offset, u, i[part], j[part])
         for total, mw in zip(inter, per_member, strict=True):
             total[part] = np.bincount(pair, weights=mw[at], minlength=total[part].size)
     return [
@@ -244,23 +245,42 @@ def set_overlap(
 
 
 def shared_members(
-    sh: Shingles, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 18
+    sh: Shingles, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 17
 ) -> tuple[np.ndarray, np.ndarray]:
     """(pair k, member index) of every shingle documents i[k] and j[k] share, in the order
     `set_overlap` sums them."""
+    pairs, ats = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for lo, pair, at in _chunked_lookup(sh, i, j, chunk):
+        pairs.append(pair + lo)
+        ats.append(at)
+    return np.concatenate(pairs), np.concatenate(ats)
+
+
+def _chunked_lookup(
+    sh: Shingles, i: np.ndarray, j: np.ndarray, chunk: int
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """`_lookup` of pairs lo..lo+chunk, in order, computed on all cores (numpy's sort and
+    search release the GIL) with at most two chunks per core in flight: bounded memory for
+    millions of pairs."""
     u = np.int64(sh.uniq.size)
     member = sh.members
     doc, shingle = member // u, member % u
     count = np.bincount(doc, minlength=sh.n_docs)
     offset = np.concatenate(([0], np.cumsum(count)[:-1]))
-    pairs, ats = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for lo in range(0, i.size, chunk):
-        pair, at = _lookup(
-            member, shingle, count, offset, u, i[lo : lo + chunk], j[lo : lo + chunk]
-        )
-        pairs.append(pair + lo)
-        ats.append(at)
-    return np.concatenate(pairs), np.concatenate(ats)
+
+    def one(lo: int) -> tuple[int, np.ndarray, np.ndarray]:
+        part = slice(lo, lo + chunk)
+        return (lo, *_lookup(member, shingle, count, offset, u, i[part], j[part]))
+
+    workers = os.cpu_count() or 1
+    starts = iter(range(0, i.size, chunk))
+    with ThreadPoolExecutor(workers) as pool:
+        pending = deque(pool.submit(one, lo) for lo in itertools.islice(starts, 2 * workers))
+        while pending:
+            result = pending.popleft().result()
+            if (lo := next(starts, None)) is not None:
+                pending.append(pool.submit(one, lo))
+            yield result
 
 
 def _lookup(member, shingle, count, offset, u, i, j) -> tuple[np.ndarray, np.ndarray]:
