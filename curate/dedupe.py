@@ -170,8 +170,10 @@ def dedupe(config: DedupeConfig) -> DedupeResult:
         edges = graph.drop_forbidden(edges, forbid)
     with timer("variant"):
         edges = graph.settle(frame, ids, index, edges, forbid, config, bands, rows, variant_cutoff)
+    del index  # signatures and shingles: not needed to write, and the write is the peak
     with timer("survivors"):
         out, conflicts = review.survivors(frame, ids, edges, config.on_conflict)
+    del edges
     inputs = [manifest.file_entry(io.stage_path(processed, "ingested"))]
     if overrides:
         inputs.append(manifest.file_entry(overrides_path))

@@ -66,7 +66,7 @@ def write_jsonl(path: str | Path, rows: Iterable[dict]) -> int:
     return n
 
 
-def write_jsonl_frame(path: str | Path, frame: pl.DataFrame, chunk: int = 1 << 17) -> int:
+def write_jsonl_frame(path: str | Path, frame: pl.DataFrame, chunk: int = 1 << 16) -> int:
     """Write a frame as JSON lines, byte-identical to `write_jsonl(path, frame.to_dicts())`
     (structs as nested objects), built column-wise: a million rows in about a second instead of
     a million `json.dumps` calls. Return how many rows.
