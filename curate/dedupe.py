@@ -113,25 +113,28 @@ def ranked(df: pl.DataFrame, prefer: tuple[str, ...]) -> pl.DataFrame:
     # million id strings is slow, so 16-hex ids (what ingest writes) sort as integers.
     hexid = df["id"].str.contains("^[0-9a-f]{16}$").all()
     idkey = df["id"].str.slice(0, 15).str.to_integer(base=16) if hexid else df["id"]
-    keys = keyed.select("_prefer", "_nocat", "_alen").with_columns(_id=idkey)
-    order = keys.with_row_index("_row").sort(["_prefer", "_nocat", "_alen", "_id", "_row"])
+    # (prefer, nocat, alen) packed in one integer: a two-key sort is twice as fast as four.
+    rank = (keyed["_prefer"] * 2 + keyed["_nocat"].cast(pl.Int64)) * (1 << 32)
+    keys = pl.DataFrame({"_rank": rank + keyed["_alen"] + (1 << 31), "_id": idkey})
+    order = keys.with_row_index("_row").sort(["_rank", "_id", "_row"])
     return keyed.with_row_index("_row")[order["_row"]]
 
 
 def match_keys(texts: pl.Series) -> pl.Series:
     """normalize.match_key, vectorized: NFKC, lowercase, drop P/Z/S/C (equal; tested).
 
-    Answers repeat a lot (多此一举 ×29), so when under half the texts are distinct only the
-    distinct ones are normalized."""
-    distinct = texts.unique()
-    if distinct.len() * 2 > texts.len():
+    Answers repeat a lot (多此一举 ×29), so when under a tenth of the texts are distinct
+    (estimated: HyperLogLog, 10 ms) only the distinct ones are normalized."""
+    if texts.approx_n_unique() * 10 > texts.len():
         return _key_expr(texts)
+    distinct = texts.unique()
     return texts.replace_strict(distinct, _key_expr(distinct), return_dtype=pl.String)
 
 
 def _key_expr(texts: pl.Series) -> pl.Series:
-    lowered = texts.str.normalize("NFKC").str.to_lowercase()
-    return lowered.str.replace_all(_NOT_KEY, "")
+    # Through a frame: polars then splits the column over all cores (a bare Series uses one).
+    key = pl.col("t").str.normalize("NFKC").str.to_lowercase().str.replace_all(_NOT_KEY, "")
+    return pl.DataFrame({"t": texts}).select(key)["t"].alias(texts.name)
 
 
 def _prefer_rank(sources: pl.Series, prefer: tuple[str, ...]) -> pl.Series:
