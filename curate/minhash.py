@@ -144,7 +144,6 @@ def signatures(sh: Shingles, num_perm: int = 128, seed: int = 1) -> np.ndarray:
     """
     a, b = permutations(num_perm, seed)
     hv = _fmix32(_mix64(sh.uniq))
-    table = hv[:, None] * a[None, :] + b[None, :]  # uint32 arithmetic wraps: mod 2^32
     sig = np.full((sh.n_docs, num_perm), _EMPTY, dtype=np.uint32)
     if not sh.doc.size:
         return sig
@@ -153,11 +152,20 @@ def signatures(sh: Shingles, num_perm: int = 128, seed: int = 1) -> np.ndarray:
     order = np.argsort(-count, kind="stable")
     order = order[count[order] > 0]
     first, length = start[order], count[order]
-    running = table[sh.sid[first]]
-    for k in range(1, int(length[0])):
-        n = int(np.searchsorted(-length, -k, side="left"))  # documents longer than k
-        np.minimum(running[:n], table[sh.sid[first[:n] + k]], out=running[:n])
-    sig[order] = running
+
+    def fold(cols: slice) -> np.ndarray:
+        table = hv[:, None] * a[None, cols] + b[None, cols]  # uint32 arithmetic wraps: mod 2^32
+        running = table[sh.sid[first]]
+        for k in range(1, int(length[0])):
+            n = int(np.searchsorted(-length, -k, side="left"))  # documents longer than k
+            np.minimum(running[:n], table[sh.sid[first[:n] + k]], out=running[:n])
+        return running
+
+    # The permutations split into one block per core (numpy releases the GIL).
+    workers = min(os.cpu_count() or 1, num_perm)
+    blocks = [slice(w * num_perm // workers, (w + 1) * num_perm // workers) for w in range(workers)]
+    with ThreadPoolExecutor(workers) as pool:
+        sig[order] = np.concatenate(list(pool.map(fold, blocks)), axis=1)
     return sig
 
 
@@ -165,11 +173,15 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """One uint64 key per (document, band): equal keys mean equal band values."""
     keys = np.empty((sig.shape[0], bands), dtype=np.uint64)
     for band in range(bands):
-        h = np.full(sig.shape[0], 0xCBF29CE484222325 ^ band, dtype=np.uint64)
-        for col in sig[:, band * rows : (band + 1) * rows].T:
-            h = (h ^ col.astype(np.uint64)) * np.uint64(0x100000001B3)  # FNV-1a style
-        keys[:, band] = h
+        keys[:, band] = _band_key(sig, band, rows)
     return keys
+
+
+def _band_key(sig: np.ndarray, band: int, rows: int) -> np.ndarray:
+    h = np.full(sig.shape[0], 0xCBF29CE484222325 ^ band, dtype=np.uint64)
+    for col in sig[:, band * rows : (band + 1) * rows].T:
+        h = (h ^ col.astype(np.uint64)) * np.uint64(0x100000001B3)  # FNV-1a style
+    return h
 
 
 def candidate_pairs(
@@ -188,18 +200,25 @@ def candidate_pairs(
     """
     order = np.arange(sig.shape[0]) if priority is None else np.asarray(priority)
     live = order[sig[order, 0] != _EMPTY] if sig.size else np.zeros(0, np.int64)
-    keys = band_keys(sig[live], bands, rows)
-    pairs = []
-    for band in range(bands):
-        order = np.argsort(keys[:, band], kind="stable")
-        k = keys[order, band]
+    live_sig = sig[live]
+
+    def one(band: int) -> list[np.ndarray]:
+        k = _band_key(live_sig, band, rows)
+        order = np.argsort(k, kind="stable")
+        k = k[order]
         new = np.concatenate(([True], k[1:] != k[:-1]))
         run_start = np.maximum.accumulate(np.where(new, np.arange(k.size), 0))
         run_id = np.cumsum(new) - 1
         size = np.bincount(run_id)[run_id]
         star = (~new) & (size > all_pairs_upto)
-        pairs.append(np.stack((order[run_start[star]], order[star]), axis=1))
-        pairs.append(_small_bucket_pairs(order, run_start, size, all_pairs_upto))
+        return [
+            np.stack((order[run_start[star]], order[star]), axis=1),
+            _small_bucket_pairs(order, run_start, size, all_pairs_upto),
+        ]
+
+    # Bands are independent: one per core at a time (numpy sorts release the GIL).
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        pairs = [p for found in pool.map(one, range(bands)) for p in found]
     both = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
     i, j = live[both[:, 0]], live[both[:, 1]]
     code = sorted_unique(np.minimum(i, j) * sig.shape[0] + np.maximum(i, j))
