@@ -156,6 +156,7 @@ def _prefer_rank(sources: pl.Series, prefer: tuple[str, ...]) -> pl.Series:
 def dedupe(config: DedupeConfig) -> DedupeResult:
     """Collapse duplicate riddles in `<processed>/ingested.parquet`; see the module doc."""
     _check(config)
+    graph.one_heap()
     timer = graph.Timer()
     processed = Path(config.processed)
     df = io.read_stage(processed, "ingested")
@@ -176,7 +177,7 @@ def dedupe(config: DedupeConfig) -> DedupeResult:
     del index  # signatures and shingles: not needed to write, and the write is the peak
     with timer("survivors"):
         out, conflicts = review.survivors(frame, ids, edges, config.on_conflict)
-    del edges
+    del edges, frame, ids  # the ranked copy of every record: the write is the peak
     inputs = [manifest.file_entry(io.stage_path(processed, "ingested"))]
     if overrides:
         inputs.append(manifest.file_entry(overrides_path))

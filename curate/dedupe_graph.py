@@ -8,6 +8,7 @@ numbered by first appearance in it, so "the survivor" is always the lowest index
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import re
 import time
 from dataclasses import dataclass
@@ -31,7 +32,25 @@ class Timer:
     def __call__(self, step: str):
         start = time.perf_counter()
         yield
+        release_memory()
         self.times[step] = round(time.perf_counter() - start, 3)
+
+
+_M_ARENA_MAX = -8  # glibc mallopt parameter
+
+
+def one_heap() -> None:
+    """glibc: let the worker threads (numpy and polars work on all cores) share one malloc
+    arena. Each thread's own arena keeps what it freed, and at a million records that added
+    0.3-0.4 GB to the peak (1.5 GB instead of 1.2); the time is the same. No-op elsewhere."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 1)
+
+
+def release_memory() -> None:
+    """Hand the heap a step freed back to the OS (glibc), before the next step allocates."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 @dataclass(frozen=True)

@@ -253,7 +253,7 @@ def set_overlap(
     weights = weights or [np.ones(sh.uniq.size)]
     per_member = [w[shingle] for w in weights]
     inter = [np.zeros(i.size) for _ in weights]
-    for lo, pair, at in _chunked_lookup(sh, i, j, chunk):
+    for lo, pair, at in shared_members(sh, i, j, chunk):
         part = slice(lo, lo + chunk)
         for total, mw in zip(inter, per_member, strict=True):
             total[part] = np.bincount(pair, weights=mw[at], minlength=total[part].size)
@@ -264,23 +264,12 @@ def set_overlap(
 
 
 def shared_members(
-    sh: Shingles, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 17
-) -> tuple[np.ndarray, np.ndarray]:
-    """(pair k, member index) of every shingle documents i[k] and j[k] share, in the order
-    `set_overlap` sums them."""
-    pairs, ats = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for lo, pair, at in _chunked_lookup(sh, i, j, chunk):
-        pairs.append(pair + lo)
-        ats.append(at)
-    return np.concatenate(pairs), np.concatenate(ats)
-
-
-def _chunked_lookup(
     sh: Shingles, i: np.ndarray, j: np.ndarray, chunk: int
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """`_lookup` of pairs lo..lo+chunk, in order, computed on all cores (numpy's sort and
-    search release the GIL) with at most two chunks per core in flight: bounded memory for
-    millions of pairs."""
+    """(lo, pair, member index) of every shingle documents i[k] and j[k] share, k = lo + pair,
+    chunk by chunk in order (and in the order `set_overlap` sums them). Chunks run on all
+    cores (numpy's sort and search release the GIL), at most two per core in flight: bounded
+    memory for millions of pairs."""
     u = np.int64(sh.uniq.size)
     member = sh.members
     doc, shingle = member // u, member % u

@@ -100,13 +100,23 @@ def pair_features(texts: list[str], i, j, min_shared: int) -> PairFeatures:
     feats = features(texts)
     bigram = (feats.uniq >> np.uint64(21)) > 0
     content = (bigram & ~_is_template(feats.uniq)).astype(np.float64)
-    pair, at = minhash.shared_members(feats, i, j)
-    shingle = feats.members % np.int64(feats.uniq.size)
-    shared = np.rint(np.bincount(pair, content[shingle[at]], minlength=i.size)).astype(np.int64)
-    keep = shared >= min_shared
+    content = content[feats.members % np.int64(feats.uniq.size)]  # per member
+    chunk = 1 << 17
+    keep = np.zeros(i.size, dtype=bool)
+    shared = np.zeros(i.size, dtype=np.int64)
+    pairs, ats = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    # Pairs sharing too little are dropped chunk by chunk: most pairs of an answer group.
+    for lo, pair, at in minhash.shared_members(feats, i, j, chunk):
+        part = slice(lo, lo + chunk)
+        count = np.rint(np.bincount(pair, content[at], minlength=i[part].size))
+        shared[part] = count
+        keep[part] = count >= min_shared
+        entry = keep[part][pair]
+        pairs.append(pair[entry] + lo)
+        ats.append(at[entry])
     renumber = np.cumsum(keep) - 1
-    entry = keep[pair]
-    return PairFeatures(feats, i[keep], j[keep], shared[keep], renumber[pair[entry]], at[entry])
+    pair, at = np.concatenate(pairs), np.concatenate(ats)
+    return PairFeatures(feats, i[keep], j[keep], shared[keep], renumber[pair], at)
 
 
 def pair_scores(pf: PairFeatures, live: np.ndarray) -> np.ndarray:
