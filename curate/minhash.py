@@ -68,7 +68,7 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
 
 def codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Code points of all texts, concatenated (uint32), and each text's length."""
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     chars = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
     return chars, lengths
 
