@@ -81,6 +81,13 @@ def shingles(texts: list[str], n: int = 2) -> Shingles:
     A text shorter than n is one shingle of itself (zero-padded, and code point 0 never
     occurs in a match key, so it cannot collide with a real n-gram); an empty text has none.
     """
+    code, doc = ngram_codes(texts, n)
+    uniq, sid = unique_inverse(code)
+    return Shingles(code, doc, len(texts), uniq, sid)
+
+
+def ngram_codes(texts: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """`shingles`' packed codes and their documents (sorted), without the distinct codes."""
     if not 1 <= n <= MAX_N:
         raise ValueError(f"n-gram size must be 1..{MAX_N}, got {n}")
     chars, lengths = codepoints(texts)
@@ -95,8 +102,7 @@ def shingles(texts: list[str], n: int = 2) -> Shingles:
     for k in range(n):
         part = np.where(pos[where] + k < length[where], padded[where + k], 0)
         code |= part.astype(np.uint64) << np.uint64(21 * k)
-    uniq, sid = unique_inverse(code)
-    return Shingles(code, doc_of_char[where], len(texts), uniq, sid)
+    return code, doc_of_char[where]
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:

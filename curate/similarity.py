@@ -30,11 +30,16 @@ PRIOR_DOCS = 1000
 
 def features(texts: list[str]) -> minhash.Shingles:
     """Characters and character bigrams of each text, as one shingle set per text."""
-    uni, bi = minhash.shingles(texts, 1), minhash.shingles(texts, 2)
-    code = np.concatenate((uni.code, bi.code))
-    doc = np.concatenate((uni.doc, bi.doc))
-    order = np.argsort(doc, kind="stable")
-    code, doc = code[order], doc[order]
+    (c1, d1), (c2, d2) = minhash.ngram_codes(texts, 1), minhash.ngram_codes(texts, 2)
+    # Each text's characters, then its bigrams (documents stay sorted): placed directly, in
+    # the order a stable sort by document of the two lists would give, without the sort.
+    k1, k2 = np.bincount(d1, minlength=len(texts)), np.bincount(d2, minlength=len(texts))
+    start = np.concatenate(([0], np.cumsum(k1 + k2)[:-1])).astype(np.int64)
+    pos1 = start[d1] + np.arange(d1.size) - np.repeat(np.cumsum(k1) - k1, k1)
+    pos2 = start[d2] + k1[d2] + np.arange(d2.size) - np.repeat(np.cumsum(k2) - k2, k2)
+    code = np.empty(c1.size + c2.size, dtype=np.uint64)
+    doc = np.empty(code.size, dtype=np.int64)
+    code[pos1], code[pos2], doc[pos1], doc[pos2] = c1, c2, d1, d2
     uniq, sid = minhash.unique_inverse(code)
     return minhash.Shingles(code, doc, len(texts), uniq, sid)
 
