@@ -69,7 +69,7 @@ class Ids:
 
 def _first_seen(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Dense ids numbered by first appearance, and the position of each id's first row."""
-    order = np.argsort(codes, kind="stable")
+    order = minhash.stable_argsort(codes)
     ordered = codes[order]
     new = np.empty(ordered.size, dtype=bool)
     new[:1] = True

