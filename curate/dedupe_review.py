@@ -127,8 +127,12 @@ def write_clusters(path: Path, members: pl.DataFrame) -> int:
             "line",
         ),
     )
-    body = pl.concat([heads, lines]).sort("n", "pos")["text"]
-    io.write_text(path, intro + "\n".join(body.to_list()) + "\n")
+    body = pl.concat([heads, lines]).sort("n", "pos").select("text")
+    # intro + "\n".join(lines) + "\n", the lines written by polars (no Python string per line)
+    with io.atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        f.write(intro if body.height else intro + "\n")
+        f.flush()
+        body.write_csv(f.buffer, include_header=False, quote_style="never", line_terminator="\n")
     return order.height
 
 
