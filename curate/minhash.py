@@ -280,14 +280,15 @@ def set_overlap(
 
 
 def shared_members(
-    sh: Shingles, i: np.ndarray, j: np.ndarray, chunk: int
+    sh: Shingles, i: np.ndarray, j: np.ndarray, chunk: int, members: np.ndarray | None = None
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """(lo, pair, member index) of every shingle documents i[k] and j[k] share, k = lo + pair,
     chunk by chunk in order (and in the order `set_overlap` sums them). Chunks run on all
     cores (numpy's sort and search release the GIL), at most two per core in flight: bounded
-    memory for millions of pairs."""
+    memory for millions of pairs. `members`: a subset of `sh.members` to look in instead
+    (member indices then index that subset)."""
     u = np.int64(sh.uniq.size)
-    member = sh.members
+    member = sh.members if members is None else members
     doc, shingle = member // u, member % u
     count = np.bincount(doc, minlength=sh.n_docs)
     offset = np.concatenate(([0], np.cumsum(count)[:-1]))

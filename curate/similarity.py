@@ -105,23 +105,20 @@ def pair_features(texts: list[str], i, j, min_shared: int) -> PairFeatures:
     feats = features(texts)
     bigram = (feats.uniq >> np.uint64(21)) > 0
     content = (bigram & ~_is_template(feats.uniq)).astype(np.float64)
-    content = content[feats.members % np.int64(feats.uniq.size)]  # per member
+    content_members = feats.members[content[feats.members % np.int64(feats.uniq.size)] > 0]
     chunk = 1 << 17
-    keep = np.zeros(i.size, dtype=bool)
+    # First the content bigrams alone (a third of the features): most pairs of an answer
+    # group share fewer than min_shared and are dropped before the full lookup.
     shared = np.zeros(i.size, dtype=np.int64)
+    for lo, pair, _ in minhash.shared_members(feats, i, j, chunk, content_members):
+        shared[lo : lo + chunk] = np.bincount(pair, minlength=i[lo : lo + chunk].size)
+    keep = shared >= min_shared
+    i, j, shared = i[keep], j[keep], shared[keep]
     pairs, ats = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    # Pairs sharing too little are dropped chunk by chunk: most pairs of an answer group.
     for lo, pair, at in minhash.shared_members(feats, i, j, chunk):
-        part = slice(lo, lo + chunk)
-        count = np.rint(np.bincount(pair, content[at], minlength=i[part].size))
-        shared[part] = count
-        keep[part] = count >= min_shared
-        entry = keep[part][pair]
-        pairs.append(pair[entry] + lo)
-        ats.append(at[entry])
-    renumber = np.cumsum(keep) - 1
-    pair, at = np.concatenate(pairs), np.concatenate(ats)
-    return PairFeatures(feats, i[keep], j[keep], shared[keep], renumber[pair], at)
+        pairs.append(pair + lo)
+        ats.append(at)
+    return PairFeatures(feats, i, j, shared, np.concatenate(pairs), np.concatenate(ats))
 
 
 def pair_scores(pf: PairFeatures, live: np.ndarray) -> np.ndarray:
