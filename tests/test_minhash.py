@@ -82,3 +82,21 @@ def test_large_buckets_link_members_to_a_star_centre():
 def test_lsh_params_are_datasketchs(threshold, num_perm):
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     assert lsh_params(threshold, num_perm) == (lsh.b, lsh.r)
+
+
+def test_variant_pair_lookup_reweighted_equals_a_fresh_score(keys):
+    """The variant passes look pairs up once and re-weight them with the IDF of the texts
+    still alive: that must equal scoring just those texts from scratch."""
+    from curate import similarity
+
+    rng = np.random.default_rng(3)
+    i, j = rng.integers(0, len(keys), 3000), rng.integers(0, len(keys), 3000)
+    pf = similarity.pair_features(keys, i, j, min_shared=1)
+    live = rng.random(len(keys)) < 0.7
+    alive = np.flatnonzero(live)
+    both = live[pf.i] & live[pf.j]
+    renumber = np.cumsum(live) - 1
+    texts = [keys[k] for k in alive]
+    fresh, shared = similarity.variant_evidence(texts, renumber[pf.i[both]], renumber[pf.j[both]])
+    assert np.allclose(similarity.pair_scores(pf, live)[both], fresh, rtol=1e-12, atol=0)
+    assert (shared == pf.shared[both]).all() and (pf.shared >= 1).all()
