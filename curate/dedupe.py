@@ -211,7 +211,7 @@ def _write(
     inputs: list[dict],
 ) -> tuple[dict[str, Path], int]:
     """The stage files (via manifest.write_stage), then the review files."""
-    removed = out.sort("_row")["removed"]
+    removed = out.select("_row", "removed").sort("_row")["removed"]
     kinds = out.filter(pl.col("removed"))["kind"].value_counts()
     counts = dict(zip(kinds["kind"], kinds["count"], strict=False))
     extra = {
