@@ -191,7 +191,10 @@ def _links(n: int, merge: pl.DataFrame, rank: dict) -> tuple[np.ndarray, ...]:
     kr = merge["kind"].replace_strict(rank, return_dtype=pl.Int64).to_numpy()
     node, other = np.concatenate((u, v)), np.concatenate((v, u))
     kr2, score = np.concatenate((kr, kr)), np.concatenate((merge["score"], merge["score"]))
-    order = np.lexsort((other, -score, kr2, node))
+    # np.lexsort((other, -score, kr2, node)), on all cores: (node, other) is unique per edge,
+    # so the order is total and any sort gives the same.
+    keys = pl.DataFrame({"n": node, "k": kr2, "s": -score, "o": other})
+    order = keys.with_row_index("i").sort("n", "k", "s", "o")["i"].to_numpy().astype(np.int64)
     first = (
         order[np.concatenate(([True], node[order][1:] != node[order][:-1]))]
         if order.size
