@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ from pathlib import Path
 from curate.dedupe import DedupeConfig, dedupe
 from curate.export import ExportConfig, export
 from curate.ingest import IngestConfig, ingest
-from curate.io import read_jsonl, stage_path
 from curate.manifest import read_manifest
 from curate.report import ReportConfig, ReportResult, report
 
@@ -82,12 +80,6 @@ def _top(counts: dict[str, int], n: int = 4) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in ranked[:n]) + more
 
 
-def _kinds(processed: Path) -> dict[str, int]:
-    """Removed records per duplicate kind, from the dedupe ledger."""
-    rows = read_jsonl(stage_path(processed, "deduped", "rejects.jsonl"))
-    return dict(Counter(r.get("kind") or r["reason"] for r in rows))
-
-
 def run(
     config: RunConfig,
     progress: Callable[[int, int], None] | None = None,
@@ -107,7 +99,7 @@ def run(
         dedupe(dataclasses.replace(config.dedupe, processed=processed))
         m = read_manifest(processed, "deduped")
         step.counts = m["counts"]
-        step.detail = _top(_kinds(processed))
+        step.detail = _top({k: n for k, n in m["removed_by_kind"].items() if n})
     with steps("export") as step:
         exported = export(dataclasses.replace(config.export, processed=processed))
         step.counts = exported.counts
