@@ -104,6 +104,9 @@ def _json_object(columns: list[pl.Series]) -> pl.Expr:
         pieces.append(("{" if n == 0 else ", ") + json.dumps(col.name) + ": ")
         if col.dtype != pl.Struct and col.len() and not col.null_count() and (col == col[0]).all():
             pieces.append(_json_values(col.head(1))[0])  # a constant: one literal
+        elif col.dtype == pl.String and not col.null_count():
+            # The quotes go into the neighbouring literals: no per-row '"{}"' pass.
+            pieces += ['"', _json_inner(col), '"']
         else:
             pieces.append(_json_values(col))
     pieces.append("}")
@@ -123,11 +126,7 @@ def _json_values(col: pl.Series) -> pl.Series:
         return text.zip_with(col.is_not_null(), pl.Series(["null"] * col.len()))
     if col.dtype == pl.String:
         text = pl.select(pl.format('"{}"', pl.lit(col))).to_series()
-        # Quotes, backslashes and control characters need escapes: few rows, done by json.
-        bad = col.str.contains(r'["\\\x00-\x1f]').fill_null(False).arg_true()
-        if bad.len():
-            fixed = [dumps(v) for v in col.gather(bad).to_list()]  # type: ignore[arg-type]
-            text = text.scatter(bad, fixed)
+        text = _escape(col, text, dumps)
     elif col.dtype.is_integer():
         text = col.cast(pl.String)
     elif col.dtype.is_float() or col.dtype in (pl.Boolean, pl.Null):
@@ -138,6 +137,19 @@ def _json_values(col: pl.Series) -> pl.Series:
     else:
         raise TypeError(f"write_jsonl_frame: column {col.name!r} has unsupported type {col.dtype}")
     return text.fill_null("null")
+
+
+def _json_inner(col: pl.Series) -> pl.Series:
+    """A null-free String column's JSON text between its quotes."""
+    return _escape(col, col, lambda v: dumps(v)[1:-1])
+
+
+def _escape(col: pl.Series, text: pl.Series, encode) -> pl.Series:
+    # Quotes, backslashes and control characters need escapes: few rows, done by json.
+    bad = col.str.contains(r'["\\\x00-\x1f]').fill_null(False).arg_true()
+    if bad.len():
+        return text.scatter(bad, [encode(v) for v in col.gather(bad).to_list()])
+    return text
 
 
 def write_parquet(path: str | Path, df: pl.DataFrame) -> None:
