@@ -101,8 +101,9 @@ def _check(config: DedupeConfig) -> None:
 
 
 def ranked(df: pl.DataFrame, prefer: tuple[str, ...]) -> pl.DataFrame:
-    """Input rows with keys, sorted best-survivor-first (`_row` = position in the input)."""
-    keyed = df.select("id", "source", "line", "question", "answer").with_columns(
+    """Input rows' ids, answers and keys, sorted best-survivor-first (`_row` = position in
+    the input). The other text columns stay in `df`: gathering a million strings costs."""
+    keyed = df.select("id", "answer").with_columns(
         qkey=match_keys(df["question"]),
         akey=match_keys(df["answer"]),
         _prefer=_prefer_rank(df["source"], prefer),
@@ -176,7 +177,7 @@ def dedupe(config: DedupeConfig) -> DedupeResult:
         edges = graph.settle(frame, ids, index, edges, forbid, config, bands, rows, variant_cutoff)
     del index  # signatures and shingles: not needed to write, and the write is the peak
     with timer("survivors"):
-        out, conflicts = review.survivors(frame, ids, edges, config.on_conflict)
+        out, conflicts = review.survivors(frame, df, ids, edges, config.on_conflict)
     del edges, frame, ids  # the ranked copy of every record: the write is the peak
     inputs = [manifest.file_entry(io.stage_path(processed, "ingested"))]
     if overrides:
@@ -211,7 +212,7 @@ def _write(
     inputs: list[dict],
 ) -> tuple[dict[str, Path], int]:
     """The stage files (via manifest.write_stage), then the review files."""
-    removed = out.select("_row", "removed").sort("_row")["removed"]
+    removed = out["removed"]  # out is in input order
     kinds = out.filter(pl.col("removed"))["kind"].value_counts()
     counts = dict(zip(kinds["kind"], kinds["count"], strict=False))
     extra = {

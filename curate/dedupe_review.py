@@ -137,9 +137,10 @@ def write_clusters(path: Path, members: pl.DataFrame) -> int:
 
 
 def survivors(
-    frame: pl.DataFrame, ids, edges: pl.DataFrame, policy: str
+    frame: pl.DataFrame, df: pl.DataFrame, ids, edges: pl.DataFrame, policy: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per ranked row: cluster, survivor, removed, kind, score, via; and the conflict pairs.
+    """Per input row (`df`, in input order; `_rank` = its ranked row): cluster, survivor,
+    removed, kind, score, via; and the conflict pairs.
 
     Each removed record points at its cluster's survivor (`duplicate_of`); `kind`, `score` and
     `via` describe the link that put its text in the cluster (via = the record on the other
@@ -156,16 +157,22 @@ def survivors(
     survivor_row = ids.node_first[surv_node[node]]
     via_row = np.where(is_surv_node, survivor_row, ids.node_first[link_other[node]])
     names = {-1: "exact"} | {code: kind for kind, code in _KIND_RANK.items()}
+    # Built in input order (the order of the rejects and of deduped.parquet) from df's own
+    # columns: no gather of a million strings there and no sort back.
+    row = frame["_row"].to_numpy()  # ranked -> input
+    rank = np.empty_like(row)
+    rank[row] = np.arange(row.size)  # input -> ranked
+    node, is_surv_node = node[rank], is_surv_node[rank]
     kind = pl.Series(np.where(is_surv_node, -1, link_kind[node]))
-    out = frame.select("_row", "id", "source", "line", "question", "answer").with_columns(
+    out = df.select("id", "source", "line", "question", "answer").with_columns(
         node=pl.Series(node),
         cluster=pl.Series(label[node]),
-        survivor_id=frame["id"].gather(survivor_row),
-        removed=pl.Series(np.arange(frame.height) != survivor_row),
+        survivor_id=df["id"].gather(row[survivor_row[rank]]),
+        removed=pl.Series(rank != survivor_row[rank]),
         kind=kind.replace_strict(names, return_dtype=pl.String),
         score=pl.Series(np.where(is_surv_node, 1.0, link_score[node]).round(4)),
-        via=frame["id"].gather(via_row),
-        _rank=pl.Series(np.arange(frame.height)),
+        via=df["id"].gather(row[via_row[rank]]),
+        _rank=pl.Series(rank),
     )
     conflicts = edges.filter(pl.col("kind") == "conflict")
     u, v = conflicts["u"].to_numpy(), conflicts["v"].to_numpy()
@@ -178,9 +185,9 @@ def survivors(
         .agg(pl.col("score").max())
         .sort("u", "v")
     )
-    side = frame.select("id", "source", "line", "question", "answer")
-    a = side[ids.node_first[pairs["u"].to_numpy()]].select(pl.all().name.prefix("a_"))
-    b = side[ids.node_first[pairs["v"].to_numpy()]].select(pl.all().name.prefix("b_"))
+    side = df.select("id", "source", "line", "question", "answer")
+    a = side[row[ids.node_first[pairs["u"].to_numpy()]]].select(pl.all().name.prefix("a_"))
+    b = side[row[ids.node_first[pairs["v"].to_numpy()]]].select(pl.all().name.prefix("b_"))
     return out, pl.concat([a, b, pairs.select("score")], how="horizontal")
 
 
@@ -213,27 +220,24 @@ def reject_frame(out: pl.DataFrame) -> pl.DataFrame:
     """Rows of `deduped.rejects.jsonl` in input order, as a frame with the columns of
     `record.reject` (raw a struct) then duplicate_of, kind, score, via: `manifest.write_stage`
     writes it column-wise (a million dicts would cost ~0.8 GB and ~10 s of json.dumps)."""
-    return (
-        out.filter(pl.col("removed"))
-        .sort("_row")
-        .select(
-            stage=pl.lit("dedupe"),
-            reason=pl.lit("duplicate"),
-            detail=pl.format("{} of {} (score {})", "kind", "survivor_id", "score"),
-            source="source",
-            line="line",
-            id="id",
-            raw=pl.struct("question", "answer"),
-            duplicate_of="survivor_id",
-            kind="kind",
-            score="score",
-            via="via",
-        )
+    return out.filter(pl.col("removed")).select(
+        stage=pl.lit("dedupe"),
+        reason=pl.lit("duplicate"),
+        detail=pl.format("{} of {} (score {})", "kind", "survivor_id", "score"),
+        source="source",
+        line="line",
+        id="id",
+        raw=pl.struct("question", "answer"),
+        duplicate_of="survivor_id",
+        kind="kind",
+        score="score",
+        via="via",
     )
 
 
 def cluster_members(out: pl.DataFrame) -> pl.DataFrame:
-    """One row per removed text (node), grouped by cluster in survivor order."""
+    """One row per removed text (node), grouped by cluster in survivor order; each node's
+    fields from its best-ranked removed record."""
     survivor = out.filter(~pl.col("removed")).select(
         "cluster",
         survivor_question="question",
@@ -255,7 +259,9 @@ def cluster_members(out: pl.DataFrame) -> pl.DataFrame:
                 "score",
                 "survivor_id",
                 "_rank",
-            ).first(),
+            )
+            .sort_by("_rank")
+            .first(),
             copies=pl.len(),
         )
         .join(survivor, on="cluster")
