@@ -101,22 +101,19 @@ def _check(config: DedupeConfig) -> None:
 
 
 def ranked(df: pl.DataFrame, prefer: tuple[str, ...]) -> pl.DataFrame:
-    """Input rows' ids, answers and keys, sorted best-survivor-first (`_row` = position in
-    the input). The other text columns stay in `df`: gathering a million strings costs."""
-    keyed = df.select("id", "answer").with_columns(
-        qkey=match_keys(df["question"]),
-        akey=match_keys(df["answer"]),
-        _prefer=_prefer_rank(df["source"], prefer),
-        _nocat=df["category"].fill_null("").str.len_chars() == 0,
-        _alen=-df["answer"].str.len_chars().cast(pl.Int64),
-    )
+    """Input rows' keys, sorted best-survivor-first (`_row` = position in the input). The
+    text columns stay in `df`, in input order: gathering a million strings costs."""
+    keyed = pl.DataFrame({"qkey": match_keys(df["question"]), "akey": match_keys(df["answer"])})
+    prefer_rank = _prefer_rank(df["source"], prefer)
+    nocat = df["category"].fill_null("").str.len_chars() == 0
+    alen = -df["answer"].str.len_chars().cast(pl.Int64)
     # The survivor order: preferred source, has a category, longer answer, then id. Sorting a
     # million id strings is slow, so 16-hex ids (what ingest writes) sort as integers.
     hexid = df["id"].str.contains("^[0-9a-f]{16}$").all()
     idkey = df["id"].str.slice(0, 15).str.to_integer(base=16) if hexid else df["id"]
     # (prefer, nocat, alen) packed in one integer: a two-key sort is twice as fast as four.
-    rank = (keyed["_prefer"] * 2 + keyed["_nocat"].cast(pl.Int64)) * (1 << 32)
-    keys = pl.DataFrame({"_rank": rank + keyed["_alen"] + (1 << 31), "_id": idkey})
+    rank = (prefer_rank * 2 + nocat.cast(pl.Int64)) * (1 << 32)
+    keys = pl.DataFrame({"_rank": rank + alen + (1 << 31), "_id": idkey})
     order = keys.with_row_index("_row").sort(["_rank", "_id", "_row"])
     return keyed.with_row_index("_row")[order["_row"]]
 
@@ -165,13 +162,13 @@ def dedupe(config: DedupeConfig) -> DedupeResult:
     overrides = review.read_overrides(overrides_path)
     with timer("keys"):
         frame = ranked(df, config.prefer)
-        ids = graph.node_ids(frame)
+        ids = graph.node_ids(frame, df["answer"])
     bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
     with timer("near"):
         index = graph.near_index(frame, ids, config)
         edges = graph.near_edges(frame, ids, index, config, bands, rows)
     with timer("overrides"):
-        forbid = graph.forbidden(frame, ids, overrides)
+        forbid = graph.forbidden(frame, df["id"], ids, overrides)
         edges = graph.drop_forbidden(edges, forbid)
     with timer("variant"):
         edges = graph.settle(frame, ids, index, edges, forbid, config, bands, rows, variant_cutoff)

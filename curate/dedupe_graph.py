@@ -61,6 +61,8 @@ class Ids:
     node_doc: np.ndarray  # question key (document) of each node
     node_answer: np.ndarray  # answer key id of each node
     doc_first: np.ndarray  # ranked row of each document's best record
+    row: np.ndarray  # input row of each ranked row
+    answers: pl.Series  # the answer of each input row (input order: no gather)
 
     @property
     def n_nodes(self) -> int:
@@ -92,11 +94,12 @@ def _text_ids(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return ids, first
 
 
-def node_ids(frame: pl.DataFrame) -> Ids:
+def node_ids(frame: pl.DataFrame, answers: pl.Series) -> Ids:
     doc, doc_first = _text_ids(frame["qkey"])
     answer, _ = _text_ids(frame["akey"])
     node, node_first = _first_seen(doc * (int(answer.max(initial=0)) + 1) + answer)
-    return Ids(node, node_first, doc[node_first], answer[node_first], doc_first)
+    row = frame["_row"].to_numpy().astype(np.int64)
+    return Ids(node, node_first, doc[node_first], answer[node_first], doc_first, row, answers)
 
 
 def answers_compatible(a: str, b: str) -> bool:
@@ -213,9 +216,8 @@ def _classify(pairs: pl.DataFrame, frame: pl.DataFrame, ids: Ids) -> pl.DataFram
     # Near-identical questions with other answers: their answers gathered at once (tens of
     # thousands at a million records; one Series lookup each took half a second).
     other = np.flatnonzero(~same)
-    answers = frame["answer"]
-    ua = answers.gather(ids.node_first[u[other]]).to_list()
-    va = answers.gather(ids.node_first[v[other]]).to_list()
+    ua = ids.answers.gather(ids.row[ids.node_first[u[other]]]).to_list()
+    va = ids.answers.gather(ids.row[ids.node_first[v[other]]]).to_list()
     for k, a, b in zip(other.tolist(), ua, va, strict=True):
         if answers_compatible(a, b):
             same[k] = True
@@ -225,14 +227,19 @@ def _classify(pairs: pl.DataFrame, frame: pl.DataFrame, ids: Ids) -> pl.DataFram
     return pairs.with_columns(kind=kind.to_series()).sort("u", "v")
 
 
-def forbidden(frame: pl.DataFrame, ids: Ids, overrides: list[tuple[str, str]]) -> set:
-    """Node pairs (u < v) that overrides mark distinct."""
+def forbidden(
+    frame: pl.DataFrame, record_ids: pl.Series, ids: Ids, overrides: list[tuple[str, str]]
+) -> set:
+    """Node pairs (u < v) that overrides mark distinct (`record_ids`: in input order)."""
     from curate.dedupe_review import resolve
 
-    out = set()
+    out: set = set()
+    if not overrides:
+        return out
+    ranked_ids = record_ids.gather(ids.row)
     for a, b in overrides:
-        na = ids.rec_node[resolve(a, frame["id"], frame["qkey"]).to_numpy()]
-        nb = ids.rec_node[resolve(b, frame["id"], frame["qkey"]).to_numpy()]
+        na = ids.rec_node[resolve(a, ranked_ids, frame["qkey"]).to_numpy()]
+        nb = ids.rec_node[resolve(b, ranked_ids, frame["qkey"]).to_numpy()]
         out |= {(min(x, y), max(x, y)) for x in na.tolist() for y in nb.tolist() if x != y}
     return out
 
