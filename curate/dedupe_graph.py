@@ -281,12 +281,18 @@ def variant_edges(
     from one call to the next.
     """
     cache = {} if cache is None else cache
+    comp = components(ids.n_nodes, edges.filter(pl.col("kind") != "conflict"))
+    named = _min_per(comp, int(comp.max(initial=-1)) + 1)[comp]  # lowest member
     while True:
-        comp = components(ids.n_nodes, edges.filter(pl.col("kind") != "conflict"))
+        # Numbered by lowest member, as scipy numbers them: the same labels, without a pass
+        # over the whole graph after each merge.
+        comp = np.cumsum(named == np.arange(named.size))[named] - 1
         new = _variant_pass(frame, ids, comp, forbid, config, cutoff, cache)
         if not new.height:
             return edges
-        edges = pl.concat([edges, new.cast(edges.schema)]).sort("u", "v")
+        # Unsorted here: only the graph matters until `settle` sorts the final edge list.
+        edges = pl.concat([edges, new.cast(edges.schema)])
+        named = _merged(named, new["u"].to_numpy(), new["v"].to_numpy())
 
 
 def _variant_pass(frame, ids: Ids, comp: np.ndarray, forbid: set, config, cutoff, cache: dict):
@@ -326,19 +332,31 @@ def _variant_pass(frame, ids: Ids, comp: np.ndarray, forbid: set, config, cutoff
         keep &= ~np.isin(pi * n_comp + pj, blocked) & ~np.isin(pj * n_comp + pi, blocked)
     pi, pj, score = pi[keep], pj[keep], score[keep]
     chosen = np.zeros(pi.size, dtype=bool)
+    label = np.arange(n_comp)  # each cluster's component, named by its lowest member
     while True:  # k only falls as clusters merge, so the chosen set only grows
-        merged = pl.DataFrame({"u": pi[chosen], "v": pj[chosen]})
-        label = components(n_comp, merged)
-        k = np.bincount(minhash.sorted_unique(group * n_comp + label) // n_comp)
+        # Clusters per answer group: a component never spans two groups (pairs share an
+        # answer), so count the components' named members (no sort).
+        k = np.bincount(group[label == np.arange(n_comp)])
         now = chosen | (score >= cutoff(config, k[group[pi]]))
         if (now == chosen).all():
             break
+        label = _merged(label, pi[now & ~chosen], pj[now & ~chosen])
         chosen = now
     u, v = rep[pi[chosen]], rep[pj[chosen]]
     variants = pl.DataFrame(
         {"u": np.minimum(u, v), "v": np.maximum(u, v), "score": score[chosen]}
     ).with_columns(kind=pl.lit("variant"))
     return variants.cast(none.schema)
+
+
+def _merged(label: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Components (named by their lowest member) after adding edges u-v: only the components
+    the new edges touch go through scipy, so a pass adding a few edges costs little."""
+    touched, inv = np.unique(np.concatenate((label[u], label[v])), return_inverse=True)
+    sub = components(touched.size, pl.DataFrame({"u": inv[: u.size], "v": inv[u.size :]}))
+    rename = np.arange(label.size)
+    rename[touched] = touched[_min_per(sub, int(sub.max(initial=-1)) + 1)[sub]]
+    return rename[label]
 
 
 def _group_pairs(members: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
