@@ -14,6 +14,7 @@ cosine of the two feature sets: W(A ∩ B) / sqrt(W(A) · W(B)).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,6 +98,14 @@ class PairFeatures:
     entry_pair: np.ndarray  # each shared feature: its pair, and its member index
     entry_at: np.ndarray
 
+    @functools.cached_property
+    def split(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(doc, feature) of every member, each shared entry's feature, and the template
+        flags: the same for every pass, so computed once."""
+        u = np.int64(self.feats.uniq.size)
+        doc, shingle = self.feats.members // u, self.feats.members % u
+        return doc, shingle, shingle[self.entry_at], _is_template(self.feats.uniq)
+
 
 def pair_features(texts: list[str], i, j, min_shared: int) -> PairFeatures:
     """`variant_evidence`'s lookup, keeping only pairs sharing >= min_shared content bigrams
@@ -124,12 +133,11 @@ def pair_features(texts: list[str], i, j, min_shared: int) -> PairFeatures:
 def pair_scores(pf: PairFeatures, live: np.ndarray) -> np.ndarray:
     """The weighted cosine of every pair of `pf`, with the IDF over the texts where `live`:
     equal to `variant_evidence` on just those texts (same sums in the same order)."""
-    u = np.int64(pf.feats.uniq.size)
-    member = pf.feats.members
-    doc, shingle = member // u, member % u
+    doc, shingle, entry_shingle, template = pf.split
     df = np.bincount(shingle[live[doc]], minlength=pf.feats.uniq.size)
-    w = _idf(pf.feats, df, int(live.sum()))[shingle]
-    size = np.bincount(doc, weights=w, minlength=pf.feats.n_docs)
-    inter = np.bincount(pf.entry_pair, weights=w[pf.entry_at], minlength=pf.i.size)
+    idf = np.log((int(live.sum()) + PRIOR_DOCS) / (df + 1.0))
+    idf = np.where(template, idf * TEMPLATE_WEIGHT, idf)  # as _idf
+    size = np.bincount(doc, weights=idf[shingle], minlength=pf.feats.n_docs)
+    inter = np.bincount(pf.entry_pair, weights=idf[entry_shingle], minlength=pf.i.size)
     norm = np.sqrt(size[pf.i] * size[pf.j])
     return np.where(norm > 0, inter / np.maximum(norm, 1e-12), 0.0)
