@@ -99,6 +99,19 @@ def jsonl_lines(frame: pl.DataFrame) -> pl.Series:
 
 
 def _json_object(columns: list[pl.Series]) -> pl.Expr:
+    if not columns:
+        return pl.lit("{}")
+    merged: list[str | pl.Series] = []
+    for piece in _object_pieces(columns):  # adjacent literals as one: fewer to concatenate
+        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return pl.concat_str([pl.lit(p) for p in merged])
+
+
+def _object_pieces(columns: list[pl.Series]) -> list[str | pl.Series]:
+    """A JSON object's text as literals and per-row columns, to concatenate in order."""
     pieces: list[str | pl.Series] = []
     for n, col in enumerate(columns):
         pieces.append(("{" if n == 0 else ", ") + json.dumps(col.name) + ": ")
@@ -107,16 +120,13 @@ def _json_object(columns: list[pl.Series]) -> pl.Expr:
         elif col.dtype == pl.String and not col.null_count():
             # The quotes go into the neighbouring literals: no per-row '"{}"' pass.
             pieces += ['"', _json_inner(col), '"']
+        elif col.dtype == pl.Struct and not col.null_count() and col.struct.fields:
+            # A struct without nulls: its object inline, not a nested concatenation.
+            pieces += _object_pieces(col.struct.unnest().get_columns())
         else:
             pieces.append(_json_values(col))
     pieces.append("}")
-    merged: list[str | pl.Series] = []
-    for piece in pieces:  # adjacent literals as one: fewer pieces to concatenate
-        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
-            merged[-1] += piece
-        else:
-            merged.append(piece)
-    return pl.concat_str([pl.lit(p) for p in merged]) if columns else pl.lit("{}")
+    return pieces
 
 
 def _json_values(col: pl.Series) -> pl.Series:
@@ -133,7 +143,10 @@ def _json_values(col: pl.Series) -> pl.Series:
         # Floats as Python's repr (polars writes 1e-05 as 0.00001): json.dumps per distinct value.
         distinct = col.drop_nulls().unique()
         encoded = [json.dumps(v) for v in distinct.to_list()]
-        text = col.replace_strict(distinct, encoded, return_dtype=pl.String, default=None)
+        if distinct.cast(pl.String).to_list() == encoded:  # polars writes them the same
+            text = col.cast(pl.String)
+        else:
+            text = col.replace_strict(distinct, encoded, return_dtype=pl.String, default=None)
     else:
         raise TypeError(f"write_jsonl_frame: column {col.name!r} has unsupported type {col.dtype}")
     return text.fill_null("null")

@@ -274,3 +274,22 @@ def test_rejects_frame_writes_the_same_bytes_as_dicts(tmp_path):
     dicts = (tmp_path / "dicts.jsonl").read_bytes()
     assert (tmp_path / "frame.jsonl").read_bytes() == dicts
     assert "中文😀".encode() in dicts
+
+
+def test_rejects_frame_null_free_columns_write_the_same_bytes(tmp_path):
+    """Null-free strings (quoted by the neighbouring literals), structs (inlined) and floats
+    (polars' own text where it equals Python's) take faster paths: still json.dumps' bytes."""
+    df = pl.DataFrame(
+        {
+            "id": ['a"b', "c\\d", "e\nf\x01 中文", "plain"],
+            "raw": [{"q": 'q"', "a": "x"}, {"q": "问", "a": "答"}]
+            + [{"q": "谜\t", "a": "底"}, {"q": "", "a": "y"}],
+            "score": [1.0, 0.6667, 0.5, 0.30000000000000004],
+            "tiny": [1e-05, 2.0, 1e16, 0.25],
+            "flag": [True, False, True, True],
+        }
+    )
+    io.write_jsonl(tmp_path / "dicts.jsonl", df.to_dicts())
+    for chunk in (1, 3, 4):
+        io.write_jsonl_frame(tmp_path / "frame.jsonl", df, chunk=chunk)
+        assert (tmp_path / "frame.jsonl").read_bytes() == (tmp_path / "dicts.jsonl").read_bytes()
