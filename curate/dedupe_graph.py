@@ -149,7 +149,7 @@ def near_edges(
     weight = ids.node_doc[ids.rec_node] if nodes.size == ids.n_nodes else ids.node_doc[nodes]
     copies = np.bincount(weight, minlength=index.sig.shape[0])[docs]
     a, b = minhash.candidate_pairs(
-        index.sig[docs], bands, rows, priority=np.argsort(-copies, kind="stable")
+        np.take(index.sig, docs, axis=0), bands, rows, priority=np.argsort(-copies, kind="stable")
     )
     i, j = docs[a], docs[b]
     score = minhash.jaccard(index.sh, i, j)

@@ -171,10 +171,11 @@ def signatures(sh: Shingles, num_perm: int = 128, seed: int = 1) -> np.ndarray:
 
     def fold(cols: slice) -> np.ndarray:
         table = hv[:, None] * a[None, cols] + b[None, cols]  # uint32 arithmetic wraps: mod 2^32
-        running = table[sh.sid[first]]
+        # np.take of rows, not table[...]: the same rows, several times faster.
+        running = np.take(table, sh.sid[first], axis=0)
         for k in range(1, int(length[0])):
             n = int(np.searchsorted(-length, -k, side="left"))  # documents longer than k
-            np.minimum(running[:n], table[sh.sid[first[:n] + k]], out=running[:n])
+            np.minimum(running[:n], np.take(table, sh.sid[first[:n] + k], axis=0), out=running[:n])
         return running
 
     # The permutations split into one block per core (numpy releases the GIL).
@@ -216,7 +217,7 @@ def candidate_pairs(
     """
     order = np.arange(sig.shape[0]) if priority is None else np.asarray(priority)
     live = order[sig[order, 0] != _EMPTY] if sig.size else np.zeros(0, np.int64)
-    live_sig = sig[live]
+    live_sig = np.take(sig, live, axis=0)  # rows; faster than sig[live]
 
     def one(band: int) -> list[np.ndarray]:
         k = _band_key(live_sig, band, rows)
