@@ -9,11 +9,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from exportdata import record
 
 from curate import io, manifest
 from curate.browser import check_page, find_chromium
 from curate.cli import main
-from curate.record import COLUMNS, SCHEMA, content_hash, record_id, reject
+from curate.record import COLUMNS, SCHEMA, reject
 from curate.report import ReportConfig, report, script_of
 
 RIDDLES = [  # (source, question_raw, answer_raw)
@@ -30,31 +31,13 @@ RIDDLES = [  # (source, question_raw, answer_raw)
 ]
 
 
-def _row(source: str, line: int, q: str, a: str) -> dict:
-    from curate.normalize import display
-
-    qd, ad = display(q), display(a)
-    return {
-        "id": record_id(source, line),
-        "source": source,
-        "line": line,
-        "category": None,
-        "question": qd,
-        "answer": ad,
-        "question_raw": q,
-        "answer_raw": a,
-        "content_hash": content_hash(qd, ad),
-        "meta": "{}",
-    }
-
-
 def _side(row: dict) -> dict:
     return {k: row[k] for k in ("id", "source", "line", "question", "answer")}
 
 
 def make_stages(processed: Path, export: bool = True) -> None:
     """Stage files as ingest, dedupe and export write them (the shared contracts)."""
-    rows = [_row(s, i + 1, q, a) for i, (s, q, a) in enumerate(RIDDLES)]
+    rows = [record(q, a, source=s, line=i + 1) for i, (s, q, a) in enumerate(RIDDLES)]
     ingested = pl.DataFrame(rows, schema=SCHEMA).select(COLUMNS)
     rejects = [
         reject(
