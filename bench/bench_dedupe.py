@@ -27,7 +27,7 @@ REPO = BENCH.parent
 CURATE = """
 import json, resource, sys, time
 start = time.perf_counter()
-from curate.dedupe import DedupeConfig, dedupe
+from curate.stages.dedupe import DedupeConfig, dedupe
 import polars as pl
 t = time.perf_counter()
 r = dedupe(DedupeConfig(processed=sys.argv[1]))

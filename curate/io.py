@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import json
 import os
+import sys
 import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -16,6 +17,16 @@ from pathlib import Path
 import polars as pl
 
 from curate.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib  # noqa: F401 (re-exported: the one TOML reader)
+else:  # pragma: no cover
+    import tomli as tomllib  # noqa: F401
+
+if sys.version_info >= (3, 11):
+    pass
+else:  # pragma: no cover
+    pass
 
 # Which command writes each stage file, so a missing input can say what to run first.
 _UMASK = os.umask(0)

@@ -4,17 +4,14 @@ import subprocess
 import sys
 
 import curate
-from curate.ingest import IngestConfig
+from curate.stages.ingest import IngestConfig
 
 
 def test_stage_functions_are_callable_from_the_package(write_raw):
     write_raw("a.jsonl", '{"question": "什么门永远关不上？", "answer": "球门"}\n')
-    from curate import ingest  # the module is callable as its function
-
-    result = ingest(IngestConfig())
+    result = curate.ingest(curate.IngestConfig())
     assert (result.n_in, result.kept, result.rejected) == (1, 1, 0)
-    # Importing the submodule directly keeps both uses working.
-    assert curate.ingest.IngestConfig is IngestConfig
+    assert curate.IngestConfig is IngestConfig
     assert callable(curate.export) and callable(curate.dedupe) and callable(curate.evaluate)
     assert curate.train.__name__ == "train" and curate.run.__name__ == "run"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from curate.browser import check_page, find_chromium
+from curate.stages.report.browser import check_page, find_chromium
 
 pytestmark = pytest.mark.skipif(find_chromium() is None, reason="chromium is not installed")
 

@@ -8,9 +8,9 @@ import click
 from click.testing import CliRunner
 
 from curate.cli import main
-from curate.config import config_option, stage_config
-from curate.export import ExportConfig
-from curate.ingest import IngestConfig
+from curate.cli.config import config_option, stage_config
+from curate.stages.export import ExportConfig
+from curate.stages.ingest import IngestConfig
 
 
 @click.group()

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from curate import io
 from curate.cli import main
-from curate.dedupe import DedupeConfig, dedupe, match_keys
 from curate.errors import ConfigError, InputError
 from curate.normalize import match_key
+from curate.stages.dedupe import DedupeConfig, dedupe, match_keys
 
 SANTA = [
     ("什么人一年只上一天班还不怕被解雇？", "圣诞老人"),

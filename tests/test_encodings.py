@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from curate.encodings import chinese_score, decode
 from curate.errors import InputError
+from curate.stages.ingest.encodings import chinese_score, decode
 
 SIMPLIFIED = "问：什么东西越洗越脏？\n答：水\n问：什么人一年只上一天班？\n答：圣诞老人\n"
 TRADITIONAL = "問：什麼東西越洗越髒？\n答：水\n問：什麼人一年只上一天班？\n答：聖誕老人\n"

@@ -15,7 +15,7 @@ from fake_siliconflow import KEY
 
 from curate.cli import main
 from curate.errors import BackendError, ConfigError, InputError
-from curate.evaluate import DEFAULT_SYSTEM_PROMPT, EvalConfig, evaluate, load_riddles
+from curate.evaluation import DEFAULT_SYSTEM_PROMPT, EvalConfig, evaluate, load_riddles
 
 BASE, TUNED = "Qwen/Qwen2.5-7B-Instruct", "ft:LoRA/Qwen/Qwen2.5-7B-Instruct:riddles:ckpt_1"
 RIDDLES = [
@@ -356,7 +356,7 @@ def test_local_model_with_adapter_beats_the_base_model(trained, tmp_path):
 def test_endpoint_eval_needs_no_training_libraries():
     """An endpoint-only user installs no torch: the eval modules must not import it."""
     code = (
-        "import sys, curate.evaluate, curate.eval_backends, curate.metrics; "
+        "import sys, curate.evaluation, curate.evaluation.backends, curate.evaluation.metrics; "
         "bad = [m for m in ('torch', 'transformers', 'peft') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 from curate.cli import main
 from curate.errors import ConfigError, InputError
-from curate.export import ExportConfig, assign_splits, export, merge_groups
 from curate.io import sha256_file
 from curate.normalize import match_key
-from curate.validate import validate_file
+from curate.stages.export import ExportConfig, assign_splits, export, merge_groups
+from curate.stages.validate import validate_file
 
 # 30 riddles, 10 of them answered 多此一举 (distinct riddles sharing an answer, as in xiehouyu)
 PAIRS = [(f"谜面{i}：画蛇添足第{i}回", "多此一举") for i in range(10)] + [
@@ -246,7 +246,7 @@ def xiehouyu_deduped(project: Path, xiehouyu_path: Path) -> int:
     """processed/deduped.parquet from the shared xiehouyu.json: ingested, not deduped."""
     processed = project / "processed"
     try:
-        from curate.ingest import IngestConfig, ingest
+        from curate.stages.ingest import IngestConfig, ingest
     except ImportError:  # ingest is another stage; build the rows directly without it
         rows = xiehouyu_rows(xiehouyu_path)
         write_deduped(processed, rows)

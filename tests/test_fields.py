@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from curate.fields import Fields, join_input, to_fields
+from curate.stages.ingest.fields import Fields, join_input, to_fields
 
 
 @pytest.mark.parametrize(

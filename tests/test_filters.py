@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from curate import filters
-from curate.filters import LIMITS, Limits, check
 from curate.record import REASONS
+from curate.stages.ingest import filters
+from curate.stages.ingest.filters import LIMITS, Limits, check
 
 
 def reason(question: str, answer: str, **kwargs) -> str | None:

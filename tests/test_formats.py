@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 from exportdata import records, write_deduped
 
-from curate.export import ExportConfig, export
-from curate.formats import FORMATS, to_alpaca, to_messages, to_sharegpt
+from curate.stages.export import ExportConfig, export
+from curate.stages.export.formats import FORMATS, to_alpaca, to_messages, to_sharegpt
 
 SYSTEM = {"role": "system", "content": "你是谜语专家"}
 PAIR = [{"role": "user", "content": "什么床不能睡？"}, {"role": "assistant", "content": "牙床"}]

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from curate.cli import main
-from curate.ingest import IngestConfig, ingest, progress_bar
 from curate.io import read_jsonl
 from curate.record import COLUMNS, REASONS
+from curate.stages.ingest import IngestConfig, ingest, progress_bar
 
 
 def run(*args: str):

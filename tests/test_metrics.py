@@ -7,12 +7,19 @@ import json
 
 import pytest
 
-import curate.metrics
-from curate.metrics import answer_key, char_f1, contains, exact_match, reference_keys, score
+import curate.evaluation.metrics
+from curate.evaluation.metrics import (
+    answer_key,
+    char_f1,
+    contains,
+    exact_match,
+    reference_keys,
+    score,
+)
 
 
 def test_docstring_examples_hold():
-    assert doctest.testmod(curate.metrics).failed == 0
+    assert doctest.testmod(curate.evaluation.metrics).failed == 0
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 from datasketch import MinHash, MinHashLSH
 
-from curate import minhash
-from curate.dedupe import lsh_params
 from curate.normalize import match_key
+from curate.stages.dedupe import lsh_params, minhash
 
 
 def grams(text: str, n: int) -> list[str]:
@@ -87,7 +86,7 @@ def test_lsh_params_are_datasketchs(threshold, num_perm):
 def test_variant_pair_lookup_reweighted_equals_a_fresh_score(keys):
     """The variant passes look pairs up once and re-weight them with the IDF of the texts
     still alive: that must equal scoring just those texts from scratch."""
-    from curate import similarity
+    from curate.stages.dedupe import similarity
 
     rng = np.random.default_rng(3)
     i, j = rng.integers(0, len(keys), 3000), rng.integers(0, len(keys), 3000)

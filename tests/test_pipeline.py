@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from curate.cli import main
-from curate.pipeline import RunConfig, run
+from curate.stages.run import RunConfig, run
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curate.errors import InputError
-from curate.readers import find_inputs, read_file, sniff
-from curate.textblocks import read_text
+from curate.stages.ingest.readers import find_inputs, read_file, sniff
+from curate.stages.ingest.textblocks import read_text
 
 PAIRS = [("什么东西越洗越脏？", "水"), ("什么门永远关不上？", "球门"), ("一口咬掉牛尾巴", "告")]
 

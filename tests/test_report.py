@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 from exportdata import record
 
-from curate import io, manifest
-from curate.browser import check_page, find_chromium
+from curate import io, stage
 from curate.cli import main
 from curate.record import COLUMNS, SCHEMA, reject
-from curate.report import ReportConfig, report, script_of
+from curate.stages.report import ReportConfig, report, script_of
+from curate.stages.report.browser import check_page, find_chromium
 
 RIDDLES = [  # (source, question_raw, answer_raw)
     ("raw/a.json", "什麼人一年只上一天班還不怕被解雇？", "聖誕老人"),
@@ -61,9 +61,7 @@ def make_stages(processed: Path, export: bool = True) -> None:
             ("raw/c.txt", "text", "utf-8"),
         )
     ]
-    manifest.write_stage(
-        processed, "ingested", ingested, rejects, n_in=13, params={}, inputs=inputs
-    )
+    stage.write_stage(processed, "ingested", ingested, rejects, n_in=13, params={}, inputs=inputs)
     removed = {1: (0, "variant", 0.71), 9: (0, "exact", 1.0)}  # row index -> survivor index
     dups = [
         reject(
@@ -81,7 +79,7 @@ def make_stages(processed: Path, export: bool = True) -> None:
         for i, (s, kind, score) in removed.items()
     ]
     deduped = ingested.filter(~pl.col("id").is_in([rows[i]["id"] for i in removed]))
-    manifest.write_stage(
+    stage.write_stage(
         processed, "deduped", deduped, dups, n_in=10, params={"threshold": 0.5}, inputs=[]
     )
     io.write_jsonl(

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from exportdata import record, tiny_tokenizer
 
 from curate.cli import main
-from curate.validate import (
+from curate.stages.validate import (
     ValidateConfig,
     message_problems,
     schema_path,

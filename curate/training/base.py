@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from curate.config import tomllib
 from curate.errors import ConfigError, CurateError
+from curate.io import tomllib
 
 BACKEND_NAMES = ("local", "siliconflow")
 # The hyperparameters a preset sets; every other field comes from flags or defaults only.

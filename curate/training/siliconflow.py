@@ -122,7 +122,7 @@ def check_parameters(config: TrainConfig) -> list[str]:
 
 def read_split(data: Path, split: str) -> tuple[list[str], list[str]]:
     """The split's lines, checked and reduced to `{"messages": [...]}`; and the shard names."""
-    from curate.validate import scan_file
+    from curate.stages.validate import scan_file
 
     data = Path(data)
     if data.is_file() and split == "train":

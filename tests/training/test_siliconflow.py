@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from curate.errors import BackendError, ConfigError, InputError
+from curate.stages.validate import message_problems
 from curate.training import TrainConfig, train
 from curate.training import siliconflow as sf
-from curate.validate import message_problems
 
 FT_ID = "ft:LoRA/Qwen/Qwen2.5-7B-Instruct:acct123456:riddles:abcdefghijklmnopqrst"
 RIDDLES = [

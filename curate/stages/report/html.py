@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from html import escape as e
 
-from curate import plots
-from curate.report_style import BLUE, CSS, GREEN, GREY, ORANGE, PURPLE, SCRIPT_COLORS
+from curate.stages.report import plots
+from curate.stages.report.style import BLUE, CSS, GREEN, GREY, ORANGE, PURPLE, SCRIPT_COLORS
 
 
 def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:

@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from curate.fields import ANSWER_KEYS, CATEGORY_KEYS, QUESTION_KEYS
-from curate.readers import RawRecord
+from curate.stages.ingest.fields import ANSWER_KEYS, CATEGORY_KEYS, QUESTION_KEYS
+from curate.stages.ingest.raw import RawRecord
 
 _TEXT_KEYS = "|".join(
     sorted(map(re.escape, QUESTION_KEYS + ANSWER_KEYS + CATEGORY_KEYS), key=len, reverse=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from curate.report import ReportResult
+from curate.stages.report import ReportResult
 
 
 def stage_table(stages: list[dict], seconds: dict[str, float] | None = None) -> Table:

@@ -24,40 +24,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from curate.errors import ConfigError, InputError
-from curate.io import write_json, write_jsonl, write_text
-from curate.metrics import METRICS, score
-
-# `--system-prompt default`: a plain "riddle expert" prompt that asks for the answer only.
-DEFAULT_SYSTEM_PROMPT = (
-    "你是一位猜谜高手，精通脑筋急转弯、谜语、字谜和歇后语。请直接给出谜底，不要解释。"
+from curate.evaluation.config import (  # noqa: F401 (re-exported)
+    CONFIGS,
+    DEFAULT_SYSTEM_PROMPT,
+    EvalConfig,
+    Progress,
 )
-CONFIGS = ("base", "system_prompt", "finetuned")
-# progress(config, advance, total): called with advance=0 once when a configuration starts.
-Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class EvalConfig:
-    """What to evaluate: data, and either an endpoint + model ids or a local model + adapter."""
-
-    data: Path
-    split: str = "validation"
-    limit: int | None = None
-    system_prompt: str | None = None
-    output: Path | None = None
-    max_tokens: int = 64
-    examples: int = 3
-    # OpenAI-compatible endpoint (SiliconFlow, vLLM, ...)
-    endpoint: str | None = None
-    base_model: str | None = None
-    finetuned_model: str | None = None
-    api_key_env: str = "SILICONFLOW_API_KEY"
-    no_key: bool = False
-    concurrency: int = 4
-    # local transformers model (+ peft adapter)
-    model: Path | None = None
-    adapter: Path | None = None
-    batch_size: int = 8
+from curate.evaluation.metrics import METRICS, score
+from curate.io import write_json, write_jsonl, write_text
 
 
 @dataclass(frozen=True)
@@ -223,10 +197,10 @@ def _tick(progress: Progress | None, name: str, total: int) -> Callable[[int], N
 def _backend(config: EvalConfig):
     # Imported here: the local backend pulls in torch, the endpoint one httpx.
     if config.endpoint:
-        from curate.eval_backends import EndpointBackend
+        from curate.evaluation.backends import EndpointBackend
 
         return EndpointBackend(config)
-    from curate.eval_backends import LocalBackend
+    from curate.evaluation.backends import LocalBackend
 
     return LocalBackend(config)
 

@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from curate.dedupe import DedupeConfig, dedupe
-from curate.export import ExportConfig, export
-from curate.ingest import IngestConfig, ingest
-from curate.manifest import read_manifest
-from curate.report import ReportConfig, ReportResult, report
+from curate.stage import read_manifest
+from curate.stages.dedupe import DedupeConfig, dedupe
+from curate.stages.export import ExportConfig, export
+from curate.stages.ingest import IngestConfig, ingest
+from curate.stages.report import ReportConfig, ReportResult, report
 
 STEPS = ("ingest", "dedupe", "export", "report")
 

@@ -14,17 +14,12 @@ Precedence: a flag on the command line > the config file > the built-in default.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from pathlib import Path
 
 import click
 
 from curate.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from curate.io import tomllib
 
 CONFIG_NAME = "curate.toml"
 

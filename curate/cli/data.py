@@ -1,8 +1,4 @@
-"""The `curate` command line: a thin click layer over the library.
-
-Each command builds a config, calls one library function and prints a summary. Library
-errors (CurateError) become `Error: ...` with exit code 1 here, in one place.
-"""
+"""The data commands: ingest, dedupe, export, validate, report, run."""
 
 from __future__ import annotations
 
@@ -10,101 +6,13 @@ from pathlib import Path
 
 import click
 
-from curate import __version__
-from curate.config import config_option
+from curate.cli.options import EXPORT_OPTIONS, PATH, PROCESSED, with_options
 from curate.errors import CurateError
 
-PROCESSED = click.option(
-    "--processed",
-    type=click.Path(path_type=Path),
-    default=Path("processed"),
-    show_default=True,
-    help="Directory of stage outputs.",
-)
 
-
-class CurateGroup(click.Group):
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except CurateError as exc:
-            raise click.ClickException(str(exc)) from None
-
-
-@click.group(cls=CurateGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="curate")
-@config_option
-def main() -> None:
-    """Curate riddle datasets: ingest -> dedupe -> export -> train -> eval."""
-
-
-_PATH = click.Path(path_type=Path)
-
-
-def _with_options(options):
-    def decorate(fn):
-        for name, kwargs in reversed(options):
-            fn = click.option(name, **kwargs)(fn)
-        return fn
-
-    return decorate
-
-
-_EXPORT_OPTIONS = [
-    (
-        "--format",
-        dict(
-            type=click.Choice(["jsonl", "alpaca", "sharegpt", "parquet"]),
-            default="jsonl",
-            show_default=True,
-        ),
-    ),
-    ("--out", dict(type=_PATH, help="Output dir  [default: PROCESSED/export/FORMAT]")),
-    (
-        "--val-fraction",
-        dict(
-            type=float,
-            default=0.1,
-            show_default=True,
-            help="Share of groups held out for validation.",
-        ),
-    ),
-    ("--seed", dict(type=int, default=0, show_default=True, help="Seed of the split hash.")),
-    (
-        "--group-by",
-        dict(
-            type=click.Choice(["answer", "content", "id"]),
-            default="answer",
-            show_default=True,
-            help="Records sharing this key share a split.",
-        ),
-    ),
-    ("--shard-size", dict(type=int, default=100_000, show_default=True, help="Records per file.")),
-    ("--system-prompt", dict(help="Add this system message to every record.")),
-    (
-        "--user-template",
-        dict(
-            default="{question}",
-            show_default=True,
-            help="User turn; placeholders {question} and {category}.",
-        ),
-    ),
-    ("--tokenizer", dict(type=_PATH, help="Tokenizer folder: report tokens per record.")),
-    (
-        "--max-tokens",
-        dict(
-            type=int,
-            default=4096,
-            show_default=True,
-            help="Count records longer than this (SiliconFlow's limit).",
-        ),
-    ),
-]
-
-
-@main.command()
+@click.command()
 @PROCESSED
-@_with_options(_EXPORT_OPTIONS)
+@with_options(EXPORT_OPTIONS)
 def export(**kwargs) -> None:
     """Write validated train/validation shards of deduped.parquet, with a manifest.
 
@@ -112,9 +20,9 @@ def export(**kwargs) -> None:
     """
     from rich.console import Console
 
-    from curate.export import ExportConfig
-    from curate.export import export as run_export
     from curate.lengths import describe
+    from curate.stages.export import ExportConfig
+    from curate.stages.export import export as run_export
 
     m = run_export(ExportConfig(**kwargs)).manifest
     console, c = Console(highlight=False), m["counts"]
@@ -131,9 +39,9 @@ def export(**kwargs) -> None:
     console.print(describe(m["lengths"]), markup=False)
 
 
-@main.command()
+@click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--tokenizer", type=_PATH, help="Tokenizer folder: warn about long records.")
+@click.option("--tokenizer", type=PATH, help="Tokenizer folder: warn about long records.")
 @click.option(
     "--max-tokens",
     type=int,
@@ -144,8 +52,8 @@ def export(**kwargs) -> None:
 def validate(files: tuple[Path, ...], tokenizer: Path | None, max_tokens: int) -> None:
     """Check messages JSONL files: print FILE:LINE: problem; exit 1 if any is invalid."""
     from curate.lengths import describe
-    from curate.validate import ValidateConfig
-    from curate.validate import validate as run_validate
+    from curate.stages.validate import ValidateConfig
+    from curate.stages.validate import validate as run_validate
 
     result = run_validate(ValidateConfig(files, tokenizer, max_tokens))
     for kind, items in (("", result.problems), ("warning: ", result.warnings)):
@@ -161,7 +69,7 @@ def validate(files: tuple[Path, ...], tokenizer: Path | None, max_tokens: int) -
         raise CurateError(f"{len(result.problems)} problem(s) found; fix the lines listed above")
 
 
-@main.command("report")
+@click.command("report")
 @PROCESSED
 @click.option(
     "--export-dir",
@@ -184,19 +92,19 @@ def report_cmd(
     processed: Path, export_dir: Path | None, out: Path | None, card: bool, screenshot: Path | None
 ) -> None:
     """Write DIR/report.html (self-contained) and the dataset card; print a summary."""
-    from curate.report import ReportConfig, report
-    from curate.summary import print_report
+    from curate.cli.render import print_report
+    from curate.stages.report import ReportConfig, report
 
     result = report(ReportConfig(processed=processed, export_dir=export_dir, out=out, card=card))
     print_report(result)
     if screenshot is not None:
-        from curate.browser import check_page
+        from curate.stages.report.browser import check_page
 
         page = check_page(result.html, screenshot=screenshot)
         click.echo(f"screenshot: {screenshot} ({page.plots} plots, {len(page.errors)} errors)")
 
 
-@main.command()
+@click.command()
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @PROCESSED
 @click.option(
@@ -222,8 +130,8 @@ def ingest(sources: tuple[Path, ...], **kwargs) -> None:
     """Read raw riddle files (SOURCES: files or folders, default raw/) into DIR/ingested.*."""
     from rich.console import Console
 
-    from curate.ingest import IngestConfig, progress_bar, summary_tables
-    from curate.ingest import ingest as run_ingest
+    from curate.stages.ingest import IngestConfig, progress_bar, summary_tables
+    from curate.stages.ingest import ingest as run_ingest
 
     config = IngestConfig(sources=sources or (Path("raw"),), **kwargs)
     with progress_bar(Console(stderr=True)) as progress:
@@ -234,7 +142,7 @@ def ingest(sources: tuple[Path, ...], **kwargs) -> None:
     console.print(f"wrote {', '.join(p.as_posix() for p in result.outputs)}", markup=False)
 
 
-@main.command("run")
+@click.command("run")
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @PROCESSED
 @click.option("--convert", help="OpenCC conversion of the display text  [default: t2s]")
@@ -272,12 +180,12 @@ def run_cmd(
     """
     from rich.console import Console
 
-    from curate.config import stage_config
-    from curate.dedupe import DedupeConfig
-    from curate.export import ExportConfig
-    from curate.ingest import IngestConfig, progress_bar
-    from curate.pipeline import RunConfig, run
-    from curate.summary import print_run, step_printer
+    from curate.cli.config import stage_config
+    from curate.cli.render import print_run, step_printer
+    from curate.stages.dedupe import DedupeConfig
+    from curate.stages.export import ExportConfig
+    from curate.stages.ingest import IngestConfig, progress_bar
+    from curate.stages.run import RunConfig, run
 
     ingest_config = stage_config(IngestConfig, ctx, "ingest", convert=convert)
     config = RunConfig(
@@ -294,7 +202,7 @@ def run_cmd(
     print_run(result, console)
 
 
-@main.command()
+@click.command()
 @PROCESSED
 @click.option("--prefer", multiple=True, help="Source name or glob kept first (repeatable).")
 @click.option("--ngram", default=2, show_default=True, help="Character n-gram size (1-3).")
@@ -354,7 +262,7 @@ def dedupe(
     """Remove exact, near-duplicate and variant riddles; list conflicts for review."""
     from rich.console import Console
 
-    from curate.dedupe import DedupeConfig, dedupe
+    from curate.stages.dedupe import DedupeConfig, dedupe
 
     config = DedupeConfig(
         processed=processed,
@@ -378,12 +286,3 @@ def dedupe(
         console.print(f"  {result.paths[name]}")
     for warning in result.warnings:
         console.print(f"[yellow]warning[/]: {warning}")
-
-
-# -- commands end --
-
-# The model commands live in their own module to keep this one short.
-from curate.cli_models import eval_, train  # noqa: E402
-
-main.add_command(train)
-main.add_command(eval_)

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from urllib.parse import urlsplit
 
 from curate.errors import BackendError, ConfigError
-from curate.evaluate import EvalConfig
+from curate.evaluation.config import EvalConfig
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 

@@ -18,13 +18,13 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from curate import io, manifest
+from curate import io, stage
 from curate.errors import ConfigError
-from curate.formats import FORMATS, dataset_info
 from curate.lengths import DEFAULT_MAX_TOKENS, length_report
 from curate.normalize import match_key
 from curate.record import reject
-from curate.validate import message_problems
+from curate.stages.export.formats import FORMATS, dataset_info
+from curate.stages.validate import message_problems
 
 SPLITS = ("train", "validation")
 PLACEHOLDERS = ("question", "category")
@@ -214,7 +214,7 @@ def export(config: ExportConfig) -> ExportResult:
     df = io.read_stage(processed, "deduped")
     rows = sorted(df.to_dicts(), key=lambda r: (r["id"], r["source"] or "", r["line"] or 0))
     kept, rejects = _convert(rows, config)
-    manifest.check_counts(len(rows), len(kept), len(rejects))
+    stage.check_counts(len(rows), len(kept), len(rejects))
 
     keys = {r["id"]: GROUP_KEYS[config.group_by](r) for r, _ in kept}
     groups = merge_groups(keys, read_conflicts(processed, set(keys)))
@@ -241,9 +241,9 @@ def export(config: ExportConfig) -> ExportResult:
     data = {
         "stage": "export",
         "format": config.format,
-        "params": manifest.jsonable(config),
+        "params": stage.jsonable(config),
         "inputs": [
-            manifest.file_entry(p)
+            stage.file_entry(p)
             for p in (
                 io.stage_path(processed, "deduped"),
                 io.stage_path(processed, "deduped", "conflicts.jsonl"),
@@ -260,9 +260,9 @@ def export(config: ExportConfig) -> ExportResult:
             for s in SPLITS
         },
         "files": files,
-        "rejects": manifest.file_entry(rejects_path),
+        "rejects": stage.file_entry(rejects_path),
         "lengths": length_report(records, tokens, config.max_tokens, [r["id"] for r, _ in kept]),
-        "versions": manifest.versions(),
+        "versions": stage.versions(),
     }
     io.write_json(out / "manifest.json", data)
     return ExportResult(out=out, manifest=data)

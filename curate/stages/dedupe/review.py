@@ -20,6 +20,7 @@ import polars as pl
 from curate import io
 from curate.errors import ConfigError
 from curate.normalize import match_key
+from curate.stages.dedupe import graph
 
 DECISIONS = ("distinct",)
 
@@ -146,17 +147,16 @@ def survivors(
     `via` describe the link that put its text in the cluster (via = the record on the other
     end, the survivor itself when linked directly).
     """
-    from curate.dedupe_graph import _KIND_RANK, _min_per, components
 
     merge = edges if policy == "survivor" else edges.filter(pl.col("kind") != "conflict")
-    label = components(ids.n_nodes, merge)
-    surv_node = _min_per(label, int(label.max(initial=-1)) + 1)[label]  # per node
-    link_kind, link_score, link_other = _links(ids.n_nodes, merge, _KIND_RANK)
+    label = graph.components(ids.n_nodes, merge)
+    surv_node = graph.min_per(label, int(label.max(initial=-1)) + 1)[label]  # per node
+    link_kind, link_score, link_other = _links(ids.n_nodes, merge, graph.KIND_RANK)
     node = ids.rec_node
     is_surv_node = node == surv_node[node]
     survivor_row = ids.node_first[surv_node[node]]
     via_row = np.where(is_surv_node, survivor_row, ids.node_first[link_other[node]])
-    names = {-1: "exact"} | {code: kind for kind, code in _KIND_RANK.items()}
+    names = {-1: "exact"} | {code: kind for kind, code in graph.KIND_RANK.items()}
     # Built in input order (the order of the rejects and of deduped.parquet) from df's own
     # columns: no gather of a million strings there and no sort back.
     row = frame["_row"].to_numpy()  # ranked -> input
@@ -282,3 +282,18 @@ def override_warnings(out: pl.DataFrame, forbid: set) -> tuple[str, ...]:
         for u, v in sorted(forbid)
         if cluster.get(u) == cluster.get(v)
     )
+
+
+def forbidden(
+    frame: pl.DataFrame, record_ids: pl.Series, ids: graph.Ids, overrides: list[tuple[str, str]]
+) -> set:
+    """Node pairs (u < v) that overrides mark distinct (`record_ids`: in input order)."""
+    out: set = set()
+    if not overrides:
+        return out
+    ranked_ids = record_ids.gather(ids.row)
+    for a, b in overrides:
+        na = ids.rec_node[resolve(a, ranked_ids, frame["qkey"]).to_numpy()]
+        nb = ids.rec_node[resolve(b, ranked_ids, frame["qkey"]).to_numpy()]
+        out |= {(min(x, y), max(x, y)) for x in na.tolist() for y in nb.tolist() if x != y}
+    return out

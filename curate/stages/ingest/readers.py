@@ -17,11 +17,13 @@ import io
 import json
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from curate.encodings import decode
 from curate.errors import InputError
+from curate.stages.ingest.encodings import decode
+from curate.stages.ingest.raw import RawRecord, SourceFile
+from curate.stages.ingest.textblocks import QA_LINE, read_text
 
 EXTENSIONS = {
     ".json": "json",
@@ -36,25 +38,6 @@ EXTENSIONS = {
 FORMATS = ("json", "jsonl", "csv", "tsv", "text", "parquet")
 # Keys of a JSON object that are lists of records, in order of preference when several are.
 WRAPPER_KEYS = ("data", "records", "items", "rows", "examples", "train", "riddles", "questions")
-
-
-@dataclass(frozen=True, slots=True)
-class RawRecord:
-    """One input record: `value` is the parsed dict, or None with `error` = (reason, detail)."""
-
-    line: int
-    raw: str
-    value: object = None
-    error: tuple[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    path: Path
-    format: str
-    encoding: str | None
-    records: list[RawRecord]
-    numbering: str = "line"  # what RawRecord.line counts: "line", "index" or "row" (Parquet)
 
 
 def input_format(path: Path) -> str | None:
@@ -140,7 +123,6 @@ def sniff(text: str, fmt: str | None) -> str:
         return fmt
     if "\t" in first:
         return "tsv"
-    from curate.textblocks import QA_LINE
 
     return "csv" if "," in first and not QA_LINE.match(first) else "text"
 
@@ -269,7 +251,6 @@ def read_tsv(text: str, path: Path) -> Iterator[RawRecord]:
 
 
 def _read_text(text: str, path: Path) -> Iterator[RawRecord]:
-    from curate.textblocks import read_text  # textblocks imports RawRecord from here
 
     return read_text(text, path)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from curate import minhash
+from curate.stages.dedupe import minhash
 
 # Question-template and function characters: shared by thousands of unrelated riddles.
 TEMPLATE = "什么为哪谁怎样东西是的了吗呢啊个种有人"

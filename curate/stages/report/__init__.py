@@ -19,7 +19,7 @@ import polars as pl
 
 from curate import io
 from curate.lengths import percentiles
-from curate.manifest import read_manifest
+from curate.stage import read_manifest
 
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 SCRIPTS = ("simplified", "traditional", "other")
@@ -248,7 +248,8 @@ def _top_answers(df: pl.DataFrame, n: int) -> list[list]:
 
 def report(config: ReportConfig) -> ReportResult:
     """Write report.html, report.json and the dataset card; return where and the key counts."""
-    from curate import card, report_html
+    from curate.stages.report import card
+    from curate.stages.report import html as report_html
 
     stats, lengths = collect(config)
     processed = Path(config.processed)

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import click
 
-from curate.cli import _PATH, _with_options
+from curate.cli.options import PATH, with_options
 
 _PRESET = "[default: from --preset]"
 # (flag, click.option kwargs) for both backends; unset hyperparameters come from --preset.
 _TRAIN_OPTIONS = [
     ("--backend", dict(type=click.Choice(["local", "siliconflow"]), default="local")),
     ("--model", dict(help="Local folder or hub id (local); base model (siliconflow).")),
-    ("--data", dict(type=_PATH, default=Path("processed/export/jsonl"), show_default=True)),
-    ("--output", dict(type=_PATH, help="Output dir  [default: train/runs/NAME]")),
+    ("--data", dict(type=PATH, default=Path("processed/export/jsonl"), show_default=True)),
+    ("--output", dict(type=PATH, help="Output dir  [default: train/runs/NAME]")),
     ("--name", dict(help="Run name (siliconflow: the console task name).")),
     ("--preset", dict(default="standard", help="standard | quality | light | FILE.toml")),
     ("--epochs", dict(type=int, help=_PRESET)),
@@ -44,7 +44,7 @@ _TRAIN_OPTIONS = [
 
 
 @click.command()
-@_with_options(_TRAIN_OPTIONS)
+@with_options(_TRAIN_OPTIONS)
 def train(**kwargs) -> None:
     """Fine-tune a LoRA adapter on an export: locally, or on SiliconFlow."""
     from rich.console import Console
@@ -64,19 +64,19 @@ def train(**kwargs) -> None:
 
 
 _EVAL_OPTIONS = [
-    ("--data", dict(type=_PATH, default=Path("processed/export/jsonl"), show_default=True)),
+    ("--data", dict(type=PATH, default=Path("processed/export/jsonl"), show_default=True)),
     ("--split", dict(default="validation", show_default=True)),
     ("--limit", dict(type=int, help="Only the first N riddles of the split.")),
     ("--system-prompt", dict(help="Adds the system_prompt config; 'default': a riddle expert.")),
-    ("--output", dict(type=_PATH, help="Output dir  [default: train/runs/eval-NAME]")),
+    ("--output", dict(type=PATH, help="Output dir  [default: train/runs/eval-NAME]")),
     ("--endpoint", dict(help="OpenAI-compatible base URL, e.g. https://api.siliconflow.cn/v1")),
     ("--base-model", dict(help="Endpoint: the model id before fine-tuning.")),
     ("--finetuned-model", dict(help="Endpoint: the fine-tuned id (ft:LoRA/...).")),
     ("--api-key-env", dict(default="SILICONFLOW_API_KEY", show_default=True)),
     ("--no-key", dict(is_flag=True, help="Send no key (on 127.0.0.1 a missing key is fine).")),
     ("--concurrency", dict(type=int, default=4, show_default=True, help="Requests in flight.")),
-    ("--model", dict(type=_PATH, help="Local: a transformers model folder.")),
-    ("--adapter", dict(type=_PATH, help="Local: the LoRA adapter folder (adds finetuned).")),
+    ("--model", dict(type=PATH, help="Local: a transformers model folder.")),
+    ("--adapter", dict(type=PATH, help="Local: the LoRA adapter folder (adds finetuned).")),
     ("--batch-size", dict(type=int, default=8, show_default=True, help="Local: batch size.")),
     ("--max-tokens", dict(type=int, default=64, show_default=True)),
     ("--examples", dict(type=int, default=3, show_default=True, help="Per table in eval.md.")),
@@ -84,7 +84,7 @@ _EVAL_OPTIONS = [
 
 
 @click.command(name="eval")
-@_with_options(_EVAL_OPTIONS)
+@with_options(_EVAL_OPTIONS)
 def eval_(**kwargs) -> None:
     """Compare base, base + system prompt and fine-tuned on held-out riddles.
 
@@ -96,7 +96,7 @@ def eval_(**kwargs) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
-    from curate.evaluate import DEFAULT_SYSTEM_PROMPT, EvalConfig, evaluate
+    from curate.evaluation import DEFAULT_SYSTEM_PROMPT, EvalConfig, evaluate
 
     if kwargs["system_prompt"] == "default":
         kwargs["system_prompt"] = DEFAULT_SYSTEM_PROMPT

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import polars as pl
 
-from curate import filters, readers
 from curate.errors import ConfigError
-from curate.fields import Fields, to_fields
 from curate.io import sha256_file, stage_path
-from curate.manifest import write_stage
 from curate.normalize import CONVERSIONS, display
 from curate.record import SCHEMA, content_hash, record_id, reject
+from curate.stage import write_stage
+from curate.stages.ingest import filters, readers
+from curate.stages.ingest.fields import Fields, to_fields
 
 STAGE = "ingested"
 # Above this many records the CLI shows a progress bar (on a terminal only).

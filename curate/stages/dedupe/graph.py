@@ -7,51 +7,19 @@ numbered by first appearance in it, so "the survivor" is always the lowest index
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import functools
 import re
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
-from curate import minhash, similarity
 from curate.normalize import match_key
+from curate.stages.dedupe import minhash, similarity
 
-_KIND_RANK = {"near_duplicate": 0, "variant": 1, "conflict": 2}
+KIND_RANK = {"near_duplicate": 0, "variant": 1, "conflict": 2}
 _ALTERNATIVES = re.compile(r"[；;/|]")
 _NOTE = re.compile(r"（[^）]*）|\([^)]*\)")
-
-
-class Timer:
-    def __init__(self) -> None:
-        self.times: dict[str, float] = {}
-
-    @contextlib.contextmanager
-    def __call__(self, step: str):
-        start = time.perf_counter()
-        yield
-        release_memory()
-        self.times[step] = round(time.perf_counter() - start, 3)
-
-
-_M_ARENA_MAX = -8  # glibc mallopt parameter
-
-
-def one_heap() -> None:
-    """glibc: let the worker threads (numpy and polars work on all cores) share one malloc
-    arena. Each thread's own arena keeps what it freed, and at a million records that added
-    0.3-0.4 GB to the peak (1.5 GB instead of 1.2); the time is the same. No-op elsewhere."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, 1)
-
-
-def release_memory() -> None:
-    """Hand the heap a step freed back to the OS (glibc), before the next step allocates."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 @dataclass(frozen=True)
@@ -200,7 +168,7 @@ def settle(
     while True:
         edges = variant_edges(frame, ids, edges, forbid, config, cutoff, cache)
         comp = components(ids.n_nodes, edges.filter(pl.col("kind") != "conflict"))
-        survivors = minhash.sorted_unique(_min_per(comp, int(comp.max(initial=-1)) + 1))
+        survivors = minhash.sorted_unique(min_per(comp, int(comp.max(initial=-1)) + 1))
         extra = drop_forbidden(
             near_edges(frame, ids, index, config, bands, rows, survivors), forbid
         )
@@ -227,23 +195,6 @@ def _classify(pairs: pl.DataFrame, frame: pl.DataFrame, ids: Ids) -> pl.DataFram
     return pairs.with_columns(kind=kind.to_series()).sort("u", "v")
 
 
-def forbidden(
-    frame: pl.DataFrame, record_ids: pl.Series, ids: Ids, overrides: list[tuple[str, str]]
-) -> set:
-    """Node pairs (u < v) that overrides mark distinct (`record_ids`: in input order)."""
-    from curate.dedupe_review import resolve
-
-    out: set = set()
-    if not overrides:
-        return out
-    ranked_ids = record_ids.gather(ids.row)
-    for a, b in overrides:
-        na = ids.rec_node[resolve(a, ranked_ids, frame["qkey"]).to_numpy()]
-        nb = ids.rec_node[resolve(b, ranked_ids, frame["qkey"]).to_numpy()]
-        out |= {(min(x, y), max(x, y)) for x in na.tolist() for y in nb.tolist() if x != y}
-    return out
-
-
 def drop_forbidden(edges: pl.DataFrame, forbid: set) -> pl.DataFrame:
     if not forbid:
         return edges
@@ -263,7 +214,7 @@ def components(n: int, edges: pl.DataFrame) -> np.ndarray:
     return connected_components(graph, directed=False)[1]
 
 
-def _min_per(labels: np.ndarray, n_labels: int) -> np.ndarray:
+def min_per(labels: np.ndarray, n_labels: int) -> np.ndarray:
     best = np.full(n_labels, labels.size, dtype=np.int64)
     np.minimum.at(best, labels, np.arange(labels.size))
     return best
@@ -282,7 +233,7 @@ def variant_edges(
     """
     cache = {} if cache is None else cache
     comp = components(ids.n_nodes, edges.filter(pl.col("kind") != "conflict"))
-    named = _min_per(comp, int(comp.max(initial=-1)) + 1)[comp]  # lowest member
+    named = min_per(comp, int(comp.max(initial=-1)) + 1)[comp]  # lowest member
     while True:
         # Numbered by lowest member, as scipy numbers them: the same labels, without a pass
         # over the whole graph after each merge.
@@ -302,7 +253,7 @@ def _variant_pass(frame, ids: Ids, comp: np.ndarray, forbid: set, config, cutoff
     of an earlier one: their shared features are looked up once (`cache`) and only re-weighted
     with the current survivors' IDF."""
     n_comp = int(comp.max(initial=-1)) + 1
-    rep = _min_per(comp, n_comp)  # survivor node of each cluster
+    rep = min_per(comp, n_comp)  # survivor node of each cluster
     answer = ids.node_answer[rep]
     _, group = minhash.unique_inverse(answer)
     size = np.bincount(group)
@@ -355,7 +306,7 @@ def _merged(label: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     touched, inv = np.unique(np.concatenate((label[u], label[v])), return_inverse=True)
     sub = components(touched.size, pl.DataFrame({"u": inv[: u.size], "v": inv[u.size :]}))
     rename = np.arange(label.size)
-    rename[touched] = touched[_min_per(sub, int(sub.max(initial=-1)) + 1)[sub]]
+    rename[touched] = touched[min_per(sub, int(sub.max(initial=-1)) + 1)[sub]]
     return rename[label]
 
 

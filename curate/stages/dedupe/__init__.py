@@ -24,11 +24,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from curate import dedupe_graph as graph
-from curate import dedupe_review as review
-from curate import io, manifest, minhash
+from curate import io, stage
 from curate.errors import ConfigError
 from curate.record import COLUMNS
+from curate.stages.dedupe import graph, minhash, review
 
 KINDS = ("exact", "near_duplicate", "variant", "conflict")
 CONFLICT_POLICIES = ("keep", "survivor")
@@ -154,8 +153,7 @@ def _prefer_rank(sources: pl.Series, prefer: tuple[str, ...]) -> pl.Series:
 def dedupe(config: DedupeConfig) -> DedupeResult:
     """Collapse duplicate riddles in `<processed>/ingested.parquet`; see the module doc."""
     _check(config)
-    graph.one_heap()
-    timer = graph.Timer()
+    timer = stage.Timer()
     processed = Path(config.processed)
     df = io.read_stage(processed, "ingested")
     overrides_path = config.overrides or review.default_overrides(processed)
@@ -168,7 +166,7 @@ def dedupe(config: DedupeConfig) -> DedupeResult:
         index = graph.near_index(frame, ids, config)
         edges = graph.near_edges(frame, ids, index, config, bands, rows)
     with timer("overrides"):
-        forbid = graph.forbidden(frame, df["id"], ids, overrides)
+        forbid = review.forbidden(frame, df["id"], ids, overrides)
         edges = graph.drop_forbidden(edges, forbid)
     with timer("variant"):
         edges = graph.settle(frame, ids, index, edges, forbid, config, bands, rows, variant_cutoff)
@@ -176,9 +174,9 @@ def dedupe(config: DedupeConfig) -> DedupeResult:
     with timer("survivors"):
         out, conflicts = review.survivors(frame, df, ids, edges, config.on_conflict)
     del edges, frame, ids  # the ranked copy of every record: the write is the peak
-    inputs = [manifest.file_entry(io.stage_path(processed, "ingested"))]
+    inputs = [stage.file_entry(io.stage_path(processed, "ingested"))]
     if overrides:
-        inputs.append(manifest.file_entry(overrides_path))
+        inputs.append(stage.file_entry(overrides_path))
     with timer("write"):
         paths, n_clusters = _write(processed, df, out, conflicts, config, bands, rows, inputs)
     warnings = review.override_warnings(out, forbid)
@@ -224,7 +222,7 @@ def _write(
             "threshold": config.lsh_threshold,
         },
     }
-    manifest.write_stage(
+    stage.write_stage(
         processed,
         "deduped",
         df.filter(~removed).select(COLUMNS),
