@@ -19,7 +19,7 @@ from curate.stages.validate import (
     validator,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def msg(role: str, content: str) -> dict:

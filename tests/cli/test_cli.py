@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from curate.cli import main
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 COMMANDS = sorted(main.commands)
 
 

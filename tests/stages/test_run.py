@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from curate.cli import main
 from curate.stages.run import RunConfig, run
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 RIDDLES = [
     {"question": "什么人一年只上一天班还不怕被解雇？", "answer": "圣诞老人"},
