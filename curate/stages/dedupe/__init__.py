@@ -157,7 +157,7 @@ def dedupe(config: DedupeConfig) -> DedupeResult:
     processed = Path(config.processed)
     df = io.read_stage(processed, "ingested")
     overrides_path = config.overrides or review.default_overrides(processed)
-    overrides = review.read_overrides(overrides_path)
+    overrides = review.read_overrides(overrides_path, required=config.overrides is not None)
     with timer("keys"):
         frame = ranked(df, config.prefer)
         ids = graph.node_ids(frame, df["answer"])
@@ -167,6 +167,7 @@ def dedupe(config: DedupeConfig) -> DedupeResult:
         edges = graph.near_edges(frame, ids, index, config, bands, rows)
     with timer("overrides"):
         forbid = review.forbidden(frame, df["id"], ids, overrides)
+        unmatched = review.unmatched(overrides, df["id"], frame["qkey"])
         edges = graph.drop_forbidden(edges, forbid)
     with timer("variant"):
         edges = graph.settle(frame, ids, index, edges, forbid, config, bands, rows, variant_cutoff)
@@ -179,7 +180,7 @@ def dedupe(config: DedupeConfig) -> DedupeResult:
         inputs.append(stage.file_entry(overrides_path))
     with timer("write"):
         paths, n_clusters = _write(processed, df, out, conflicts, config, bands, rows, inputs)
-    warnings = review.override_warnings(out, forbid)
+    warnings = unmatched + review.override_warnings(out, forbid)
     removed = out.filter(pl.col("removed"))["kind"].value_counts()
     by_kind = {k: 0 for k in KINDS} | dict(zip(removed["kind"], removed["count"], strict=False))
     return DedupeResult(

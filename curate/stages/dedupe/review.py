@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from curate import io
-from curate.errors import ConfigError
+from curate.errors import ConfigError, InputError
 from curate.normalize import match_key
 from curate.stages.dedupe import graph
 
@@ -29,9 +29,12 @@ def default_overrides(processed: Path) -> Path:
     return Path(processed).resolve().parent / "dedupe.overrides.jsonl"
 
 
-def read_overrides(path: Path | None) -> list[tuple[str, str]]:
-    """(a, b) pairs marked distinct; a missing default file means none."""
+def read_overrides(path: Path | None, required: bool = False) -> list[tuple[str, str]]:
+    """(a, b) pairs marked distinct; a missing default file means none, a missing file the
+    user named (`required`) is an error."""
     if path is None or not Path(path).exists():
+        if required:
+            raise InputError(f"{path}: no such overrides file (--overrides)")
         return []
     pairs = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
@@ -49,6 +52,18 @@ def read_overrides(path: Path | None) -> list[tuple[str, str]]:
             raise ConfigError(f"{path}:{n}: decision must be one of {DECISIONS}, got {decision!r}")
         pairs.append((a, b))
     return pairs
+
+
+def unmatched(
+    overrides: list[tuple[str, str]], ids: pl.Series, qkeys: pl.Series
+) -> tuple[str, ...]:
+    """A warning per override reference that names no record (a stale id, a changed question)."""
+    refs = dict.fromkeys(ref for pair in overrides for ref in pair)
+    return tuple(
+        f"override {ref[:40]!r} matches no record id or question; it has no effect"
+        for ref in refs
+        if resolve(ref, ids, qkeys).len() == 0
+    )
 
 
 def resolve(ref: str, ids: pl.Series, qkeys: pl.Series) -> pl.Series:
@@ -166,7 +181,8 @@ def survivors(
     kind = pl.Series(np.where(is_surv_node, -1, link_kind[node]))
     # One chunk first: a gather from parquet's chunks (one per row group) costs 4-5x more.
     record_id = df["id"].rechunk()
-    out = df.select("id", "source", "line", "question", "answer").with_columns(
+    raw = ("question_raw", "answer_raw")  # for the rejects' `raw`
+    out = df.select("id", "source", "line", "question", "answer", *raw).with_columns(
         node=pl.Series(node),
         cluster=pl.Series(label[node]),
         survivor_id=record_id.gather(row[survivor_row[rank]]),
@@ -229,7 +245,7 @@ def reject_frame(out: pl.DataFrame) -> pl.DataFrame:
         source="source",
         line="line",
         id="id",
-        raw=pl.struct("question", "answer"),
+        raw=pl.struct(question="question_raw", answer="answer_raw"),  # as read, not normalized
         duplicate_of="survivor_id",
         kind="kind",
         score="score",
