@@ -1,4 +1,8 @@
-"""User-facing errors. The CLI turns any CurateError into `Error: ...` and exit code 1."""
+"""User-facing errors, and the one for bugs.
+
+The CLI turns a CurateError into `Error: ...` and exit code 1 (a ConfigError: exit code 2, a
+usage mistake); an InternalError, or any other exception, is reported as a bug in curate.
+"""
 
 
 class CurateError(Exception):
@@ -15,3 +19,7 @@ class ConfigError(CurateError):
 
 class BackendError(CurateError):
     """A training/eval backend or remote API failed."""
+
+
+class InternalError(Exception):
+    """A broken invariant: a bug in curate, not something the user can fix (never `assert`)."""

@@ -6,6 +6,7 @@ import hashlib
 
 import polars as pl
 
+from curate.errors import InternalError
 from curate.normalize import match_key
 
 SCHEMA: dict[str, pl.DataType] = {
@@ -70,7 +71,8 @@ def reject(
     **extra,
 ) -> dict:
     """One line of a rejects file."""
-    assert reason in REASONS, reason
+    if reason not in REASONS:
+        raise InternalError(f"reject reason {reason!r} is not in record.REASONS")
     row = {
         "stage": stage,
         "reason": reason,
