@@ -17,7 +17,6 @@ Configurations (each only when it applies):
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -32,6 +31,7 @@ from curate.evaluation.config import (  # noqa: F401 (re-exported)
 )
 from curate.evaluation.metrics import METRICS, score
 from curate.io import write_json, write_jsonl, write_text
+from curate.messages import Conversation, read_conversations
 
 
 @dataclass(frozen=True)
@@ -112,33 +112,22 @@ def load_riddles(data: Path, split: str, limit: int | None = None) -> list[Riddl
     files = [data] if data.is_file() else sorted(data.glob(f"{split}-*.jsonl"))
     if not files:
         raise InputError(f"no {split}-*.jsonl in {data}; run `curate export` first")
-    riddles: list[Riddle] = []
-    for path in files:
-        with open(path, encoding="utf-8") as f:
-            for line_no, line in enumerate(f, 1):
-                if line.strip():
-                    riddles.append(_riddle(path, line_no, line))
-                if limit and len(riddles) >= limit:
-                    return riddles
-    if not riddles:
-        raise InputError(f"no riddles in {', '.join(str(f) for f in files)}")
-    return riddles
+    hint = "export with --format jsonl, or check the files with `curate validate`"
+    # An empty file is a problem of the reader, so there is at least one riddle here.
+    riddles = [_riddle(c) for c in read_conversations(files, f"the {split} data", hint)]
+    return riddles[:limit] if limit else riddles
 
 
-def _riddle(path: Path, line_no: int, line: str) -> Riddle:
-    where = f"{path.name}:{line_no}"
-    try:
-        messages = json.loads(line)["messages"]
-        roles = [m["role"] for m in messages]
-        user = messages[roles.index("user")]["content"]
-        answer = messages[roles.index("assistant", roles.index("user"))]["content"]
-    except (ValueError, KeyError, TypeError, IndexError):
+def _riddle(conversation: Conversation) -> Riddle:
+    """Eval's own need on top of a valid line: exactly one question and its answer."""
+    pairs = conversation.pairs
+    if len(pairs) != 1:
         raise InputError(
-            f"{where}: not a messages line with a user and an assistant message; "
-            "export with --format jsonl and check it with `curate validate`"
-        ) from None
-    system = messages[0]["content"] if roles[0] == "system" else None
-    return Riddle(where, user, answer, system)
+            f"{conversation.where}: has {len(pairs)} user/assistant pairs; eval needs one "
+            "riddle per line (an optional system message, one user message, one answer)"
+        )
+    (question, answer), path = pairs[0], conversation.path
+    return Riddle(f"{path.name}:{conversation.line}", question, answer, conversation.system)
 
 
 def prompt(name: str, riddle: Riddle, system_prompt: str | None) -> list[dict]:

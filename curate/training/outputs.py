@@ -10,31 +10,16 @@ from transformers import TrainerCallback
 
 from curate.errors import InputError
 from curate.io import atomic_path, write_json
+from curate.messages import read_conversations
 from curate.training.base import TrainConfig
 
 EXPORT_HINT = "run `curate export --format jsonl` first, or pass --data EXPORT_DIR"
 
 
-def _read_rows(path: Path) -> list[dict]:
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                messages = json.loads(line)["messages"]
-                ok = messages[-1]["role"] == "assistant" and all(
-                    isinstance(m["content"], str) and m["role"] for m in messages
-                )
-            except (ValueError, KeyError, IndexError, TypeError):
-                ok = False
-            if not ok:
-                raise InputError(
-                    f"{path}:{n}: not a messages line ending with an assistant turn; "
-                    f"check the file with `curate validate {path}`"
-                )
-            rows.append({"messages": messages})
-    return rows
+def _read_rows(files: list[Path]) -> list[dict]:
+    """`{"messages": [...]}` of every line, checked by the one messages reader (multi-turn ok)."""
+    hint = "check them with `curate validate` or rerun `curate export --format jsonl`"
+    return [{"messages": c.messages} for c in read_conversations(files, "the export", hint)]
 
 
 def read_export(data: Path) -> tuple[list[dict], list[dict]]:
@@ -45,8 +30,8 @@ def read_export(data: Path) -> tuple[list[dict], list[dict]]:
     train_files = sorted(data.glob("train-*.jsonl"))
     if not train_files:
         raise InputError(f"no train-*.jsonl files in {data}; {EXPORT_HINT}")
-    train = [row for f in train_files for row in _read_rows(f)]
-    val = [row for f in sorted(data.glob("validation-*.jsonl")) for row in _read_rows(f)]
+    train = _read_rows(train_files)
+    val = _read_rows(sorted(data.glob("validation-*.jsonl")))
     if not train:
         raise InputError(f"the train files in {data} are empty; {EXPORT_HINT}")
     return train, val

@@ -122,7 +122,7 @@ def check_parameters(config: TrainConfig) -> list[str]:
 
 def read_split(data: Path, split: str) -> tuple[list[str], list[str]]:
     """The split's lines, checked and reduced to `{"messages": [...]}`; and the shard names."""
-    from curate.stages.validate import scan_file
+    from curate.messages import read_conversations
 
     data = Path(data)
     if data.is_file() and split == "train":
@@ -134,19 +134,11 @@ def read_split(data: Path, split: str) -> tuple[list[str], list[str]]:
         if split != "train":
             hint = "drop --own-validation, or export with --val-fraction above 0"
         raise InputError(f"no {split}-*.jsonl files in {data}; {hint} (SiliconFlow takes jsonl)")
-    lines, problems = [], []
-    for shard in shards:
-        scan = scan_file(shard)
-        problems += [f"{shard.name}:{line}: {problem}" for line, problem in scan.problems]
-        # Only `messages` goes up: extra keys are undocumented for the platform.
-        lines += [dumps({"messages": messages}) for _, messages in scan.valid]
-    if problems:
-        shown = "; ".join(problems[:5])
-        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
-        raise InputError(
-            f"{len(problems)} problem(s) in the {split} data in {data}: {shown}{more}; "
-            "fix them or rerun `curate export`"
-        )
+    conversations = read_conversations(
+        shards, f"the {split} data in {data}", "fix them or rerun `curate export`"
+    )
+    # Only `messages` goes up: extra keys are undocumented for the platform.
+    lines = [dumps({"messages": c.messages}) for c in conversations]
     return lines, [s.name for s in shards]
 
 

@@ -237,10 +237,10 @@ def test_a_busy_service_is_retried(api, export, monkeypatch):
 def test_inputs_that_cannot_work_fail_before_any_request(api, export, project):
     (project / "empty").mkdir()
     (project / "empty" / "validation-00000-of-00001.jsonl").write_text("\n", "utf-8")
-    with pytest.raises(InputError, match="no riddles in"):
+    with pytest.raises(InputError, match=r"validation-00000-of-00001\.jsonl: no records"):
         load_riddles(project / "empty", "validation")
     (export / "validation-00000-of-00001.jsonl").write_text('{"messages": []}\n', "utf-8")
-    with pytest.raises(InputError, match=":1: not a messages line"):
+    with pytest.raises(InputError, match=r"\.jsonl:1: \$\.messages: has 0 message"):
         load_riddles(export, "validation")
     args = ["eval", "--data", str(export), "--model", "m", "--adapter", str(project)]
     result = CliRunner().invoke(main, args)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from curate.errors import BackendError, ConfigError, InputError
-from curate.stages.validate import message_problems
+from curate.messages import message_problems
 from curate.training import TrainConfig, train
 from curate.training import siliconflow as sf
 

@@ -21,10 +21,10 @@ from pathlib import Path
 from curate import io, stage
 from curate.errors import ConfigError
 from curate.lengths import DEFAULT_MAX_TOKENS, length_report
+from curate.messages import message_problems
 from curate.normalize import match_key
 from curate.record import reject
 from curate.stages.export.formats import FORMATS, dataset_info
-from curate.stages.validate import message_problems
 
 SPLITS = ("train", "validation")
 PLACEHOLDERS = ("question", "category")

@@ -1,0 +1,205 @@
+"""curate.messages: the one reader of messages JSONL, and its four consumers agreeing on it."""
+
+from __future__ import annotations
+
+import doctest
+import json
+from pathlib import Path
+
+import pytest
+from exportdata import record
+from messagelines import GOOD, A, S, U, msg, write_lines
+
+import curate.messages
+from curate.errors import InputError
+from curate.messages import (
+    message_problems,
+    read_conversations,
+    scan_file,
+    schema_path,
+    validator,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_doctests():
+    assert doctest.testmod(curate.messages).failed == 0
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [GOOD, {"messages": [U(), A()]}, {"messages": [U(), A(), U(), A()]}],
+)
+def test_valid_lines_have_no_problems(obj):
+    assert message_problems(obj) == []
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        ({"messages": [U(), S(), A()]}, "$.messages[1].role: a system message may only come first"),
+        ({"messages": [U(), U(), A()]}, "$.messages[1].role: expected 'assistant', got 'user'"),
+        ({"messages": [A(), U(), A()]}, "$.messages[0].role: expected 'user', got 'assistant'"),
+        ({"messages": [S(), U(), A(), U()]}, "$.messages[3].role: the last message must be"),
+        ({"messages": [S(), U()]}, "$.messages: needs at least one user message and one assist"),
+        ({"messages": [U()]}, "$.messages: has 1 message(s)"),
+        ({"messages": []}, "$.messages: has 0 message(s)"),
+        ({**GOOD, "id": "x"}, "$: extra key(s) 'id' not allowed"),
+        ({"messages": [U(), {**A(), "weight": 1}]}, "$.messages[1]: extra key(s) 'weight'"),
+        ({"messages": [U(""), A()]}, "$.messages[0].content: empty text"),
+        ({"messages": [U(), A(" \n")]}, "$.messages[1].content: empty text"),
+        ({"messages": [U(), msg("bot", "a")]}, "$.messages[1].role: 'bot' is not one of"),
+        ({"messages": [U(), {"role": "assistant"}]}, "$.messages[1]: 'content' is a required"),
+        ({"messages": [U(), {"role": "assistant", "content": 3}]}, "$.messages[1].content: 3 is"),
+        ({"conversations": []}, "$: 'messages' is a required property"),
+        ([GOOD], "$: [{"),
+        (
+            {"messages": [U("a\ud800b"), A()]},
+            "$.messages[0].content: lone surrogate \\ud800 at character 1 is not valid Unicode",
+        ),
+        ({"messages": [U(), msg("\udc00", "a")]}, "$.messages[1].role: '\\udc00' is not one of"),
+    ],
+)
+def test_each_rule_reports_its_json_path(obj, expected):
+    problems = message_problems(obj)
+    assert any(p.startswith(expected) for p in problems), problems
+    assert all(p.encode("utf-8") for p in problems)  # every problem can be printed
+
+
+def test_an_empty_content_is_reported_once():
+    assert len(message_problems({"messages": [U(), A("")]})) == 1
+
+
+OK = json.dumps(GOOD, ensure_ascii=False)
+# One raw line each (str or bytes), and the problem the reader reports for it ("" = valid).
+LINES = [
+    (OK, ""),
+    (OK + "\r", ""),  # CRLF line ending
+    (OK + "   ", ""),
+    (json.dumps(GOOD), ""),  # \u escapes for the Chinese text
+    (OK.replace("水", "水\u2028"), ""),  # a line separator that str.splitlines would split on
+    ('{"messages": [', "malformed JSON: Expecting value (column 15)"),
+    (OK[:-1], "malformed JSON: Expecting ',' delimiter"),
+    (OK.replace("水", "水\t"), "malformed JSON: Invalid control character at"),
+    (OK + OK, "malformed JSON: Extra data (column"),
+    ('{"messages": [], "messages": []}', "malformed JSON: duplicate key(s) 'messages'"),
+    (b'{"messages": [{"role": "user", "content": "\xff"}]}', "not valid UTF-8 (byte 0xff"),
+    (OK.replace('"水"', "NaN"), "malformed JSON: NaN is not JSON"),
+    (OK.replace('"水"', "-Infinity"), "malformed JSON: -Infinity is not JSON"),
+    (OK.replace("水", "\\ud800"), "$.messages[2].content: lone surrogate \\ud800 at character 0"),
+    ('"just text"', "$: 'just text' is not of type 'object'"),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), LINES)
+def test_lines_read_or_rejected_with_line_numbers(tmp_path, line, expected):
+    path = write_lines(tmp_path / "d.jsonl", [GOOD, line])
+    scan = scan_file(path)
+    assert scan.records == 2
+    if not expected:
+        assert scan.problems == [] and [c.line for c in scan.valid] == [1, 2]
+        return
+    assert [c.line for c in scan.valid] == [1]
+    assert [line for line, _ in scan.problems] == [2]
+    assert scan.problems[0][1].startswith(expected), scan.problems
+
+
+def test_blank_lines_are_skipped_with_a_warning(tmp_path):
+    scan = scan_file(write_lines(tmp_path / "d.jsonl", [GOOD, "", "  ", GOOD]))
+    assert scan.problems == [] and [c.line for c in scan.valid] == [1, 4]
+    assert scan.warnings == [(2, "blank line (skipped)"), (3, "blank line (skipped)")]
+
+
+def test_bom_and_empty_file_are_problems(tmp_path):
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + json.dumps(GOOD).encode() + b"\n")
+    assert scan_file(bom).problems == [
+        (1, "starts with a UTF-8 byte order mark (BOM); save without BOM")
+    ]
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert scan_file(empty).problems == [(0, "no records (empty file)")]
+    blank = write_lines(tmp_path / "blank.jsonl", ["", ""])
+    assert scan_file(blank).problems == [(0, "no records (empty file)")]
+
+
+def test_one_file_with_many_kinds_of_problem(tmp_path):
+    path = write_lines(
+        tmp_path / "mixed.jsonl",
+        [
+            GOOD,
+            '{"messages": [',  # malformed JSON
+            {"messages": [U(), msg("bot", "a")]},
+            "",  # blank line: a warning, not a problem
+            '{"messages": [{"role": "user", "content": "q"}], "messages": []}',
+            b'{"messages": [{"role": "user", "content": "\xff"}]}',  # not UTF-8
+            {"messages": [U(), A(), U()]},
+            GOOD,
+        ],
+    )
+    problems = scan_file(path).problems
+    assert [line for line, _ in problems] == [2, 3, 5, 6, 7]
+    assert problems[0][1].startswith("malformed JSON")
+    assert problems[1][1].startswith("$.messages[1].role")
+    assert "duplicate key(s) 'messages'" in problems[2][1]
+    assert "not valid UTF-8 (byte 0xff" in problems[3][1]
+    assert problems[4][1].startswith("$.messages[2].role: the last message")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (json.dumps([GOOD] * 3, indent=2), "is a JSON array of 3 item(s), not JSONL"),
+        (json.dumps([GOOD, GOOD]), "is a JSON array of 2 item(s), not JSONL"),
+        ("[\n" + json.dumps(GOOD) + ",\n", "is a JSON array, not JSONL"),  # cut short
+        (json.dumps(GOOD, indent=2), "is one JSON object spread over several lines, not JSONL"),
+    ],
+)
+def test_a_json_document_is_one_problem_with_the_fix(tmp_path, text, expected):
+    path = tmp_path / "riddles.json"
+    path.write_text(text, encoding="utf-8")
+    scan = scan_file(path)
+    assert len(scan.problems) == 1 and scan.valid == [] and scan.records == 0
+    line, problem = scan.problems[0]
+    assert line == 0 and problem.startswith(expected)
+    assert "e.g. `jq -c " in problem and str(path.with_suffix(".jsonl")) in problem
+
+
+def test_a_jsonl_file_starting_with_a_bad_line_is_still_read_line_by_line(tmp_path):
+    path = write_lines(tmp_path / "d.jsonl", ['{"messages": [', GOOD, "[1]"])
+    assert [line for line, _ in scan_file(path).problems] == [1, 3]
+
+
+def test_conversation_parts(tmp_path):
+    path = write_lines(tmp_path / "d.jsonl", [GOOD, {"messages": [U("1"), A("2"), U("3"), A("4")]}])
+    first, second = read_conversations([path])
+    assert (first.where, first.system, first.pairs) == (
+        f"{path}:1",
+        "猜谜",
+        [("什么东西越洗越脏？", "水")],
+    )
+    assert (second.system, second.pairs) == (None, [("1", "2"), ("3", "4")])
+
+
+def test_read_conversations_names_file_and_line_and_caps_the_list(tmp_path):
+    bad = write_lines(tmp_path / "bad.jsonl", [GOOD] + ['{"messages": ['] * 7)
+    with pytest.raises(InputError) as err:
+        read_conversations([bad], "the train data", "rerun it")
+    text = str(err.value)
+    assert text.startswith(f"7 problem(s) in the train data: {bad}:2: malformed JSON")
+    assert f"{bad}:6:" in text and f"{bad}:7:" not in text
+    assert text.endswith("; and 2 more; rerun it")
+
+
+def test_schema_comes_from_the_repo_schemas_folder():
+    # one source of truth: curate/schemas is a link to (or, installed, a copy of) schemas/
+    assert schema_path("messages.schema.json").resolve() == REPO / "schemas/messages.schema.json"
+    assert validator().schema["$schema"].endswith("2020-12/schema")
+
+
+def test_canonical_records_match_the_record_schema():
+    row = record("什么東西越洗越髒?", "水", category="脑筋急转弯")
+    assert list(validator("record.schema.json").iter_errors(row)) == []
+    bad = {**row, "question": "", "extra": 1}
+    assert len(list(validator("record.schema.json").iter_errors(bad))) == 2
