@@ -203,3 +203,94 @@ def test_canonical_records_match_the_record_schema():
     assert list(validator("record.schema.json").iter_errors(row)) == []
     bad = {**row, "question": "", "extra": 1}
     assert len(list(validator("record.schema.json").iter_errors(bad))) == 2
+
+
+# -- the consumers agree: a line one of them accepts, every reader of that shape accepts ------
+
+MULTI_TURN = {"messages": [S(), U("1"), A("2"), U("3"), A("4")]}
+# Lines the old readers disagreed on (training took a wrong order, eval took extra keys,
+# the SiliconFlow upload crashed on a lone surrogate), and lines all of them take.
+TRICKY = [
+    GOOD,
+    {"messages": [U("什么床不能睡？"), A("牙床")]},
+    MULTI_TURN,
+    OK + "\r",
+    OK.replace("水", "水\u2028"),
+    {"messages": [U(), A(), U()]},
+    {"messages": [A(), U(), A()]},
+    {"messages": [S(), S(), U(), A()]},
+    {"messages": [U(), msg("bot", "x"), A()]},
+    {"messages": [U(""), A()]},
+    {"messages": [U(), A(" ")]},
+    {**GOOD, "id": "x"},
+    {"messages": [U(), {**A(), "weight": 0}]},
+    {"messages": [U(), {"role": "assistant", "content": 3}]},
+    '{"messages": [{"role": "user", "content": "q"}], "messages": []}',
+    '{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": NaN}]}',
+    OK.replace("水", "\\ud800"),
+    OK.replace("水", "\\udfff\\ud800"),
+    b"\xef\xbb\xbf" + OK.encode(),
+    OK.encode().replace("\u6c34".encode(), b"\xb0"),
+    OK[:-1],
+    "[" + OK + "]",
+]
+
+
+def _verdicts(folder: Path, line) -> dict[str, str]:
+    """'ok' or the error text of each consumer reading a file whose first line is `line`."""
+    from curate.evaluation import load_riddles
+    from curate.stages.validate import ValidateConfig, validate
+    from curate.training import outputs, siliconflow
+
+    folder.mkdir()
+    path = write_lines(folder / "train-00000-of-00001.jsonl", [line, GOOD])
+    readers = {
+        "training": lambda: outputs.read_export(folder),
+        "siliconflow": lambda: siliconflow.read_split(folder, "train"),
+        "eval": lambda: load_riddles(path, "validation"),
+    }
+    verdicts = {}
+    result = validate(ValidateConfig((path,)))
+    verdicts["validate"] = "ok" if result.ok else result.problems[0][2]
+    first = path.read_bytes().split(b"\n")[0]
+    obj, _ = curate.messages.parse_line(first.decode("utf-8", "surrogateescape"))
+    if isinstance(obj, dict) and set(obj) == {"messages"}:  # the only shape export writes
+        verdicts["export"] = "; ".join(curate.messages.message_problems(obj)) or "ok"
+    for name, read in readers.items():
+        try:
+            read()
+            verdicts[name] = "ok"
+        except InputError as exc:
+            verdicts[name] = str(exc)
+    return verdicts
+
+
+@pytest.mark.parametrize("line", TRICKY, ids=range(len(TRICKY)))
+def test_every_consumer_agrees_on_a_line(tmp_path, line):
+    verdicts = _verdicts(tmp_path / "data", line)
+    path = tmp_path / "data" / "train-00000-of-00001.jsonl"
+    if line is MULTI_TURN:  # eval's own need on top: one riddle per line
+        assert verdicts.pop("eval").startswith(f"{path}:1: has 2 user/assistant pairs")
+    accepted = {name for name, verdict in verdicts.items() if verdict == "ok"}
+    assert accepted in (set(), set(verdicts)), verdicts
+    if not accepted:  # each reader's error names the file and the line
+        for name, verdict in verdicts.items():
+            if name not in ("validate", "export"):
+                assert f"{path}:1: " in verdict or f"{path}: " in verdict, (name, verdict)
+
+
+def test_siliconflow_dry_run_on_a_lone_surrogate_is_an_error_not_a_crash(project):
+    from click.testing import CliRunner
+
+    from curate.cli import main
+
+    export = project / "export"
+    export.mkdir()
+    write_lines(export / "train-00000-of-00001.jsonl", [GOOD, OK.replace("水", "\\ud800")])
+    args = ["train", "--backend", "siliconflow", "--data", str(export), "--dry-run"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and result.exception.__class__ is SystemExit, result.output
+    assert "train-00000-of-00001.jsonl:2: $.messages[2].content: lone surrogate \\ud800" in (
+        result.output
+    )
+    assert not (project / "run").exists() and not list(project.rglob("siliconflow-train.jsonl"))
