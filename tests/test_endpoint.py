@@ -1,4 +1,4 @@
-"""curate.http against a real HTTP server on 127.0.0.1 (tests/fake_siliconflow.py)."""
+"""curate.endpoint (the openai SDK) against a real HTTP server on 127.0.0.1 (fake_siliconflow)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import socket
 import pytest
 from fake_siliconflow import FakeSiliconFlow
 
+from curate import redact
+from curate.endpoint import ApiError, Client, api_key_from_env
 from curate.errors import BackendError, ConfigError
-from curate.http import ApiError, Client, api_key_from_env
 
 
 @pytest.fixture
@@ -17,9 +18,15 @@ def delays() -> list[float]:
 
 
 @pytest.fixture
-def client(fake_api, delays):
-    with Client(fake_api.url, fake_api.key, sleep=delays.append, seed=0) as c:
+def said() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def client(fake_api, delays, said):
+    with Client(fake_api.url, fake_api.key, sleep=delays.append, notify=said.append, seed=0) as c:
         yield c
+    redact.forget()
 
 
 def test_chat_sends_openai_request_and_returns_text(fake_api, client):
@@ -141,8 +148,9 @@ def test_400_shows_api_code_and_message(fake_api, client):
 
 
 def test_404_plain_text_body(fake_api, client):
+    fake_api.fail("GET /v1/models", 404, "404 page not found")
     with pytest.raises(ApiError, match="HTTP 404 .*404 page not found"):
-        client.request("GET", "nowhere")
+        client.models()
 
 
 def test_envelope_with_error_code_is_an_error(fake_api, client, tmp_path):
@@ -196,3 +204,62 @@ def test_bad_base_url_and_bad_json():
         api.fail("POST /v1/chat/completions", 200, {"unexpected": True})
         with pytest.raises(BackendError, match="unexpected chat answer"):
             c.chat("m", [])
+
+
+def test_long_waits_say_what_they_wait_for(fake_api, client, delays, said):
+    fake_api.fail("GET /v1/models", 429, "slow down", headers={"Retry-After": "7"})
+    fake_api.fail("GET /v1/models", 503, "busy")  # backoff ~2 s: not announced
+    client.models()
+    assert delays[0] == 7.0 and delays[1] < 5
+    assert len(said) == 1 and "HTTP 429; waiting 7s before try 2 of 5" in said[0]
+    assert "/v1/models" in said[0] and "--max-wait 300s" in said[0]
+
+
+def test_total_wait_is_capped_by_max_wait(fake_api, delays, said):
+    fake_api.fail("GET /v1/models", 429, "slow down", headers={"Retry-After": "3600"})
+    with (
+        Client(fake_api.url, fake_api.key, sleep=delays.append, notify=said.append,
+               max_wait=120) as c,
+        pytest.raises(ApiError, match=r"next try would be in 3600s, .*--max-wait 120s"),
+    ):  # fmt: skip
+        c.models()
+    assert delays == [] and said == []  # refused at once, not after an hour
+    fake_api.fail("GET /v1/models", 503, "busy", times=10)
+    with (
+        Client(fake_api.url, fake_api.key, sleep=delays.append, backoff=20, max_wait=50) as c,
+        pytest.raises(ApiError, match="passes --max-wait 50s"),
+    ):
+        c.models()
+    assert sum(delays) <= 50
+
+
+def test_gzip_header_on_a_plain_body_is_a_clear_error(fake_api, client, delays):
+    fake_api.fail("GET /v1/models", 200, "plain text", headers={"Content-Encoding": "gzip"})
+    with pytest.raises(BackendError, match="does not match its Content-Encoding"):
+        client.models()
+    assert delays == []  # not retried: the answer is broken, not the network
+
+
+def test_key_echoed_in_any_form_is_masked_before_it_is_cut(fake_api, client):
+    key = fake_api.key
+    echoes = [key, key[:9], key.replace("-", "%2D"), f"Bearer {key[:12]}"]
+    for echo in echoes:
+        fake_api.fail("GET /v1/models", 400, {"code": 1, "message": f"{'x' * 290} {echo}"})
+        with pytest.raises(ApiError) as err:
+            client.models()
+        assert key[:8] not in str(err.value) and "%2D" not in str(err.value)
+    fake_api.fail("POST /v1/chat/completions", 200, {"echo": {"authorization": f"Bearer {key}"}})
+    with pytest.raises(BackendError) as err:
+        client.chat("m", [])
+    assert "unexpected chat answer" in str(err.value) and key[:8] not in str(err.value)
+
+
+def test_credentials_in_the_base_url_are_never_shown(fake_api, delays):
+    host = fake_api.url.split("//")[1]
+    url = f"http://admin:hunter2-secret@{host}"
+    fake_api.fail("GET /v1/models", 404, "404 page not found")
+    with Client(url, fake_api.key, sleep=delays.append) as c, pytest.raises(ApiError) as err:
+        c.models()
+    assert "hunter2" not in str(err.value) + repr(c) and "http://***@127.0.0.1" in str(err.value)
+    assert redact.redact("see hunter2-secret") == "see ***"
+    redact.forget()
