@@ -1,104 +1,98 @@
-"""Answer metrics for `curate eval`: pure functions of (response, reference) -> score.
+"""Answer metrics for `curate eval`: pure functions of (reply, reference) -> score.
 
-Both texts are compared by their *answer key*: the ingest display text (NFC, OpenCC t2s,
-HTML and invisible characters gone) and then the dedupe match key (punctuation, quotes,
-symbols and spaces removed, widths folded, Latin lowercased). Traditional and simplified
-spellings, quotes around the answer and a trailing full stop therefore never matter.
+What a reference accepts and what a reply states come from `curate.evaluation.answers`
+(bracketed notes, alternatives, answer labels, quoted spans, lists of guesses).
 
-Several alternatives: a reference such as the 歇后语 answer "坏到一块了；冤家路窄" lists
-alternatives separated by "；" (or ";"). A response that matches *any* alternative, or the
-whole reference, scores as a match; char_f1 takes the best alternative.
+- exact_match: the reply, or the answer it states, equals one accepted form of the reference;
+- contains: exact, or the reference appears in the reply; for a reference of 1-2 characters
+  only when the reply states it (its extracted answer or a quoted span): 水果 does not
+  contain 水, and neither does 不是水，是油;
+- char_f1: character F1 of the stated answer against the best accepted form.
+A reply listing several guesses scores 0 on exact_match and contains.
 
 >>> exact_match("“多此一举。”", "多此一举")
 True
->>> exact_match("冤家路窄", "坏到一块了；冤家路窄")
+>>> exact_match("装相", "装象（相）")
 True
 >>> contains("谜底是圣诞老人，因为他只在平安夜工作。", "聖誕老人")
 True
+>>> contains("水果", "水")
+False
 >>> round(char_f1("圣诞老头", "圣诞老人"), 2)
 0.75
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
-from curate.normalize import display, match_key
+from curate.evaluation.answers import Reading, read_reply, reference_keys
 
-# Alternatives inside one reference answer (xiehouyu: "坏到一块了；冤家路窄").
-_ALTERNATIVES = re.compile(r"[；;]")
-# Reasoning models (Qwen3, DeepSeek-R1) may put their thinking before the answer.
-_THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL)
-# A leading answer label ("答：", "谜底是", "Answer:") is framing, not the answer.
-_LABEL = re.compile(r"^\s*(?:答案|谜底|答|answer)\s*(?:是|为|[:：])\s*", re.IGNORECASE)
+SHORT = 2  # references this long (in key characters) count as contained only when stated
 
 
-def answer_key(text: str) -> str:
-    """The key an answer is compared by: think block and answer label dropped, then match key.
+def exact_match(reply: str, reference: str) -> bool:
+    """The reply, or the answer it states, is one form the reference accepts.
 
-    >>> answer_key("谜底：《紅樓夢》。")
-    '红楼梦'
-    >>> answer_key("<think>想一想</think>Answer: Santa Claus!")
-    'santaclaus'
-    """
-    text = display(_THINK.sub("", text))
-    return match_key(_LABEL.sub("", text))
-
-
-def reference_keys(reference: str) -> list[str]:
-    """Keys of the whole reference and of each '；'-separated alternative, empties dropped.
-
-    >>> reference_keys("坏到一块了；冤家路窄")
-    ['坏到一块了冤家路窄', '坏到一块了', '冤家路窄']
-    >>> reference_keys("多此一举")
-    ['多此一举']
-    """
-    text = display(reference)
-    keys = [match_key(text)]
-    keys += [match_key(part) for part in _ALTERNATIVES.split(text)]
-    unique = list(dict.fromkeys(k for k in keys if k))
-    return unique
-
-
-def exact_match(response: str, reference: str) -> bool:
-    """The response's answer key equals the key of the reference or one of its alternatives.
-
-    >>> exact_match("答：多此一举", "多此一举")
+    >>> exact_match("答：多此一举吧", "多此一举")
     True
-    >>> exact_match("多此一举吧", "多此一举")
+    >>> exact_match("不是多此一举", "多此一举")
     False
     """
-    key = answer_key(response)
-    return bool(key) and key in reference_keys(reference)
+    return _exact(read_reply(reply), reference_keys(reference))
 
 
-def contains(response: str, reference: str) -> bool:
-    """The key of the reference (or one alternative) appears inside the response's key.
+def _exact(reading: Reading, keys: list[str]) -> bool:
+    if reading.whole in keys:  # the reply is the reference, in any accepted form
+        return True
+    return not reading.guesses and any(c in keys for c in reading.candidates)
+
+
+def contains(reply: str, reference: str) -> bool:
+    """The reply gives the answer, possibly inside a longer explanation (see the module doc).
 
     >>> contains("我猜是：自讨苦吃！", "自讨苦吃")
     True
-    >>> contains("不知道", "自讨苦吃")
+    >>> contains("是“水”。", "水")
+    True
+    >>> contains("可能是水，也可能是油", "水")
     False
     """
-    key = answer_key(response)
-    return any(ref in key for ref in reference_keys(reference))
+    return _contains(read_reply(reply), reference_keys(reference))
 
 
-def char_f1(response: str, reference: str) -> float:
-    """Character-level F1 of the keys (bag of characters, as SQuAD's token F1), best alternative.
+def _contains(reading: Reading, keys: list[str]) -> bool:
+    if _exact(reading, keys):
+        return True
+    if reading.guesses:
+        return False
+    for key in keys:
+        if len(key) <= SHORT:
+            if key in reading.candidates or key in reading.quoted:
+                return True
+        elif key in reading.whole:
+            return True
+    return False
 
-    Precision = shared characters / response length, recall = shared / reference length.
+
+def char_f1(reply: str, reference: str) -> float:
+    """Character F1 (bag of characters, as SQuAD's token F1) of the stated answer, best form.
+
+    Precision = shared characters / answer length, recall = shared / reference length.
 
     >>> char_f1("多此一举", "多此一举")
     1.0
     >>> char_f1("画蛇添足", "多此一举")
     0.0
-    >>> round(char_f1("这是多此一举", "多此一举"), 3)
-    0.8
+    >>> round(char_f1("这是多此一举啊", "多此一举"), 3)
+    1.0
     """
-    key = answer_key(response)
-    return max((_f1(key, ref) for ref in reference_keys(reference)), default=0.0)
+    return _char_f1(read_reply(reply), reference_keys(reference))
+
+
+def _char_f1(reading: Reading, keys: list[str]) -> float:
+    answers = [reading.whole] if reading.guesses else [reading.whole, *reading.candidates]
+    return max((_f1(a, k) for a in answers for k in keys), default=0.0)
 
 
 def _f1(prediction: str, reference: str) -> float:
@@ -109,9 +103,20 @@ def _f1(prediction: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-METRICS = {"exact_match": exact_match, "contains": contains, "char_f1": char_f1}
+METRICS = ("exact_match", "contains", "char_f1")
+RATES = ("exact_match", "contains")  # yes/no metrics: a rate with an interval
 
 
-def score(response: str, reference: str) -> dict[str, float]:
-    """All metrics of one response, as floats (1.0 / 0.0 for the yes/no ones)."""
-    return {name: float(fn(response, reference)) for name, fn in METRICS.items()}
+def score(reply: str, reference: str) -> dict[str, float]:
+    """All metrics of one reply, as floats (1.0 / 0.0 for the yes/no ones)."""
+    reading, keys = read_reply(reply), reference_keys(reference)
+    return {
+        "exact_match": float(_exact(reading, keys)),
+        "contains": float(_contains(reading, keys)),
+        "char_f1": _char_f1(reading, keys),
+    }
+
+
+def extracted(reply: str) -> str:
+    """The answer the reply states (display text), as shown in eval.md."""
+    return read_reply(reply).answer
