@@ -13,6 +13,7 @@ Usage:
         api.fail("POST /v1/chat/completions", 503, times=2)   # then success
         api.pending["ft:LoRA/..."] = 3                        # three 20012 answers, then ready
         api.requests[-1].json                                  # what was sent
+        api.hostile = True                        # echo the key in every answer's headers and body
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class FakeSiliconFlow:
         self.failures: dict[str, list[tuple[int, object, dict]]] = {}
         self.model_list = ["Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-14B-Instruct"]
         self.uploads: list[dict] = []
+        self.hostile = False  # echo the request's headers (the key) in every answer
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -237,6 +239,13 @@ def _handler(api: FakeSiliconFlow) -> type[BaseHTTPRequestHandler]:
             elif ctype.startswith("multipart/form-data"):
                 rec.fields, rec.filenames = _parse_multipart(ctype, raw)
             status, body, headers = api.handle(rec)
+            if api.hostile:  # a server that leaks: headers back in the headers and the body
+                auth = rec.headers.get("authorization", "")
+                headers = {**headers, "X-Echo-Authorization": auth}
+                if isinstance(body, dict):
+                    body = {**body, "echo": {"headers": rec.headers, "auth": auth}}
+                    if isinstance(body.get("data"), dict):
+                        body["data"] = {**body["data"], "filename": auth}
             if body == "DROP":
                 self.close_connection = True
                 self.connection.close()
