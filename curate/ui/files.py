@@ -1,0 +1,98 @@
+"""Paths the app may touch: everything resolved under its root, nothing outside it.
+
+Uploads are written to the raw folder under a cleaned name (never over an existing file),
+folders are listed for picking, and detection reuses ingest's own reader.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from curate.errors import InputError
+from curate.stages.ingest import readers
+
+SAFE_NAME = re.compile(r"[^\w.\-\u3400-\u9fff]+")
+MAX_FOLDERS = 200  # folders offered by the picker
+
+
+def inside(root: Path, relative: str | Path) -> Path:
+    """`root/relative`, resolved; an InputError if it leaves `root` (.., absolute, symlink)."""
+    root = Path(root).resolve()
+    path = (root / relative).resolve()
+    if path != root and root not in path.parents:
+        raise InputError(f"{relative}: outside the app's root folder")
+    return path
+
+
+def clean_name(name: str) -> str:
+    """A file name safe to create: the last path part, odd characters replaced.
+
+    >>> clean_name("../../etc/谜语 集.json")
+    '谜语_集.json'
+    """
+    base = re.split(r"[\\/]", name)[-1].strip().lstrip(".")
+    base = SAFE_NAME.sub("_", base)[:120]
+    if not base or not readers.input_format(Path(base)):
+        raise InputError(
+            f"{name!r}: not a supported file type ({', '.join(readers.EXTENSIONS)}, or .gz)"
+        )
+    return base
+
+
+def free_path(folder: Path, name: str) -> Path:
+    """`folder/name`, or `name` with -1, -2 ... before the extension when that exists."""
+    path = folder / name
+    stem, dot, ext = name.partition(".")
+    n = 1
+    while path.exists():
+        path = folder / f"{stem}-{n}{dot}{ext}"
+        n += 1
+    return path
+
+
+def detect(path: Path) -> dict:
+    """Format, encoding and record count of one raw file, by ingest's own reader."""
+    try:
+        src = readers.read_file(path)
+    except InputError as exc:
+        return {"format": readers.input_format(path) or "?", "encoding": None, "error": str(exc)}
+    return {"format": src.format, "encoding": src.encoding, "records": len(src.records)}
+
+
+def raw_files(root: Path, folder: Path) -> list[dict]:
+    """The input files ingest would read under `folder`, with size (no parsing)."""
+    if not folder.is_dir():
+        return []
+    try:
+        found = readers.find_inputs([folder])
+    except InputError:
+        return []
+    paths = getattr(found, "paths", found)  # a list, or an object with .paths and .warnings
+    return [
+        {"path": rel(root, p), "name": p.name, "bytes": p.stat().st_size} for p in sorted(paths)
+    ]
+
+
+def folders(root: Path, depth: int = 3) -> list[str]:
+    """Folders under root (not hidden, not the processed output) that hold input files."""
+    root = Path(root).resolve()
+    out = []
+    for path in sorted(root.rglob("*")):
+        parts = path.relative_to(root).parts
+        if len(out) >= MAX_FOLDERS or len(parts) > depth or not path.is_dir():
+            continue
+        if any(
+            p.startswith(".") or p in ("processed", "node_modules", "__pycache__") for p in parts
+        ):
+            continue
+        if any(f.is_file() and readers.input_format(f) for f in path.iterdir()):
+            out.append(path.relative_to(root).as_posix())
+    return out
+
+
+def rel(root: Path, path: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()

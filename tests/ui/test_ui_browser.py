@@ -1,0 +1,81 @@
+"""The whole path in a real browser: upload -> run -> review -> rerun -> export -> download."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from uihelpers import run_job
+
+from curate.ui import UiConfig
+
+REPO = Path(__file__).resolve().parents[2]
+RAW = sorted(p for p in (REPO / "raw").iterdir() if p.suffix != ".md")
+
+
+def test_upload_run_review_rerun_export_download(project, serve, page, shoot):
+    url, app = serve(UiConfig(root=project))
+    page.goto(f"{url}/data")
+    page.set_input_files("#files", [str(p) for p in RAW])
+    page.wait_for_selector("#listing")
+    listing = page.locator("#listing").inner_text()
+    assert "zimi_gbk.txt" in listing and "gb18030" in listing  # detected encoding
+    assert "riddles.csv" in listing and "utf-8-sig" in listing
+    assert sorted(p.name for p in (project / "raw").iterdir()) == [p.name for p in RAW]
+
+    job = run_job(page, app, lambda: page.click("#run"))
+    assert job.status == "done", job.lines[-5:]
+    assert [line for line in job.lines if line.startswith("[")][:4] == [
+        "[1/4] ingest …",
+        "[2/4] dedupe …",
+        "[3/4] export …",
+        "[4/4] report …",
+    ]
+    assert "411 read, 388 kept" in page.locator("main").inner_text()
+    shoot(page, "data")
+
+    page.goto(f"{url}/report?reason=mojibake")
+    rows = page.locator("#rejects tbody tr")
+    assert rows.count() == 4 and "mojibake" in rows.first.inner_text()
+    shoot(page, "report")
+
+    # Review: a two-record cluster; mark the pair as different riddles.
+    page.goto(f"{url}/review?kind=variant")
+    cluster = page.locator(".cluster").filter(has=page.locator(".member")).first
+    question = cluster.locator(".member .q").first.inner_text()
+    kept_before = _kept(project)
+    cluster.locator("button[data-decision=distinct]").first.click()
+    page.wait_for_selector(".tag.decided")
+    shoot(page, "review")
+    override = json.loads((project / "dedupe.overrides.jsonl").read_text(encoding="utf-8"))
+    assert override["decision"] == "distinct" and override["b"] == question
+
+    job = run_job(page, app, lambda: page.click("#rerun"))
+    assert job.status == "done", job.lines[-5:]
+    assert _kept(project) == kept_before + 1  # the pair is no longer merged
+    assert question not in page.locator("main").inner_text()  # gone from the clusters
+
+    page.goto(f"{url}/review?tab=conflicts")
+    assert page.locator(".conflict").count() == 2
+    shoot(page, "conflicts")
+
+    page.goto(f"{url}/export")
+    page.fill("#val_fraction", "0.2")
+    page.fill("#system_prompt", "你是猜谜高手。")
+    job = run_job(page, app, lambda: page.click("#export"))
+    assert job.status == "done", job.lines[-5:]
+    shoot(page, "export")
+    link = page.locator(".export[data-format=jsonl] a", has_text="train-00000").first
+    with page.expect_download() as download:
+        link.click()
+    path = Path(download.value.path())
+    first = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
+    assert first["messages"][0] == {"role": "system", "content": "你是猜谜高手。"}
+    card = page.locator(".export[data-format=jsonl] a", has_text="README.md")
+    assert card.count() == 1
+    assert page.errors == []
+
+
+def _kept(project: Path) -> int:
+    manifest = project / "processed" / "deduped.manifest.json"
+    return json.loads(manifest.read_text(encoding="utf-8"))["counts"]["kept"]
