@@ -90,6 +90,7 @@ class IngestResult:
     outputs: list[Path]
     seconds: float
     manifest: dict
+    warnings: tuple[str, ...] = ()  # links and folders skipped, files read without a header
 
 
 def source_name(path: Path) -> str:
@@ -161,8 +162,12 @@ def ingest(config: IngestConfig, progress: Progress | None = None) -> IngestResu
     """Read, normalize and filter every record of `config.sources`; write the ingested stage."""
     started = time.perf_counter()
     config.check()
-    paths = readers.find_inputs(list(config.sources))
-    sources = [(readers.read_file(p, config.encoding), source_name(p)) for p in paths]
+    found = readers.find_inputs(list(config.sources), skip=config.processed)
+    names = (config.question_field or "", config.answer_field or "")
+    sources = [
+        (readers.read_file(p, config.encoding, names), source_name(p)) for p in found.paths
+    ]
+    warnings = found.warnings + [w for src, _ in sources for w in src.warnings]
     kept, rejects, stats = _process(sources, config, progress)
     frame = pl.DataFrame({c: [row[c] for row in kept] for c in SCHEMA}, schema=SCHEMA)
     n_in = sum(len(src.records) for src, _ in sources)  # as read; write_stage checks the sum
@@ -174,6 +179,7 @@ def ingest(config: IngestConfig, progress: Progress | None = None) -> IngestResu
         n_in=n_in,
         params=config,
         inputs=[s.entry() for s in stats],
+        extra={"warnings": warnings} if warnings else None,
     )
     outputs = [
         stage_path(config.processed, STAGE, suffix)
@@ -181,7 +187,15 @@ def ingest(config: IngestConfig, progress: Progress | None = None) -> IngestResu
     ]
     seconds = time.perf_counter() - started
     return IngestResult(
-        n_in, frame.height, len(rejects), manifest["reasons"], stats, outputs, seconds, manifest
+        n_in,
+        frame.height,
+        len(rejects),
+        manifest["reasons"],
+        stats,
+        outputs,
+        seconds,
+        manifest,
+        tuple(warnings),
     )
 
 
@@ -214,6 +228,12 @@ def summary_tables(result: IngestResult) -> list:
             where = [f"{s.path} ({s.reasons[reason]})" for s in result.files if s.reasons[reason]]
             reasons.add_row(reason, str(count), ", ".join(where))
         tables.append(reasons)
+    if result.warnings:
+        notes = Table(title="warnings", title_style="yellow")
+        notes.add_column("warning", overflow="fold")
+        for warning in result.warnings:
+            notes.add_row(warning)
+        tables.append(notes)
     return tables
 
 

@@ -2,7 +2,8 @@
 
 Field names are matched case-insensitively against alias lists; the first alias present wins.
 Numbers (not booleans) given as a question or answer are coerced to text with `str()`
-(`1` -> `"1"`, `2.5` -> `"2.5"`); lists, objects and booleans are rejected as `non_string_field`.
+(`1` -> `"1"`, `2.5` -> `"2.5"`); NaN and infinities are rejected as `not_a_number`, lists,
+objects and booleans as `non_string_field`.
 
 >>> to_fields({"instruction": "猜一字", "input": "一口咬掉牛尾巴", "output": "告", "id": 7})
 Fields(question='猜一字：一口咬掉牛尾巴', answer='告', category=None, meta='{"id": 7}')
@@ -11,6 +12,7 @@ Fields(question='猜一字：一口咬掉牛尾巴', answer='告', category=None
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -52,6 +54,10 @@ ANSWER_KEYS = (
     "謎底",
 )
 CATEGORY_KEYS = ("category", "type", "类别", "分类", "类型", "類別", "分類", "類型")
+# Every field name this module knows (lowercased): a CSV row holding none is not a header.
+KNOWN_NAMES = frozenset(
+    QUESTION_KEYS + ANSWER_KEYS + CATEGORY_KEYS + ("input", "messages", "conversations")
+)
 # sharegpt's speaker names, mapped to OpenAI message roles.
 _ROLES = {
     "human": "user",
@@ -92,6 +98,8 @@ def _text(value: object, what: str, key: str) -> str | Verdict:
     if value is None:
         return ("missing_field", f"{what} field {key!r} is null")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):  # NaN / Infinity in JSON, NaN in Parquet
+            return ("not_a_number", f"{what} field {key!r} is {value}, not text or a number")
         return str(value)
     kind = type(value).__name__
     return ("non_string_field", f"{what} field {key!r} is a {kind}, not text")

@@ -23,3 +23,4 @@ class SourceFile:
     encoding: str | None
     records: list[RawRecord]
     numbering: str = "line"  # what RawRecord.line counts: "line", "index" or "row" (Parquet)
+    warnings: tuple[str, ...] = ()  # how the file was read, when a user should know

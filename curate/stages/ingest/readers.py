@@ -11,19 +11,22 @@ not interpreted here (see fields.py), only parsed.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 from curate.errors import InputError
+from curate.stages.ingest.delimited import read_delimited
 from curate.stages.ingest.encodings import decode
+from curate.stages.ingest.fields import KNOWN_NAMES
 from curate.stages.ingest.raw import RawRecord, SourceFile
 from curate.stages.ingest.textblocks import QA_LINE, read_text
+from curate.stages.ingest.walk import Found, scan
 
 EXTENSIONS = {
     ".json": "json",
@@ -36,8 +39,9 @@ EXTENSIONS = {
     ".parquet": "parquet",
 }
 FORMATS = ("json", "jsonl", "csv", "tsv", "text", "parquet")
-# Keys of a JSON object that are lists of records, in order of preference when several are.
-WRAPPER_KEYS = ("data", "records", "items", "rows", "examples", "train", "riddles", "questions")
+_BARE_CR = re.compile(r"\r(?!\n)")
+# A surrogate code point, or its JSON escape (a pair of them is one emoji; one alone is invalid).
+_SURROGATE = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
 
 
 def input_format(path: Path) -> str | None:
@@ -46,35 +50,24 @@ def input_format(path: Path) -> str | None:
     return EXTENSIONS.get(suffixes[0].lower()) if suffixes else None
 
 
-def find_inputs(sources: tuple[Path, ...] | list[Path]) -> list[Path]:
-    """Files to read: files as given, folders searched recursively for known extensions."""
-    found: dict[Path, Path] = {}
-    for source in sources:
-        if source.is_dir():
-            files = sorted(
-                p
-                for p in source.rglob("*")
-                if p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(source).parts)
-                and input_format(p)
-            )
-        elif source.is_file():
-            files = [source]
-        else:
-            raise InputError(f"{source}: no such file or directory")
-        for path in files:
-            found.setdefault(path.resolve(), path)
-    if not found:
+def find_inputs(sources: tuple[Path, ...] | list[Path], skip: Path | None = None) -> Found:
+    """Files to read (files as given, folders searched for known extensions), with warnings
+    about links and folders left out; none found is an error."""
+    found = scan(list(sources), input_format, skip)
+    if not found.paths:
         shown = ", ".join(str(s) for s in sources)
         raise InputError(
             f"no input files in {shown} (looked for {', '.join(EXTENSIONS)}, "
             "and .gz of those); pass files or folders as arguments"
         )
-    return list(found.values())
+    return found
 
 
-def read_file(path: Path, encoding: str | None = None) -> SourceFile:
-    """Read one input file into raw records; unreadable files raise InputError."""
+def read_file(
+    path: Path, encoding: str | None = None, names: tuple[str, ...] = ()
+) -> SourceFile:
+    """Read one input file into raw records; unreadable files raise InputError. `names`: field
+    names the user gave (--question-field ...), which mark a CSV's first row as a header."""
     try:
         data = path.read_bytes()
         if path.suffix.lower() == ".gz":
@@ -86,23 +79,44 @@ def read_file(path: Path, encoding: str | None = None) -> SourceFile:
         return SourceFile(path, "parquet", None, list(read_parquet(data, path)), "row")
     text, used = decode(data, str(path), encoding)
     text = text.removeprefix("\ufeff")
+    if "\r" in text:  # a CR not followed by LF ends a line too (old Mac files)
+        text = _BARE_CR.sub("\n", text)
     fmt = sniff(text, fmt)
     if not text.strip():
         return SourceFile(path, fmt, used, [])
-    reader = {
-        "json": read_json,
-        "jsonl": read_jsonl,
-        "csv": read_csv,
-        "tsv": read_tsv,
-        "text": _read_text,
-    }[fmt]
-    records = list(reader(text, path))
+    warnings: list[str] = []
+    if fmt in ("csv", "tsv"):
+        known = KNOWN_NAMES | {n.strip().lower() for n in names if n}
+        delimiter = "," if fmt == "csv" else "\t"
+        records = list(read_delimited(text, path, delimiter, frozenset(known), warnings))
+    else:
+        reader = {"json": read_json, "jsonl": read_jsonl, "text": read_text}[fmt]
+        records = list(reader(text, path))
+    if _SURROGATE.search(text):
+        records = [_check_unicode(r) for r in records]
+    numbering = "line"
     if len({r.line for r in records}) < len(records):
         # Several records start on one line (minified JSON): number them 1, 2, ... instead,
         # so that (source, line) and hence the record id stay unique.
         records = [replace(r, line=i) for i, r in enumerate(records, 1)]
-        return SourceFile(path, fmt, used, records, numbering="index")
-    return SourceFile(path, fmt, used, records)
+        numbering = "index"
+    return SourceFile(path, fmt, used, records, numbering, tuple(warnings))
+
+
+def _check_unicode(rec: RawRecord) -> RawRecord:
+    """A record whose text holds a lone surrogate (`"\\ud800"` in JSON) becomes `bad_unicode`:
+    no UTF-8 file, OpenCC or polars can take it."""
+    if rec.error is not None or not _SURROGATE.search(rec.raw):
+        return rec
+    try:
+        json.dumps(rec.value, ensure_ascii=False).encode("utf-8")
+        rec.raw.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end].encode("utf-8", "backslashreplace").decode()
+        raw = rec.raw.encode("utf-8", "backslashreplace").decode()
+        detail = f"a lone surrogate {bad} (not valid Unicode; write the character itself)"
+        return RawRecord(rec.line, raw, None, ("bad_unicode", detail))
+    return rec
 
 
 def sniff(text: str, fmt: str | None) -> str:
@@ -135,38 +149,62 @@ def _parses(text: str) -> bool:
     return True
 
 
-def _position(text: str, pos: int) -> str:
-    line = text.count("\n", 0, pos) + 1
-    return f"line {line} column {pos - text.rfind(chr(10), 0, pos)}"
+def _json_error(exc: json.JSONDecodeError) -> str:
+    """json's message without its dangling `at` ("Invalid control character at"), saying
+    which character when it is a literal tab or line break inside a string."""
+    msg = exc.msg.removesuffix(" at")
+    if msg == "Invalid control character":
+        char = exc.doc[exc.pos : exc.pos + 1] or "\0"
+        name = {"\t": "a literal tab", "\n": "a line break", "\r": "a carriage return"}
+        what = name.get(char, f"control character U+{ord(char):04X}")
+        msg = f"{what} inside a string (write it escaped: \\t, \\n)"
+    return msg
 
 
 def read_json(text: str, path: Path) -> Iterator[RawRecord]:
-    """A JSON array of records, an object wrapping one, or a single record object."""
+    """A JSON array of records, an object wrapping lists of records, or one record object.
+
+    Every list of records in a wrapper object is read (a duplicated key too); when there are
+    several, each record gets its list's key as field `list` (so it lands in `meta`).
+    """
     decoder = json.JSONDecoder()
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"{path}: not valid JSON at {_position(text, exc.pos)} ({exc.msg}); fix the file, "
+            f"{path}: not valid JSON at line {exc.lineno} column {exc.colno} "
+            f"({_json_error(exc)}); fix the file, "
             "or if it holds one JSON object per line, name it .jsonl"
         ) from None
     start = len(text) - len(text.lstrip())
-    key = _wrapped_list(doc, path) if isinstance(doc, dict) else None
-    if not isinstance(doc, list) and key is None:  # one record (or one stray value)
+    if isinstance(doc, list):
+        yield from _elements(text, start, decoder)[0]
+        return
+    lists = _record_lists(text, start, decoder) if isinstance(doc, dict) else []
+    if not lists:  # one record (or one stray value)
         yield RawRecord(text.count("\n", 0, start) + 1, text.strip(), doc)
         return
-    if key is not None:
-        start = _value_start(text, decoder, key)
-    # Walk the array element by element to know where each one starts.
-    pos, line, counted = start + 1, 1, 0
+    for key, records in lists:
+        for rec in records:
+            if len(lists) > 1 and isinstance(rec.value, dict) and "list" not in rec.value:
+                rec = replace(rec, value={**rec.value, "list": key})
+            yield rec
+
+
+def _elements(text: str, pos: int, decoder: json.JSONDecoder) -> tuple[list[RawRecord], int]:
+    """The elements of the array starting at `pos` (with the line each starts on), and the
+    offset after the array."""
+    out: list[RawRecord] = []
+    line, counted = text.count("\n", 0, pos) + 1, pos
+    pos += 1
     while True:
         pos = _skip(text, pos, ",")
         if text[pos] == "]":
-            return
+            return out, pos + 1
         value, end = decoder.raw_decode(text, pos)
         line += text.count("\n", counted, pos)
         counted = pos
-        yield RawRecord(line, text[pos:end], value)
+        out.append(RawRecord(line, text[pos:end], value))
         pos = end
 
 
@@ -176,36 +214,25 @@ def _skip(text: str, pos: int, chars: str) -> int:
     return pos
 
 
-def _wrapped_list(doc: dict, path: Path) -> str | None:
-    """The key of a wrapper object's list of records, or None if `doc` is one record."""
-    lists = [
-        k
-        for k, v in doc.items()
-        if isinstance(v, list)
-        and any(isinstance(x, dict) for x in v)
-        and k not in ("messages", "conversations")
-    ]
-    if len(lists) <= 1:
-        return lists[0] if lists else None
-    preferred = [k for k in WRAPPER_KEYS if k in lists]
-    if preferred:
-        return preferred[0]
-    raise InputError(
-        f"{path}: several lists of records ({', '.join(lists)}); keep one list "
-        'per file, e.g. {"data": [...]}'
-    )
-
-
-def _value_start(text: str, decoder: json.JSONDecoder, key: str) -> int:
-    """Offset of the value of top-level `key` in a JSON object text."""
-    pos = _skip(text, 0, "") + 1
+def _record_lists(
+    text: str, pos: int, decoder: json.JSONDecoder
+) -> list[tuple[str, list[RawRecord]]]:
+    """(key, records) of each member of the object at `pos` that is a list holding objects,
+    in file order; a key given twice gives two lists (json.loads would keep the last)."""
+    out = []
+    pos += 1
     while True:
         pos = _skip(text, pos, ",")
+        if text[pos] == "}":
+            return out
         name, pos = decoder.raw_decode(text, pos)
         pos = _skip(text, pos, ":")
-        if name == key:
-            return pos
-        _, pos = decoder.raw_decode(text, pos)
+        if text[pos] == "[" and name not in ("messages", "conversations"):
+            records, pos = _elements(text, pos, decoder)
+            if any(isinstance(r.value, dict) for r in records):
+                out.append((name, records))
+        else:
+            _, pos = decoder.raw_decode(text, pos)
 
 
 def read_jsonl(text: str, path: Path) -> Iterator[RawRecord]:
@@ -217,42 +244,12 @@ def read_jsonl(text: str, path: Path) -> Iterator[RawRecord]:
         try:
             yield RawRecord(number, raw, json.loads(raw))
         except json.JSONDecodeError as exc:
-            yield RawRecord(
-                number, raw, None, ("malformed_json", f"{exc.msg} at column {exc.colno}")
-            )
+            detail = f"{_json_error(exc)} at column {exc.colno}"
+            yield RawRecord(number, raw, None, ("malformed_json", detail))
 
 
-def read_csv(text: str, path: Path, delimiter: str = ",") -> Iterator[RawRecord]:
-    """Header row, then one record per row; quoted fields may hold commas and newlines."""
-    lines = io.StringIO(text, newline="").readlines()
-    reader = csv.reader(lines, delimiter=delimiter, strict=False)
-    header: list[str] | None = None
-    done = 0  # physical lines consumed so far
-    try:
-        for row in reader:
-            start, done = done + 1, reader.line_num
-            if len(row) <= 1 and not "".join(row).strip():  # a blank line; `,,` is a record
-                continue
-            raw = "".join(lines[start - 1 : done]).rstrip("\r\n")
-            if header is None:
-                header = [h.strip() for h in row]
-            elif len(row) > len(header):
-                detail = f"{len(row)} fields but the header has {len(header)}"
-                yield RawRecord(start, raw, None, ("malformed_row", detail))
-            else:
-                row += [""] * (len(header) - len(row))  # short rows: missing cells are empty
-                yield RawRecord(start, raw, dict(zip(header, row, strict=True)))
-    except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit()
-        raise InputError(f"{path}: unreadable CSV near line {reader.line_num} ({exc})") from None
-
-
-def read_tsv(text: str, path: Path) -> Iterator[RawRecord]:
-    return read_csv(text, path, delimiter="\t")
-
-
-def _read_text(text: str, path: Path) -> Iterator[RawRecord]:
-
-    return read_text(text, path)
+def read_csv(text: str, path: Path) -> Iterator[RawRecord]:
+    return read_delimited(text, path, ",", KNOWN_NAMES, [])
 
 
 def read_parquet(data: bytes, path: Path) -> Iterator[RawRecord]:
@@ -262,5 +259,22 @@ def read_parquet(data: bytes, path: Path) -> Iterator[RawRecord]:
         frame = pl.read_parquet(io.BytesIO(data))
     except Exception as exc:  # polars raises several types for corrupt files
         raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
+    frame = frame.with_columns(_integers_with_nulls(frame))
     for number, row in enumerate(frame.iter_rows(named=True), 1):
         yield RawRecord(number, json.dumps(row, ensure_ascii=False, default=str), row)
+
+
+def _integers_with_nulls(frame) -> list:
+    """Float columns holding only whole numbers and some nulls, cast back to integers: pandas
+    stores an integer column with a missing value as float64, which would read `2` as `2.0`."""
+    import polars as pl
+
+    out = []
+    for name, dtype in frame.schema.items():
+        if not dtype.is_float() or frame[name].null_count() == 0:
+            continue
+        values = frame[name].drop_nulls()
+        whole = values.is_finite().all() and (values == values.round(0)).all()
+        if whole and (values.abs().max() or 0) < 2**53:  # exact as float64 up to 2**53
+            out.append(pl.col(name).cast(pl.Int64))
+    return out

@@ -204,10 +204,10 @@ def test_sniff_without_extension():
 def test_find_inputs_walks_folders_in_order_and_skips_hidden_and_unknown(write_raw, project):
     for name in ["b.csv", "a.json", "sub/c.jsonl.gz", ".hidden/d.json", "notes.md", ".e.json"]:
         write_raw(name, "x")
-    found = [p.as_posix() for p in find_inputs([Path("raw")])]
+    found = [p.as_posix() for p in find_inputs([Path("raw")]).paths]
     assert found == ["raw/a.json", "raw/b.csv", "raw/sub/c.jsonl.gz"]
     # a file given twice (directly and through its folder) is read once
-    assert len(find_inputs([Path("raw/a.json"), Path("raw")])) == 3
+    assert len(find_inputs([Path("raw/a.json"), Path("raw")]).paths) == 3
 
 
 def test_find_inputs_errors(project):

@@ -1,0 +1,171 @@
+"""CSV and TSV files: a header row, then one record per row (line = where the row starts).
+
+- Quotes: CSV fields may be quoted (holding commas and newlines). TSV from spreadsheets rarely
+  quotes, so a TSV file is read without quote handling (`"小"字加一点` stays as written) unless
+  it is clearly quoted: some field is wrapped in quotes and none starts with a quote closed
+  mid-field.
+- Unclosed quote: a quoted field that runs over a line break, where the next line reads on its
+  own as a complete row of the header's width (quotes balanced), or that runs to the end of
+  the file, was never closed. That row is rejected (`unclosed_quote`, with its line) and
+  reading goes on from the next line, so the rows it would have swallowed are read.
+- No header: when no cell of the first row is a known field name (nor one named by
+  `--question-field`/`--answer-field`) and the row does not look like column names (ASCII
+  identifiers), the file has no header: columns are question, answer, then column3, ... and a
+  warning says so.
+- Duplicate column names: the last column of a name is the field; earlier ones are kept in
+  `meta` as `name#N` (N = the column's 1-based position).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from curate.errors import InputError
+from curate.stages.ingest.raw import RawRecord
+
+# A row of column names rather than data: every cell a short ASCII identifier.
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,39}")
+_WRAPPED = re.compile(r'"(?:[^"]|"")*"')  # a whole field in quotes, inner quotes doubled
+_OPENED = re.compile(r'"(?:[^"]|"")*')  # a quoted field that goes on past the line end
+
+
+class _Rows:
+    """(first line, raw text, cells) of each non-blank row; cells None for a row whose quote
+    is never closed, after which reading goes on from the row's next line. Set `width` to
+    the header's width once known (the shape the unclosed-quote check looks for)."""
+
+    def __init__(self, text: str, path: Path, delimiter: str) -> None:
+        self.lines = io.StringIO(text, newline="").readlines()
+        self.path, self.delimiter, self.pos = path, delimiter, 0  # pos: next line to read
+        self.quoted = delimiter != "\t" or quoted_tsv(self.lines)
+        self.width: int | None = None
+
+    def _reader(self):  # csv.reader pulls lines one at a time, no read-ahead
+        quoting = csv.QUOTE_MINIMAL if self.quoted else csv.QUOTE_NONE
+        lines = iter(self.lines[self.pos :] if self.pos else self.lines)
+        return csv.reader(lines, delimiter=self.delimiter, strict=False, quoting=quoting)
+
+    def __iter__(self) -> Iterator[tuple[int, str, list[str] | None]]:
+        reader, base = self._reader(), 0  # base: lines before the reader's first
+        while True:
+            first = self.pos
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit()
+                self.pos = base + reader.line_num
+                if not (self.quoted and self._ends_in_quote(first)):
+                    where = f"near line {first + 1} ({exc})"
+                    raise InputError(f"{self.path}: unreadable CSV {where}") from None
+                row = None  # an unclosed quote swallowed more than the field size limit
+            self.pos = base + reader.line_num
+            if row is not None and len(row) <= 1 and not "".join(row).strip():
+                continue  # a blank line; `,,` is a record
+            if row is None or (self.quoted and self._unclosed(first)):
+                self.pos = first + 1  # go on from the next line
+                reader, base = self._reader(), self.pos
+                yield first + 1, self.lines[first].rstrip("\r\n"), None
+            else:
+                yield first + 1, "".join(self.lines[first : self.pos]).rstrip("\r\n"), row
+
+    def _ends_in_quote(self, first: int) -> bool:
+        return _ends_in_quote("".join(self.lines[first : self.pos]), self.delimiter)
+
+    def _unclosed(self, first: int) -> bool:
+        """A quote opened in the row just read and never closed (see the module doc)."""
+        if self.pos >= len(self.lines) and self._ends_in_quote(first):  # ran to the end
+            return True
+        if self.width is None or self.pos - first < 2:
+            return False
+        after = self.lines[first + 1].rstrip("\r\n")
+        if after.count('"') % 2 or _ends_in_quote(after, self.delimiter):
+            return False  # the line holding the closing quote
+        rows = list(csv.reader([after], delimiter=self.delimiter, strict=False))
+        return len(rows) == 1 and len(rows[0]) == self.width
+
+
+def read_delimited(
+    text: str, path: Path, delimiter: str, known: frozenset[str], warnings: list[str]
+) -> Iterator[RawRecord]:
+    """Records of a CSV (`,`) or TSV (tab) text; `known` = lowercased field names."""
+    rows = _Rows(text, path, delimiter)
+    header: list[str] | None = None
+    for line, raw, row in rows:
+        if row is None:
+            detail = "a quote opened in this row is never closed; the lines after it are read"
+            yield RawRecord(line, raw, None, ("unclosed_quote", detail))
+            continue
+        if header is None:
+            header = _header(row, known)
+            if header is not None:  # the header row itself
+                rows.width = len(header)
+                continue
+            header = ["question", "answer"] + [f"column{i}" for i in range(3, len(row) + 1)]
+            rows.width = len(header)
+            warnings.append(_headerless(path, row))
+        if len(row) > len(header):
+            detail = f"{len(row)} fields but the header has {len(header)}"
+            yield RawRecord(line, raw, None, ("malformed_row", detail))
+        else:
+            row += [""] * (len(header) - len(row))  # short rows: missing cells are empty
+            yield RawRecord(line, raw, dict(zip(header, row, strict=True)))
+
+
+def _headerless(path: Path, row: list[str]) -> str:
+    shown = ", ".join(c.strip() for c in row)[:60]
+    return (
+        f"{path}: the first row ({shown}) names no known field, so the file is read "
+        "without a header: columns are question, answer, then column3, ... (if it is "
+        "a header, name the columns with --question-field and --answer-field)"
+    )
+
+
+def _header(row: list[str], known: frozenset[str]) -> list[str] | None:
+    """Column names (earlier duplicates renamed `name#N`), or None when `row` is data."""
+    names = [h.strip() for h in row]
+    headerless = (
+        len(names) >= 2
+        and not any(n.lower() in known for n in names)
+        and not all(_IDENTIFIER.fullmatch(n) for n in names if n)
+    )
+    if headerless:
+        return None
+    last = {n: i for i, n in enumerate(names)}
+    return [n if last[n] == i else f"{n}#{i + 1}" for i, n in enumerate(names)]
+
+
+def _ends_in_quote(text: str, delimiter: str) -> bool:
+    """Whether `text` ends inside a quoted field (as csv reads it: a quote opens a field only
+    at its start, `""` inside is a quote)."""
+    in_quote, at_start, i = False, True, 0
+    while i < len(text):
+        ch = text[i]
+        if in_quote and ch == '"':
+            if text[i + 1 : i + 2] == '"':
+                i += 1
+            else:
+                in_quote = False
+        elif ch == '"' and at_start:
+            in_quote = True
+        at_start = not in_quote and ch in (delimiter, "\n", "\r")
+        i += 1
+    return in_quote
+
+
+def quoted_tsv(lines: list[str]) -> bool:
+    """A TSV file that uses CSV quoting: some field wrapped in quotes, none like `"小"字加一点`."""
+    wrapped = False
+    for line in lines[:5000]:
+        for cell in line.rstrip("\r\n").split("\t"):
+            if not cell.startswith('"'):
+                continue
+            if _WRAPPED.fullmatch(cell):
+                wrapped = True
+            elif not _OPENED.fullmatch(cell):  # a quote closed mid-field: plain text
+                return False
+    return wrapped

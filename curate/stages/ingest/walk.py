@@ -1,0 +1,85 @@
+"""Find the input files of `curate ingest`: files as given, folders searched recursively.
+
+Hidden names (`.git`, `.cache`) are skipped. Symlinked files and folders are followed; a
+symlink loop or a dangling link is skipped with a warning naming it; a folder that cannot be
+listed is an error naming it (never skipped silently). The processed folder is skipped when it
+lies inside a source folder, so that a rerun does not read its own output.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from curate.errors import InputError
+
+
+@dataclass
+class Found:
+    paths: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def scan(sources: list[Path], known: Callable[[Path], object], skip: Path | None = None) -> Found:
+    """Files to read (those `known` accepts, in path order) and warnings about what was left out."""
+    found: dict[Path, Path] = {}
+    out = Found()
+    skip_real = skip.resolve() if skip is not None else None
+    for source in sources:
+        if source.is_dir():
+            files: list[Path] = []
+            _visit(source, known, skip_real, {source.resolve()}, set(), files, out.warnings)
+            files.sort()
+        elif source.is_file():
+            files = [source]
+        else:
+            raise InputError(f"{source}: no such file or directory")
+        for path in files:
+            found.setdefault(path.resolve(), path)
+    out.paths = list(found.values())
+    return out
+
+
+def _visit(
+    folder: Path,
+    known: Callable[[Path], object],
+    skip: Path | None,
+    chain: set[Path],
+    seen: set[Path],
+    files: list[Path],
+    warnings: list[str],
+) -> None:
+    """Depth-first through `folder`; `chain` = real paths of the folders above (loop check)."""
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        raise InputError(
+            f"{folder}: cannot read this folder ({exc.strerror}); fix its permissions, "
+            "or pass the files or folders to read as arguments"
+        ) from None
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        try:
+            os.stat(path)  # follows links: fails for a loop or a dangling link
+        except OSError as exc:
+            loop = exc.errno == errno.ELOOP
+            what = "a symlink loop" if loop else f"a dangling symlink ({exc.strerror})"
+            warnings.append(f"{path}: skipped, {what}")
+            continue
+        if entry.is_dir():
+            real = path.resolve()
+            if skip is not None and real == skip:
+                warnings.append(f"{path}: skipped, it is the processed folder (the output)")
+            elif real in chain:
+                warnings.append(f"{path}: skipped, a symlink loop (it points back to {real})")
+            elif real not in seen:  # a second link to a folder already read adds nothing
+                seen.add(real)
+                _visit(path, known, skip, chain | {real}, seen, files, warnings)
+        elif entry.is_file() and known(path):
+            files.append(path)
