@@ -1,29 +1,86 @@
 """The `curate` command line: a thin click layer over the library.
 
-Each command builds a config, calls one library function and prints a summary. Library
-errors (CurateError) become `Error: ...` with exit code 1 here, in one place.
+Each command builds a config, calls one library function and prints a summary. Errors are
+turned into messages here, in one place (`CurateGroup.invoke`):
+
+- CurateError: `Error: ...`, exit 1; a ConfigError (a bad flag or setting) exit 2, like
+  click's own usage errors;
+- OSError on a path (read-only folder, not a directory, permission denied, a file that
+  vanished): `Error: PATH: what went wrong`, exit 1;
+- anything else is a bug in curate: `Error: internal error ...`, exit 1, with the traceback
+  only under `curate --debug`.
 """
 
 from __future__ import annotations
+
+import errno
+import traceback
 
 import click
 
 from curate import __version__
 from curate.cli.config import config_option
-from curate.errors import CurateError
+from curate.errors import ConfigError, CurateError
 from curate.memory import one_heap
+
+DEBUG = "curate.debug"  # ctx.meta key set by --debug
+
+
+class UsageMistake(click.ClickException):
+    """`Error: ...` with exit code 2, without the usage text (the message says the fix)."""
+
+    exit_code = 2
+
+
+def os_error_message(exc: OSError) -> str:
+    """The path first, then what happened: `processed/x.parquet: permission denied`."""
+    what = (exc.strerror or str(exc)).lower()
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{' -> '.join(paths)}: {what}" if paths else what
+
+
+def bug_message(exc: BaseException, debug: bool) -> str:
+    where = "" if debug else "; run `curate --debug ...` to see the traceback"
+    return (
+        f"internal error: {type(exc).__name__}: {exc}\n"
+        f"This is a bug in curate, not in your input; please report it{where}."
+    )
 
 
 class CurateGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except ConfigError as exc:
+            raise UsageMistake(str(exc)) from None
         except CurateError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:  # `curate ... | head`: click exits quietly
+                raise
+            raise click.ClickException(os_error_message(exc)) from None
+        except Exception as exc:
+            debug = bool(ctx.meta.get(DEBUG))
+            if debug:
+                click.echo(traceback.format_exc(), err=True, nl=False)
+            raise click.ClickException(bug_message(exc, debug)) from None
+
+
+def _debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    ctx.meta[DEBUG] = value
 
 
 @click.group(cls=CurateGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="curate")
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    callback=_debug,
+    help="Show the traceback of an internal error (a bug to report).",
+)
 @config_option
 def main() -> None:
     """Curate riddle datasets: ingest -> dedupe -> export -> train -> eval."""

@@ -6,12 +6,45 @@ from pathlib import Path
 
 import click
 
-from curate.cli.options import EXPORT_OPTIONS, PATH, PROCESSED, with_options
+from curate.cli.options import field_option, processed_option, with_options
 from curate.errors import CurateError
+from curate.stages.dedupe import CONFLICT_POLICIES, MAX_PERM, MIN_PERM, DedupeConfig
+from curate.stages.dedupe.minhash import MAX_N
+from curate.stages.export import GROUP_KEYS, ExportConfig
+from curate.stages.export.formats import FORMATS
+from curate.stages.ingest import IngestConfig
+from curate.stages.ingest.filters import FILTERS
+from curate.stages.report import ReportConfig
+from curate.stages.run import RunConfig
+from curate.stages.validate import ValidateConfig
+
+_CONVERT_HELP = "OpenCC conversion of the display text: t2s, s2t, tw2s, hk2s, ... or none."
+_GROUP_BY = click.Choice(tuple(GROUP_KEYS))
+_EXPORT_HELP = {
+    "val_fraction": "Share of groups held out for validation.",
+    "seed": "Seed of the split hash.",
+    "group_by": "Records sharing this key share a split.",
+    "system_prompt": "Add this system message to every record.",
+    "user_template": "User turn; placeholders {question} and {category}.",
+}
+EXPORT_OPTIONS = [
+    processed_option(ExportConfig),
+    field_option(ExportConfig, "format", type=click.Choice(tuple(FORMATS))),
+    field_option(ExportConfig, "out", help="Output dir  [default: PROCESSED/export/FORMAT]"),
+    field_option(ExportConfig, "val_fraction", help=_EXPORT_HELP["val_fraction"]),
+    field_option(ExportConfig, "seed", help=_EXPORT_HELP["seed"]),
+    field_option(ExportConfig, "group_by", type=_GROUP_BY, help=_EXPORT_HELP["group_by"]),
+    field_option(ExportConfig, "shard_size", help="Records per file."),
+    field_option(ExportConfig, "system_prompt", help=_EXPORT_HELP["system_prompt"]),
+    field_option(ExportConfig, "user_template", help=_EXPORT_HELP["user_template"]),
+    field_option(ExportConfig, "tokenizer", help="Tokenizer folder: report tokens per record."),
+    field_option(
+        ExportConfig, "max_tokens", help="Count records longer than this (SiliconFlow's limit)."
+    ),
+]
 
 
 @click.command()
-@PROCESSED
 @with_options(EXPORT_OPTIONS)
 def export(**kwargs) -> None:
     """Write validated train/validation shards of deduped.parquet, with a manifest.
@@ -21,7 +54,6 @@ def export(**kwargs) -> None:
     from rich.console import Console
 
     from curate.lengths import describe
-    from curate.stages.export import ExportConfig
     from curate.stages.export import export as run_export
 
     m = run_export(ExportConfig(**kwargs)).manifest
@@ -41,18 +73,13 @@ def export(**kwargs) -> None:
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--tokenizer", type=PATH, help="Tokenizer folder: warn about long records.")
-@click.option(
-    "--max-tokens",
-    type=int,
-    default=4096,
-    show_default=True,
-    help="Warn about records longer than this (SiliconFlow's limit).",
+@field_option(ValidateConfig, "tokenizer", help="Tokenizer folder: warn about long records.")
+@field_option(
+    ValidateConfig, "max_tokens", help="Warn about records longer than this (SiliconFlow's limit)."
 )
 def validate(files: tuple[Path, ...], tokenizer: Path | None, max_tokens: int) -> None:
     """Check messages JSONL files: print FILE:LINE: problem; exit 1 if any is invalid."""
     from curate.lengths import describe
-    from curate.stages.validate import ValidateConfig
     from curate.stages.validate import validate as run_validate
 
     result = run_validate(ValidateConfig(files, tokenizer, max_tokens))
@@ -70,19 +97,10 @@ def validate(files: tuple[Path, ...], tokenizer: Path | None, max_tokens: int) -
 
 
 @click.command("report")
-@PROCESSED
-@click.option(
-    "--export-dir",
-    type=click.Path(path_type=Path),
-    help="Export to describe  [default: DIR/export/jsonl]",
-)
-@click.option("--out", type=click.Path(path_type=Path), help="[default: DIR/report.html]")
-@click.option(
-    "--card/--no-card",
-    default=True,
-    show_default=True,
-    help="Write the dataset card (README.md) next to the export.",
-)
+@processed_option(ReportConfig)
+@field_option(ReportConfig, "export_dir", help="Export to describe  [default: DIR/export/jsonl]")
+@field_option(ReportConfig, "out", help="[default: DIR/report.html]")
+@field_option(ReportConfig, "card", help="Write the dataset card (README.md) next to the export.")
 @click.option(
     "--screenshot",
     type=click.Path(path_type=Path),
@@ -93,7 +111,7 @@ def report_cmd(
 ) -> None:
     """Write DIR/report.html (self-contained) and the dataset card; print a summary."""
     from curate.cli.render import print_report
-    from curate.stages.report import ReportConfig, report
+    from curate.stages.report import report
 
     result = report(ReportConfig(processed=processed, export_dir=export_dir, out=out, card=card))
     print_report(result)
@@ -106,63 +124,63 @@ def report_cmd(
 
 @click.command()
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
-@PROCESSED
-@click.option(
-    "--convert",
-    default="t2s",
-    show_default=True,
-    help="OpenCC conversion of the display text: t2s, s2t, tw2s, hk2s, ... or none.",
+@processed_option(IngestConfig)
+@field_option(IngestConfig, "convert", help=_CONVERT_HELP)
+@field_option(
+    IngestConfig, "encoding", help="Force one encoding for all text inputs  [default: detect]"
 )
-@click.option("--encoding", help="Force one encoding for all text inputs  [default: detect]")
-@click.option("--question-field", help="Input field holding the question  [default: aliases]")
-@click.option("--answer-field", help="Input field holding the answer  [default: aliases]")
-@click.option(
+@field_option(
+    IngestConfig, "question_field", help="Input field holding the question  [default: aliases]"
+)
+@field_option(
+    IngestConfig, "answer_field", help="Input field holding the answer  [default: aliases]"
+)
+@field_option(
+    IngestConfig,
+    "disabled_filters",
     "--no-filter",
     "disabled_filters",
-    multiple=True,
     metavar="NAME",
-    help="Switch a quality filter off (repeatable): empty_question, empty_answer, "
-    "mojibake, split_note, unbalanced_brackets, answer_equals_question, too_long.",
+    help=f"Switch a quality filter off (repeatable): {', '.join(FILTERS)}.",
 )
-@click.option("--max-question-chars", type=int, default=500, show_default=True)
-@click.option("--max-answer-chars", type=int, default=200, show_default=True)
+@field_option(IngestConfig, "max_question_chars", help="Longer questions are rejected (too_long).")
+@field_option(IngestConfig, "max_answer_chars", help="Longer answers are rejected (too_long).")
 def ingest(sources: tuple[Path, ...], **kwargs) -> None:
     """Read raw riddle files (SOURCES: files or folders, default raw/) into DIR/ingested.*."""
     from rich.console import Console
 
-    from curate.stages.ingest import IngestConfig, progress_bar, summary_tables
     from curate.stages.ingest import ingest as run_ingest
+    from curate.stages.ingest import progress_bar, summary_tables
 
-    config = IngestConfig(sources=sources or (Path("raw"),), **kwargs)
+    config = IngestConfig(**({"sources": sources} if sources else {}), **kwargs)
     with progress_bar(Console(stderr=True)) as progress:
         result = run_ingest(config, progress)
     console = Console(highlight=False)
     for table in summary_tables(result):
         console.print(table)
-    console.print(f"wrote {', '.join(p.as_posix() for p in result.outputs)}", markup=False)
+    console.print(f"wrote {', '.join(p.as_posix() for p in result.paths)}", markup=False)
 
 
 @click.command("run")
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
-@PROCESSED
-@click.option("--convert", help="OpenCC conversion of the display text  [default: t2s]")
-@click.option(
-    "--prefer",
+@processed_option(RunConfig)
+# Stage settings are None unless given, so that curate.toml's stage tables still apply.
+@field_option(IngestConfig, "convert", unset=True, help=_CONVERT_HELP)
+@field_option(
+    DedupeConfig,
     "prefer",
-    multiple=True,
+    unset=True,
     metavar="SOURCE",
     help="Dedupe: keep records from this source first (repeatable).",
 )
-@click.option("--val-fraction", type=float, help="Validation share  [default: 0.1]")
-@click.option("--seed", type=int, help="Seed of the split hash  [default: 0]")
-@click.option(
-    "--group-by",
-    type=click.Choice(["answer", "content", "id"]),
-    help="Records sharing this key share a split  [default: answer]",
+@field_option(ExportConfig, "val_fraction", unset=True, help=_EXPORT_HELP["val_fraction"])
+@field_option(ExportConfig, "seed", unset=True, help=_EXPORT_HELP["seed"])
+@field_option(ExportConfig, "group_by", unset=True, type=_GROUP_BY, help=_EXPORT_HELP["group_by"])
+@field_option(ExportConfig, "system_prompt", unset=True, help=_EXPORT_HELP["system_prompt"])
+@field_option(
+    ExportConfig, "user_template", unset=True, help="User turn, e.g. '歇后语：{question}——'"
 )
-@click.option("--system-prompt", help="Add this system message to every exported record.")
-@click.option("--user-template", help="User turn, e.g. '歇后语：{question}——'")
-@click.option("--report/--no-report", default=True, show_default=True)
+@field_option(RunConfig, "report", help="Write the report page after the export.")
 @click.pass_context
 def run_cmd(
     ctx: click.Context,
@@ -182,10 +200,8 @@ def run_cmd(
 
     from curate.cli.config import stage_config
     from curate.cli.render import print_run, step_printer
-    from curate.stages.dedupe import DedupeConfig
-    from curate.stages.export import ExportConfig
-    from curate.stages.ingest import IngestConfig, progress_bar
-    from curate.stages.run import RunConfig, run
+    from curate.stages.ingest import progress_bar
+    from curate.stages.run import run
 
     ingest_config = stage_config(IngestConfig, ctx, "ingest", convert=convert)
     config = RunConfig(
@@ -203,58 +219,39 @@ def run_cmd(
 
 
 @click.command()
-@PROCESSED
-@click.option("--prefer", multiple=True, help="Source name or glob kept first (repeatable).")
-@click.option("--ngram", default=2, show_default=True, help="Character n-gram size (1-3).")
-@click.option("--num-perm", default=64, show_default=True, help="MinHash permutations.")
-@click.option(
-    "--lsh-threshold",
-    default=0.45,
-    show_default=True,
-    help="LSH tuned for this Jaccard (finds candidates).",
+@processed_option(DedupeConfig)
+@field_option(DedupeConfig, "prefer", help="Source name or glob kept first (repeatable).")
+@field_option(DedupeConfig, "ngram", type=click.IntRange(1, MAX_N), help="Character n-gram size.")
+@field_option(
+    DedupeConfig,
+    "num_perm",
+    type=click.IntRange(MIN_PERM, MAX_PERM),
+    help="MinHash permutations. Bounded because memory grows with them: signatures take "
+    "num_perm x rows x 4 bytes, and tuning LSH takes 0.4 GB at 1024 (1.7 GB at 4096); "
+    f"below {MIN_PERM}, LSH cannot place its threshold.",
 )
-@click.option(
-    "--near-threshold",
-    default=0.55,
-    show_default=True,
-    help="Bigram Jaccard that makes a near duplicate.",
+@field_option(DedupeConfig, "lsh_threshold", help="LSH tuned for this Jaccard (finds candidates).")
+@field_option(DedupeConfig, "near_threshold", help="Bigram Jaccard that makes a near duplicate.")
+@field_option(
+    DedupeConfig, "conflict_threshold", help="Bigram Jaccard for other answers to conflict."
 )
-@click.option(
-    "--conflict-threshold",
-    default=0.65,
-    show_default=True,
-    help="Bigram Jaccard for other answers to conflict.",
+@field_option(
+    DedupeConfig, "variant_threshold", help="IDF-weighted score for a shared-answer variant."
 )
-@click.option(
-    "--variant-threshold",
-    default=0.22,
-    show_default=True,
-    help="IDF-weighted score for a shared-answer variant.",
+@field_option(
+    DedupeConfig, "variant_slope", help="Added per ln(k/2), k = riddles sharing the answer."
 )
-@click.option(
-    "--variant-slope",
-    default=0.2,
-    show_default=True,
-    help="Added per ln(k/2), k = riddles sharing the answer.",
-)
-@click.option(
-    "--variant-min-shared",
-    default=2,
-    show_default=True,
-    help="Content bigrams a variant pair must share.",
-)
-@click.option(
-    "--on-conflict",
-    type=click.Choice(["keep", "survivor"]),
-    default="keep",
-    show_default=True,
+@field_option(DedupeConfig, "variant_min_shared", help="Content bigrams a variant pair must share.")
+@field_option(
+    DedupeConfig,
+    "on_conflict",
+    type=click.Choice(CONFLICT_POLICIES),
     help="keep: keep all and list them; survivor: keep one.",
 )
-@click.option(
-    "--overrides",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="JSONL of pairs marked distinct [default: ../dedupe.overrides.jsonl].",
+@field_option(
+    DedupeConfig,
+    "overrides",
+    help="JSONL of pairs marked distinct  [default: ../dedupe.overrides.jsonl]",
 )
 def dedupe(
     processed: Path, prefer: tuple[str, ...], on_conflict: str, overrides: Path | None, **thresholds
@@ -262,7 +259,7 @@ def dedupe(
     """Remove exact, near-duplicate and variant riddles; list conflicts for review."""
     from rich.console import Console
 
-    from curate.stages.dedupe import DedupeConfig, dedupe
+    from curate.stages.dedupe import dedupe
 
     config = DedupeConfig(
         processed=processed,
@@ -282,7 +279,7 @@ def dedupe(
     console.print(
         f"LSH {result.bands} bands x {result.rows} rows; took {sum(result.timings.values()):.2f}s"
     )
-    for name in ("parquet", "rejects.jsonl", "conflicts.jsonl", "clusters.md"):
-        console.print(f"  {result.paths[name]}")
+    for path in result.paths:
+        console.print(f"  {path}")
     for warning in result.warnings:
         console.print(f"[yellow]warning[/]: {warning}")

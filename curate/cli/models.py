@@ -5,41 +5,55 @@ Heavy libraries (torch, transformers, peft) are imported inside the commands onl
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import click
 
-from curate.cli.options import PATH, with_options
+from curate.cli.options import field_option, with_options
+from curate.evaluation.config import EvalConfig
+from curate.training.base import BACKEND_NAMES, TrainConfig
 
 _PRESET = "[default: from --preset]"
-# (flag, click.option kwargs) for both backends; unset hyperparameters come from --preset.
+
+
+def _train(name: str, *decls: str, **attrs) -> Callable:
+    return field_option(TrainConfig, name, *decls, **attrs)
+
+
+# Unset hyperparameters come from --preset.
 _TRAIN_OPTIONS = [
-    ("--backend", dict(type=click.Choice(["local", "siliconflow"]), default="local")),
-    ("--model", dict(help="Local folder or hub id (local); base model (siliconflow).")),
-    ("--data", dict(type=PATH, default=Path("processed/export/jsonl"), show_default=True)),
-    ("--output", dict(type=PATH, help="Output dir  [default: train/runs/NAME]")),
-    ("--name", dict(help="Run name (siliconflow: the console task name).")),
-    ("--preset", dict(default="standard", help="standard | quality | light | FILE.toml")),
-    ("--epochs", dict(type=int, help=_PRESET)),
-    ("--lr", dict(type=float, help=_PRESET)),
-    ("--batch-size", dict(type=int, help=_PRESET)),
-    ("--grad-accum", dict(type=int, help=_PRESET)),
-    ("--max-seq-len", dict(type=int, help=_PRESET)),
-    ("--lora-rank", dict(type=int, help=_PRESET)),
-    ("--lora-alpha", dict(type=float, help=_PRESET)),
-    ("--lora-dropout", dict(type=float, help=_PRESET)),
-    ("--target-modules", dict(help="Comma-separated  [default: all linear layers]")),
-    ("--seed", dict(type=int, default=42, show_default=True)),
-    ("--resume", dict(is_flag=True, help="Continue from the last checkpoint.")),
-    ("--merge", dict(is_flag=True, help="Also write the adapter merged into a full model.")),
-    ("--gradient-checkpointing", dict(is_flag=True, help="Trade compute for GPU memory.")),
-    ("--base-url", dict(default="https://api.siliconflow.cn/v1", show_default=True)),
-    ("--api-key-env", dict(default="SILICONFLOW_API_KEY", show_default=True)),
-    ("--dry-run", dict(is_flag=True, help="siliconflow: everything but the upload.")),
-    ("--attach", dict(metavar="MODEL_ID", help="siliconflow: verify an ft:LoRA/... model id.")),
-    ("--wait", dict(is_flag=True, help="With --attach: poll until the model answers.")),
-    ("--wait-timeout", dict(type=float, default=1800.0, show_default=True)),
-    ("--own-validation", dict(is_flag=True, help="siliconflow: upload our validation split.")),
+    _train("backend", type=click.Choice(BACKEND_NAMES), help="Where to train."),
+    _train("model", help="Local folder or hub id (local); base model (siliconflow)."),
+    _train("data", help="Export folder with train-*.jsonl and validation-*.jsonl."),
+    _train("output", help="Output dir  [default: train/runs/NAME]"),
+    _train("name", help="Run name (siliconflow: the console task name)."),
+    _train("preset", help="standard | quality | light | FILE.toml"),
+    _train("epochs", help=_PRESET),
+    _train("lr", help=_PRESET),
+    _train("batch_size", help=_PRESET),
+    _train("grad_accum", help=_PRESET),
+    _train("max_seq_len", help=_PRESET),
+    _train("lora_rank", help=_PRESET),
+    _train("lora_alpha", help=_PRESET),
+    _train("lora_dropout", help=_PRESET),
+    # One comma-separated value on the command line; a tuple in TrainConfig.
+    _train(
+        "target_modules",
+        type=str,
+        multiple=False,
+        help="Comma-separated  [default: all linear layers]",
+    ),
+    _train("seed", help="Seed of initialization and data order."),
+    _train("resume", help="Continue from the last checkpoint."),
+    _train("merge", help="Also write the adapter merged into a full model."),
+    _train("gradient_checkpointing", help="Trade compute for GPU memory."),
+    _train("base_url", help="siliconflow: the API's base URL."),
+    _train("api_key_env", help="Environment variable holding the API key."),
+    _train("dry_run", help="siliconflow: everything but the upload."),
+    _train("attach", metavar="MODEL_ID", help="siliconflow: verify an ft:LoRA/... model id."),
+    _train("wait", help="With --attach: poll until the model answers."),
+    _train("wait_timeout", help="Seconds --wait polls before giving up."),
+    _train("own_validation", help="siliconflow: upload our validation split."),
 ]
 
 
@@ -49,7 +63,6 @@ def train(**kwargs) -> None:
     """Fine-tune a LoRA adapter on an export: locally, or on SiliconFlow."""
     from rich.console import Console
 
-    from curate.training import TrainConfig
     from curate.training import train as run_train
 
     modules = kwargs.pop("target_modules")
@@ -63,23 +76,27 @@ def train(**kwargs) -> None:
         console.print(note, soft_wrap=True, markup=False, highlight=False)
 
 
+def _eval(name: str, *decls: str, **attrs) -> Callable:
+    return field_option(EvalConfig, name, *decls, **attrs)
+
+
 _EVAL_OPTIONS = [
-    ("--data", dict(type=PATH, default=Path("processed/export/jsonl"), show_default=True)),
-    ("--split", dict(default="validation", show_default=True)),
-    ("--limit", dict(type=int, help="Only the first N riddles of the split.")),
-    ("--system-prompt", dict(help="Adds the system_prompt config; 'default': a riddle expert.")),
-    ("--output", dict(type=PATH, help="Output dir  [default: train/runs/eval-NAME]")),
-    ("--endpoint", dict(help="OpenAI-compatible base URL, e.g. https://api.siliconflow.cn/v1")),
-    ("--base-model", dict(help="Endpoint: the model id before fine-tuning.")),
-    ("--finetuned-model", dict(help="Endpoint: the fine-tuned id (ft:LoRA/...).")),
-    ("--api-key-env", dict(default="SILICONFLOW_API_KEY", show_default=True)),
-    ("--no-key", dict(is_flag=True, help="Send no key (on 127.0.0.1 a missing key is fine).")),
-    ("--concurrency", dict(type=int, default=4, show_default=True, help="Requests in flight.")),
-    ("--model", dict(type=PATH, help="Local: a transformers model folder.")),
-    ("--adapter", dict(type=PATH, help="Local: the LoRA adapter folder (adds finetuned).")),
-    ("--batch-size", dict(type=int, default=8, show_default=True, help="Local: batch size.")),
-    ("--max-tokens", dict(type=int, default=64, show_default=True)),
-    ("--examples", dict(type=int, default=3, show_default=True, help="Per table in eval.md.")),
+    _eval("data", help="Export folder holding the split."),
+    _eval("split", help="Split to evaluate on."),
+    _eval("limit", help="Only the first N riddles of the split."),
+    _eval("system_prompt", help="Adds the system_prompt config; 'default': a riddle expert."),
+    _eval("output", help="Output dir  [default: train/runs/eval-NAME]"),
+    _eval("endpoint", help="OpenAI-compatible base URL, e.g. https://api.siliconflow.cn/v1"),
+    _eval("base_model", help="Endpoint: the model id before fine-tuning."),
+    _eval("finetuned_model", help="Endpoint: the fine-tuned id (ft:LoRA/...)."),
+    _eval("api_key_env", help="Environment variable holding the API key."),
+    _eval("no_key", help="Send no key (on 127.0.0.1 a missing key is fine)."),
+    _eval("concurrency", help="Requests in flight."),
+    _eval("model", help="Local: a transformers model folder."),
+    _eval("adapter", help="Local: the LoRA adapter folder (adds finetuned)."),
+    _eval("batch_size", help="Local: batch size."),
+    _eval("max_tokens", help="Tokens per answer."),
+    _eval("examples", help="Per table in eval.md."),
 ]
 
 
@@ -89,14 +106,14 @@ def eval_(**kwargs) -> None:
     """Compare base, base + system prompt and fine-tuned on held-out riddles.
 
     Either an OpenAI-compatible endpoint (--endpoint URL --base-model ID [--finetuned-model
-    ID]; key from $SILICONFLOW_API_KEY) or a local model (--model PATH [--adapter DIR]).
+    ID]; key from the variable --api-key-env names) or a local model (--model PATH [--adapter DIR]).
     Writes eval.json, eval.md and responses.jsonl to --output.
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
-    from curate.evaluation import DEFAULT_SYSTEM_PROMPT, EvalConfig, evaluate
+    from curate.evaluation import DEFAULT_SYSTEM_PROMPT, evaluate
 
     if kwargs["system_prompt"] == "default":
         kwargs["system_prompt"] = DEFAULT_SYSTEM_PROMPT

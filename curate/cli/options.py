@@ -1,79 +1,101 @@
-"""Options shared by several commands."""
+"""Click options built from the `<Verb>Config` dataclasses, so that every default lives there.
+
+`field_option(ExportConfig, "seed", help=...)` is `--seed` with ExportConfig's default, its
+type (and whether it repeats) read from the field's annotation; `help` and anything else
+click accepts are passed on. Only help text, choices and ranges are written here.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import types
+import typing
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-PROCESSED = click.option(
-    "--processed",
-    type=click.Path(path_type=Path),
-    default=Path("processed"),
-    show_default=True,
-    help="Directory of stage outputs.",
-)
-
-
 PATH = click.Path(path_type=Path)
+# A processed directory: an existing file there is a usage mistake, found before any work.
+DIR = click.Path(path_type=Path, file_okay=False)
 
 
-def with_options(options):
+class FieldOption(click.Option):
+    """An option whose default is a config field's; `config_field` says which (for tests)."""
+
+    def __init__(self, *args, config_field: tuple[type, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.config_field = config_field
+
+
+def field_default(cls: type, name: str) -> object:
+    """The default of a dataclass field (its factory called), or None when it has none."""
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            if f.default is not dataclasses.MISSING:
+                return f.default
+            if f.default_factory is not dataclasses.MISSING:
+                return f.default_factory()
+            return None
+    raise KeyError(f"{cls.__name__} has no field {name!r}")
+
+
+def _inferred(hint: object) -> dict:
+    """click attributes for a field annotation: int, float, str, bool, Path, X | None, tuple."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    if typing.get_origin(hint) is tuple:
+        return {"multiple": True, **_inferred(typing.get_args(hint)[0])}
+    if hint is bool:
+        return {"is_flag": True}
+    if hint is Path:
+        return {"type": PATH}
+    return {"type": hint}
+
+
+def _shown(value: object) -> str | None:
+    """The default as --help shows it; None for "no default" (None, an empty tuple, off)."""
+    if value is None or value is False or value == ():
+        return None
+    return ", ".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def field_option(
+    cls: type, name: str, *decls: str, unset: bool = False, **attrs: object
+) -> Callable:
+    """`--name` for field `name` of `cls`, with the field's default and type.
+
+    unset=True: the option is None unless given (so that settings below the flag still
+    apply, as `curate run` needs) and its help shows the field's default.
+    """
+    default = field_default(cls, name)
+    kind = {**_inferred(typing.get_type_hints(cls)[name]), **attrs}
+    flag = f"--{name.replace('_', '-')}"
+    if kind.get("is_flag") and default is True and not decls:
+        decls, kind["is_flag"] = (f"{flag}/--no-{flag[2:]}",), None
+    decls = decls or (flag,)
+    kind["default"] = None if unset else default
+    shown = _shown(default)
+    if unset and shown is not None and kind.get("help"):
+        # click would show a string default in parentheses: write it like its own.
+        kind["help"] = f"{kind['help']}  [default: {shown}]"
+    elif not unset and shown is not None:
+        kind.setdefault("show_default", True)
+    return click.option(*decls, cls=FieldOption, config_field=(cls, name), **kind)
+
+
+def with_options(options: list[Callable]) -> Callable:
+    """Apply option decorators in the order listed (top to bottom in --help)."""
+
     def decorate(fn):
-        for name, kwargs in reversed(options):
-            fn = click.option(name, **kwargs)(fn)
+        for option in reversed(options):
+            fn = option(fn)
         return fn
 
     return decorate
 
 
-EXPORT_OPTIONS = [
-    (
-        "--format",
-        dict(
-            type=click.Choice(["jsonl", "alpaca", "sharegpt", "parquet"]),
-            default="jsonl",
-            show_default=True,
-        ),
-    ),
-    ("--out", dict(type=PATH, help="Output dir  [default: PROCESSED/export/FORMAT]")),
-    (
-        "--val-fraction",
-        dict(
-            type=float,
-            default=0.1,
-            show_default=True,
-            help="Share of groups held out for validation.",
-        ),
-    ),
-    ("--seed", dict(type=int, default=0, show_default=True, help="Seed of the split hash.")),
-    (
-        "--group-by",
-        dict(
-            type=click.Choice(["answer", "content", "id"]),
-            default="answer",
-            show_default=True,
-            help="Records sharing this key share a split.",
-        ),
-    ),
-    ("--shard-size", dict(type=int, default=100_000, show_default=True, help="Records per file.")),
-    ("--system-prompt", dict(help="Add this system message to every record.")),
-    (
-        "--user-template",
-        dict(
-            default="{question}",
-            show_default=True,
-            help="User turn; placeholders {question} and {category}.",
-        ),
-    ),
-    ("--tokenizer", dict(type=PATH, help="Tokenizer folder: report tokens per record.")),
-    (
-        "--max-tokens",
-        dict(
-            type=int,
-            default=4096,
-            show_default=True,
-            help="Count records longer than this (SiliconFlow's limit).",
-        ),
-    ),
-]
+def processed_option(cls: type, **attrs: object) -> Callable:
+    """--processed: the directory of stage outputs, with `cls`'s default."""
+    attrs.setdefault("help", "Directory of stage outputs.")
+    return field_option(cls, "processed", type=DIR, **attrs)

@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from curate.http import SILICONFLOW_KEY_ENV
+from curate.training.base import DEFAULT_DATA
+
 # `--system-prompt default`: a plain "riddle expert" prompt that asks for the answer only.
 DEFAULT_SYSTEM_PROMPT = (
     "你是一位猜谜高手，精通脑筋急转弯、谜语、字谜和歇后语。请直接给出谜底，不要解释。"
@@ -19,7 +22,7 @@ Progress = Callable[[str, int, int], None]
 class EvalConfig:
     """What to evaluate: data, and either an endpoint + model ids or a local model + adapter."""
 
-    data: Path
+    data: Path = DEFAULT_DATA
     split: str = "validation"
     limit: int | None = None
     system_prompt: str | None = None
@@ -30,7 +33,7 @@ class EvalConfig:
     endpoint: str | None = None
     base_model: str | None = None
     finetuned_model: str | None = None
-    api_key_env: str = "SILICONFLOW_API_KEY"
+    api_key_env: str = SILICONFLOW_KEY_ENV
     no_key: bool = False
     concurrency: int = 4
     # local transformers model (+ peft adapter)

@@ -9,9 +9,7 @@ from __future__ import annotations
 import importlib
 
 from curate.errors import ConfigError
-from curate.training.base import TrainConfig, TrainResult, missing_extra, resolve
-
-BACKENDS = {"local": "curate.training.local", "siliconflow": "curate.training.siliconflow"}
+from curate.training.base import BACKENDS, TrainConfig, TrainResult, missing_extra, resolve
 
 __all__ = ["BACKENDS", "TrainConfig", "TrainResult", "train"]
 

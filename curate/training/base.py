@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from curate.errors import ConfigError, CurateError
+from curate.http import SILICONFLOW_KEY_ENV, SILICONFLOW_URL
 from curate.io import tomllib
 
-BACKEND_NAMES = ("local", "siliconflow")
+# backend name -> the module with its `run(config)`, imported only when used
+BACKENDS = {"local": "curate.training.local", "siliconflow": "curate.training.siliconflow"}
+BACKEND_NAMES = tuple(BACKENDS)
 # The hyperparameters a preset sets; every other field comes from flags or defaults only.
 HYPERPARAMS = (
     "lr",
@@ -126,8 +129,8 @@ class TrainConfig:
     merge: bool = False
     gradient_checkpointing: bool = False
     # siliconflow backend
-    base_url: str = "https://api.siliconflow.cn/v1"
-    api_key_env: str = "SILICONFLOW_API_KEY"
+    base_url: str = SILICONFLOW_URL
+    api_key_env: str = SILICONFLOW_KEY_ENV
     dry_run: bool = False
     attach: str | None = None  # ft:LoRA/... model id copied from the console
     wait: bool = False  # with attach: poll until the model answers

@@ -197,7 +197,7 @@ def test_cli_prints_the_table_and_writes_files(api, export, monkeypatch):
 def test_cli_missing_key_for_a_remote_endpoint_is_a_clear_error(export):
     args = ["eval", "--data", str(export), "--endpoint", "https://api.siliconflow.cn/v1"]
     result = CliRunner().invoke(main, [*args, "--base-model", BASE])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a setting is missing: a usage mistake
     assert "Error: SILICONFLOW_API_KEY is not set" in result.output
     assert "--no-key" in result.output
 
@@ -246,7 +246,7 @@ def test_inputs_that_cannot_work_fail_before_any_request(api, export, project):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1 and "has no adapter_config.json" in result.output
     result = CliRunner().invoke(main, ["eval", "--data", str(export), "--endpoint", api.url])
-    assert result.exit_code == 1 and "--endpoint needs --base-model" in result.output
+    assert result.exit_code == 2 and "--endpoint needs --base-model" in result.output
     assert api.requests == []
 
 

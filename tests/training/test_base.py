@@ -127,9 +127,9 @@ def test_train_help_lists_both_backends_options():
 
 def test_cli_errors_read_well(project):
     result = CliRunner().invoke(main, ["train", "--backend", "local"])
-    assert result.exit_code == 1 and "--model is required" in result.output
+    assert result.exit_code == 2 and "--model is required" in result.output
     result = CliRunner().invoke(main, ["train", "--model", "m", "--lora-rank", "0"])
-    assert result.exit_code == 1 and "--lora-rank 0 is outside" in result.output
+    assert result.exit_code == 2 and "--lora-rank 0 is outside" in result.output
 
 
 def test_importing_the_cli_does_not_import_torch():

@@ -75,7 +75,7 @@ def test_reruns_match_and_resume_continues_an_interrupted_run(tiny_model, riddle
     assert ckpts == ["checkpoint-12", "checkpoint-16"]  # every epoch; the newest two kept
 
     again = train(*args)
-    assert again.exit_code == 1 and "pass --resume" in again.output
+    assert again.exit_code == 2 and "pass --resume" in again.output
 
     shutil.rmtree(project / "run" / "checkpoints" / "checkpoint-16")  # "interrupted" at 12
     resumed = train(*args, "--resume")
@@ -100,7 +100,7 @@ def test_long_conversations_are_cut_and_counted(tiny_model, riddle_export, proje
     assert 0 < summary["truncated"] < 16
 
     result = train(*args, "--output", "cut2", "--max-seq-len", "12")
-    assert result.exit_code == 1 and "raise --max-seq-len" in result.output
+    assert result.exit_code == 2 and "raise --max-seq-len" in result.output
 
 
 def test_gradient_checkpointing_and_no_validation_split(tiny_model, riddle_export):
@@ -156,4 +156,4 @@ def test_target_modules_flag(tiny_model, riddle_export, project):
     config = json.loads((project / "qv" / "adapter_config.json").read_text())
     assert config["target_modules"] == ["q_proj", "v_proj"]
     result = train(*args, "--output", "bad", "--target-modules", "nope_proj")
-    assert result.exit_code == 1 and "--target-modules" in result.output
+    assert result.exit_code == 2 and "--target-modules" in result.output

@@ -259,7 +259,7 @@ def test_cli_dry_run_without_key(fake_api, export_dir):
 
 def test_cli_expected_failures_are_one_line_errors(fake_api, export_dir, monkeypatch, clock):
     result = cli("--data", str(export_dir), "--base-url", fake_api.url)
-    assert result.exit_code == 1 and "Error: SILICONFLOW_API_KEY is not set" in result.output
+    assert result.exit_code == 2 and "Error: SILICONFLOW_API_KEY is not set" in result.output
     monkeypatch.setenv("SILICONFLOW_API_KEY", "sk-wrong-but-secret")
     result = cli("--data", str(export_dir), "--base-url", fake_api.url, "--output", "run")
     assert result.exit_code == 1 and "was rejected" in result.output

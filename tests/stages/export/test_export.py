@@ -212,7 +212,7 @@ def test_cli_export_prints_a_summary(demo):
     assert "export (jsonl) -> processed/export/jsonl: 30 in, 30 kept, 0 rejected" in result.output
     assert "train-00000-of-0000" in result.output and "chars/record: p50" in result.output
     bad = CliRunner().invoke(main, ["export", "--user-template", "{answer}"])
-    assert bad.exit_code == 1 and "Error: --user-template has unknown placeholder" in bad.output
+    assert bad.exit_code == 2 and "Error: --user-template has unknown placeholder" in bad.output
 
 
 # Any text a deduped row could hold, including blanks, odd Unicode and JSON-looking strings.
