@@ -90,6 +90,11 @@ def check_config(config: ExportConfig) -> None:
             f"--user-template has unknown placeholder(s) {unknown}; "
             f"available: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
         )
+    if "question" not in names:
+        raise ConfigError(
+            f"--user-template {config.user_template!r} has no {{question}}: every user turn "
+            "would be the same text; write the question's place, e.g. '歇后语：{question}——'"
+        )
 
 
 def build_messages(row: dict, config: ExportConfig) -> list[dict]:
