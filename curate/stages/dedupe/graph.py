@@ -1,5 +1,5 @@
 """Dedupe as a graph: nodes are distinct (question key, answer key) texts, edges are verified
-near-duplicate / variant / conflict links, clusters are connected components.
+near-duplicate / variant / conflict links, clusters are stars around a survivor (`star.py`).
 
 Rows of the ranked frame are in survivor-priority order and node and document ids are
 numbered by first appearance in it, so "the survivor" is always the lowest index.
@@ -15,7 +15,8 @@ import numpy as np
 import polars as pl
 
 from curate.normalize import match_key
-from curate.stages.dedupe import minhash, similarity
+from curate.stages.dedupe import minhash, star, variants
+from curate.stages.dedupe.rank import GLYPH
 
 KIND_RANK = {"near_duplicate": 0, "variant": 1, "conflict": 2}
 _ALTERNATIVES = re.compile(r"[；;/|]")
@@ -31,6 +32,8 @@ class Ids:
     doc_first: np.ndarray  # ranked row of each document's best record
     row: np.ndarray  # input row of each ranked row
     answers: pl.Series  # the answer of each input row (input order: no gather)
+    questions: pl.Series  # the question of each input row (input order)
+    node_kind: np.ndarray  # rank.PLAIN, SHARED or GLYPH, of each node's best record
 
     @property
     def n_nodes(self) -> int:
@@ -62,12 +65,24 @@ def _text_ids(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return ids, first
 
 
-def node_ids(frame: pl.DataFrame, answers: pl.Series) -> Ids:
+def node_ids(frame: pl.DataFrame, df: pl.DataFrame) -> Ids:
+    """Nodes and documents of the ranked frame (with its `kind` column: PLAIN/SHARED/GLYPH)."""
     doc, doc_first = _text_ids(frame["qkey"])
     answer, _ = _text_ids(frame["akey"])
     node, node_first = _first_seen(doc * (int(answer.max(initial=0)) + 1) + answer)
     row = frame["_row"].to_numpy().astype(np.int64)
-    return Ids(node, node_first, doc[node_first], answer[node_first], doc_first, row, answers)
+    kind = frame["kind"].to_numpy()[node_first]
+    return Ids(
+        node,
+        node_first,
+        doc[node_first],
+        answer[node_first],
+        doc_first,
+        row,
+        df["answer"],
+        df["question"],
+        kind,
+    )
 
 
 def answers_compatible(a: str, b: str) -> bool:
@@ -136,10 +151,12 @@ def near_edges(
     )
     edges = _classify(pairs, frame, ids)
     # Different answers to merely similar questions (猴子的屁股 / 鸭子的屁股) are two riddles;
-    # only the same or a near-identical question makes a conflict worth a review.
-    return edges.filter(
-        (pl.col("kind") != "conflict") | (pl.col("score") >= config.conflict_threshold)
-    )
+    # only the same or a near-identical question makes a conflict worth a review. Character
+    # riddles differ by one clue character (半个月亮 胖 / 两个月亮 朋): a stricter bar.
+    glyph = ids.node_kind[edges["u"].to_numpy()] == GLYPH
+    glyph |= ids.node_kind[edges["v"].to_numpy()] == GLYPH
+    bar = np.where(glyph, config.glyph_conflict_threshold, config.conflict_threshold)
+    return edges.filter((pl.col("kind") != "conflict") | (pl.col("score") >= pl.Series(bar)))
 
 
 def _same_question(ids: Ids) -> pl.DataFrame:
@@ -162,13 +179,12 @@ def settle(
     rows: int,
     cutoff,
 ) -> pl.DataFrame:
-    """Variant passes, then a near pass over the survivors, until neither merges anything:
-    the fixed point is what a second run on the output sees, so it removes nothing."""
+    """Variant passes, then a near pass over the survivors, until neither finds a merge: the
+    fixed point is what a second run on the output sees, so it removes nothing."""
     cache: dict = {}
     while True:
-        edges = variant_edges(frame, ids, edges, forbid, config, cutoff, cache)
-        comp = components(ids.n_nodes, edges.filter(pl.col("kind") != "conflict"))
-        survivors = minhash.sorted_unique(min_per(comp, int(comp.max(initial=-1)) + 1))
+        edges = variants.variant_edges(frame, ids, edges, forbid, config, cutoff, cache)
+        survivors = np.flatnonzero(star.centers(ids.n_nodes, edges) == np.arange(ids.n_nodes))
         extra = drop_forbidden(
             near_edges(frame, ids, index, config, bands, rows, survivors), forbid
         )
@@ -202,123 +218,3 @@ def drop_forbidden(edges: pl.DataFrame, forbid: set) -> pl.DataFrame:
         sorted(forbid), schema={"u": edges["u"].dtype, "v": edges["v"].dtype}, orient="row"
     )
     return edges.join(bad, on=["u", "v"], how="anti", maintain_order="left")
-
-
-def components(n: int, edges: pl.DataFrame) -> np.ndarray:
-    """Connected component of each node (scipy, so a million edges take milliseconds)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    u, v = edges["u"].to_numpy(), edges["v"].to_numpy()
-    graph = coo_matrix((np.ones(u.size, dtype=np.int8), (u, v)), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
-
-
-def min_per(labels: np.ndarray, n_labels: int) -> np.ndarray:
-    best = np.full(n_labels, labels.size, dtype=np.int64)
-    np.minimum.at(best, labels, np.arange(labels.size))
-    return best
-
-
-def variant_edges(
-    frame, ids: Ids, edges: pl.DataFrame, forbid: set, config, cutoff, cache: dict | None = None
-) -> pl.DataFrame:
-    """Add variant edges between clusters whose survivors share an answer key.
-
-    Deduping the output again must find nothing, and the output's riddles are the survivors.
-    So each pass scores survivors against each other with the IDF of the survivors, merging
-    until the number k of clusters per answer stops falling; passes repeat until one merges
-    nothing, which is exactly what a second run would see. `cache` carries the pair lookup
-    from one call to the next.
-    """
-    cache = {} if cache is None else cache
-    comp = components(ids.n_nodes, edges.filter(pl.col("kind") != "conflict"))
-    named = min_per(comp, int(comp.max(initial=-1)) + 1)[comp]  # lowest member
-    while True:
-        # Numbered by lowest member, as scipy numbers them: the same labels, without a pass
-        # over the whole graph after each merge.
-        comp = np.cumsum(named == np.arange(named.size))[named] - 1
-        new = _variant_pass(frame, ids, comp, forbid, config, cutoff, cache)
-        if not new.height:
-            return edges
-        # Unsorted here: only the graph matters until `settle` sorts the final edge list.
-        edges = pl.concat([edges, new.cast(edges.schema)])
-        named = _merged(named, new["u"].to_numpy(), new["v"].to_numpy())
-
-
-def _variant_pass(frame, ids: Ids, comp: np.ndarray, forbid: set, config, cutoff, cache: dict):
-    """Variant edges between the survivors of `comp`'s clusters (one pass).
-
-    Survivors only ever leave (clusters merge), so the pairs of a later pass are among those
-    of an earlier one: their shared features are looked up once (`cache`) and only re-weighted
-    with the current survivors' IDF."""
-    n_comp = int(comp.max(initial=-1)) + 1
-    rep = min_per(comp, n_comp)  # survivor node of each cluster
-    answer = ids.node_answer[rep]
-    _, group = minhash.unique_inverse(answer)
-    size = np.bincount(group)
-    ok = (size[group] >= 2) & (cutoff(config, size[group]) <= 1.0)
-    none = pl.DataFrame(
-        schema={"u": pl.Int64, "v": pl.Int64, "score": pl.Float64, "kind": pl.String}
-    )
-    # A group too large for any merge earlier may have shrunk into range: look up afresh.
-    if "pairs" not in cache or not np.isin(answer[ok], cache["answers"]).all():
-        pi, pj = _group_pairs(np.flatnonzero(ok), group)
-        texts = frame["qkey"].gather(ids.node_first[rep]).to_list()
-        cache["pairs"] = similarity.pair_features(texts, pi, pj, config.variant_min_shared)
-        cache["nodes"], cache["answers"] = rep, minhash.sorted_unique(answer[ok])
-    pf, nodes = cache["pairs"], cache["nodes"]
-    label = comp[nodes]  # cluster of each looked-up text
-    live = rep[label] == nodes  # ... and whether it is still that cluster's survivor
-    pi, pj = label[pf.i], label[pf.j]
-    valid = live[pf.i] & live[pf.j] & ok[pi]
-    if not valid.any():
-        return none
-    score = similarity.pair_scores(pf, live)[valid]
-    pi, pj = pi[valid], pj[valid]
-    # Below the lowest cutoff a pair never merges; drop it now. Overrides forbid a pair.
-    keep = score >= config.variant_threshold  # (pairs sharing too little: dropped at lookup)
-    if forbid:
-        blocked = np.array([comp[u] * n_comp + comp[v] for u, v in forbid], dtype=np.int64)
-        keep &= ~np.isin(pi * n_comp + pj, blocked) & ~np.isin(pj * n_comp + pi, blocked)
-    pi, pj, score = pi[keep], pj[keep], score[keep]
-    chosen = np.zeros(pi.size, dtype=bool)
-    label = np.arange(n_comp)  # each cluster's component, named by its lowest member
-    while True:  # k only falls as clusters merge, so the chosen set only grows
-        # Clusters per answer group: a component never spans two groups (pairs share an
-        # answer), so count the components' named members (no sort).
-        k = np.bincount(group[label == np.arange(n_comp)])
-        now = chosen | (score >= cutoff(config, k[group[pi]]))
-        if (now == chosen).all():
-            break
-        label = _merged(label, pi[now & ~chosen], pj[now & ~chosen])
-        chosen = now
-    u, v = rep[pi[chosen]], rep[pj[chosen]]
-    variants = pl.DataFrame(
-        {"u": np.minimum(u, v), "v": np.maximum(u, v), "score": score[chosen]}
-    ).with_columns(kind=pl.lit("variant"))
-    return variants.cast(none.schema)
-
-
-def _merged(label: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Components (named by their lowest member) after adding edges u-v: only the components
-    the new edges touch go through scipy, so a pass adding a few edges costs little."""
-    touched, inv = np.unique(np.concatenate((label[u], label[v])), return_inverse=True)
-    sub = components(touched.size, pl.DataFrame({"u": inv[: u.size], "v": inv[u.size :]}))
-    rename = np.arange(label.size)
-    rename[touched] = touched[min_per(sub, int(sub.max(initial=-1)) + 1)[sub]]
-    return rename[label]
-
-
-def _group_pairs(members: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs (i < j in sorted position) of `members` that share a group, vectorized."""
-    order = members[np.argsort(group[members], kind="stable")]
-    g = group[order]
-    new = np.concatenate(([True], g[1:] != g[:-1])) if g.size else np.zeros(0, bool)
-    start = np.maximum.accumulate(np.where(new, np.arange(g.size), 0))
-    size = np.bincount(np.cumsum(new) - 1)[np.cumsum(new) - 1] if g.size else g
-    later = start + size - 1 - np.arange(g.size)  # partners after each position
-    left = np.repeat(np.arange(g.size), later)
-    first = np.concatenate(([0], np.cumsum(later)[:-1])) if g.size else later
-    right = left + 1 + np.arange(left.size) - np.repeat(first, later)
-    return order[left], order[right]

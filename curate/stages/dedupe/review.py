@@ -20,7 +20,7 @@ import polars as pl
 from curate import io
 from curate.errors import ConfigError, InputError
 from curate.normalize import match_key
-from curate.stages.dedupe import graph
+from curate.stages.dedupe import graph, star
 
 DECISIONS = ("distinct",)
 
@@ -75,7 +75,8 @@ def resolve(ref: str, ids: pl.Series, qkeys: pl.Series) -> pl.Series:
 
 
 def write_conflicts(path: Path, pairs: pl.DataFrame, policy: str) -> int:
-    """One line per conflicting pair of kept (or, with policy `survivor`, merged) records."""
+    """One line per pair of clusters joined by a conflict: the two records that matched, their
+    direct score, and the record each is kept as (`kept_as`: itself, or its survivor)."""
     rows = []
     for r in pairs.iter_rows(named=True):
         rows.append(
@@ -88,6 +89,7 @@ def write_conflicts(path: Path, pairs: pl.DataFrame, policy: str) -> int:
                     "line": r["a_line"],
                     "question": r["a_question"],
                     "answer": r["a_answer"],
+                    "kept_as": r["a_survivor"],
                 },
                 "b": {
                     "id": r["b_id"],
@@ -95,6 +97,7 @@ def write_conflicts(path: Path, pairs: pl.DataFrame, policy: str) -> int:
                     "line": r["b_line"],
                     "question": r["b_question"],
                     "answer": r["b_answer"],
+                    "kept_as": r["b_survivor"],
                 },
             }
         )
@@ -153,85 +156,96 @@ def write_clusters(path: Path, members: pl.DataFrame) -> int:
 
 
 def survivors(
-    frame: pl.DataFrame, df: pl.DataFrame, ids, edges: pl.DataFrame, policy: str
+    frame: pl.DataFrame, df: pl.DataFrame, ids, edges: pl.DataFrame, policy: str, n_own: int
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per input row (`df`, in input order; `_rank` = its ranked row): cluster, survivor,
-    removed, kind, score, via; and the conflict pairs.
+    removed, kind, score; and the conflict pairs. Rows from `n_own` on are an external set
+    (`--against`): a record whose survivor is one of them is `contaminated`.
 
-    Each removed record points at its cluster's survivor (`duplicate_of`); `kind`, `score` and
-    `via` describe the link that put its text in the cluster (via = the record on the other
-    end, the survivor itself when linked directly).
+    Clusters are stars (`star.py`): each removed record points at a survivor it was directly
+    compared with, and `kind` and `score` are those of that pair (exact: the same text).
     """
-
     merge = edges if policy == "survivor" else edges.filter(pl.col("kind") != "conflict")
-    label = graph.components(ids.n_nodes, merge)
-    surv_node = graph.min_per(label, int(label.max(initial=-1)) + 1)[label]  # per node
-    link_kind, link_score, link_other = _links(ids.n_nodes, merge, graph.KIND_RANK)
-    node = ids.rec_node
-    is_surv_node = node == surv_node[node]
-    survivor_row = ids.node_first[surv_node[node]]
-    via_row = np.where(is_surv_node, survivor_row, ids.node_first[link_other[node]])
-    names = {-1: "exact"} | {code: kind for kind, code in graph.KIND_RANK.items()}
+    center = star.centers(ids.n_nodes, merge, with_conflicts=True)
+    link_kind, link_score = _direct_links(ids.n_nodes, merge, center)
+    names = {-1: "exact", -2: "contaminated"} | {c: k for k, c in graph.KIND_RANK.items()}
     # Built in input order (the order of the rejects and of deduped.parquet) from df's own
     # columns: no gather of a million strings there and no sort back.
     row = frame["_row"].to_numpy()  # ranked -> input
     rank = np.empty_like(row)
     rank[row] = np.arange(row.size)  # input -> ranked
-    node, is_surv_node = node[rank], is_surv_node[rank]
-    kind = pl.Series(np.where(is_surv_node, -1, link_kind[node]))
+    node = ids.rec_node[rank]
+    is_center = center[node] == node
+    survivor_row = row[ids.node_first[center[node]]]  # input row of each row's survivor
+    kind = np.where(is_center, -1, link_kind[node])
+    kind = np.where(survivor_row >= n_own, -2, kind)
     # One chunk first: a gather from parquet's chunks (one per row group) costs 4-5x more.
     record_id = df["id"].rechunk()
+    survivor_id = record_id.gather(survivor_row)
     raw = ("question_raw", "answer_raw")  # for the rejects' `raw`
     out = df.select("id", "source", "line", "question", "answer", *raw).with_columns(
         node=pl.Series(node),
-        cluster=pl.Series(label[node]),
-        survivor_id=record_id.gather(row[survivor_row[rank]]),
-        removed=pl.Series(rank != survivor_row[rank]),
-        kind=kind.replace_strict(names, return_dtype=pl.String),
-        score=pl.Series(np.where(is_surv_node, 1.0, link_score[node]).round(4)),
-        via=record_id.gather(row[via_row[rank]]),
+        cluster=pl.Series(center[node]),
+        survivor_id=survivor_id,
+        removed=pl.Series(survivor_row != np.arange(row.size)),
+        kind=pl.Series(kind).replace_strict(names, return_dtype=pl.String),
+        score=pl.Series(np.where(is_center, 1.0, link_score[node]).round(4)),
         _rank=pl.Series(rank),
     )
+    conflicts = _conflict_pairs(df, ids, edges, center, row, n_own, survivor_id)
+    if n_own < df.height:  # an external survivor: named with its file and line, in detail
+        origin = df.select(pl.format("{}:{}", "source", "line")).to_series()
+        out = out.with_columns(against=origin.gather(survivor_row)).head(n_own)
+    return out, conflicts
+
+
+def _direct_links(n: int, merge: pl.DataFrame, center: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Kind code and score of the edge between each node and its center (the best kind
+    when a pair has several): the pair the ledger and the clusters file describe."""
+    kr = merge["kind"].replace_strict(graph.KIND_RANK, return_dtype=pl.Int64).to_numpy()
+    u, v = merge["u"].to_numpy(), merge["v"].to_numpy()
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    direct = (center[hi] == lo) & (lo != hi)  # a center is always the better-ranked end
+    score = merge["score"].to_numpy()
+    best = (
+        pl.DataFrame({"m": hi[direct], "k": kr[direct], "s": -score[direct]})
+        .sort("m", "k", "s")
+        .unique("m", keep="first", maintain_order=True)
+    )
+    link_kind, link_score = np.full(n, -1, dtype=np.int64), np.ones(n)
+    m = best["m"].to_numpy()
+    link_kind[m], link_score[m] = best["k"].to_numpy(), -best["s"].to_numpy()
+    return link_kind, link_score
+
+
+def _conflict_pairs(df, ids, edges, center, row, n_own, survivor_ids) -> pl.DataFrame:
+    """One line per pair of clusters joined by a conflict: the two members that matched, with
+    their direct score and the survivor each is kept as (the best-scoring pair per cluster
+    pair). Pairs with an external record are left out."""
     conflicts = edges.filter(pl.col("kind") == "conflict")
     u, v = conflicts["u"].to_numpy(), conflicts["v"].to_numpy()
-    if policy == "keep":  # report the kept survivors of the two clusters
-        u, v = surv_node[u], surv_node[v]
+    ru, rv = row[ids.node_first[u]], row[ids.node_first[v]]
+    first = center[u] <= center[v]
     pairs = (
-        pl.DataFrame({"u": np.minimum(u, v), "v": np.maximum(u, v), "score": conflicts["score"]})
-        .filter(pl.col("u") != pl.col("v"))
-        .group_by("u", "v")
-        .agg(pl.col("score").max())
-        .sort("u", "v")
+        pl.DataFrame(
+            {
+                "cu": np.minimum(center[u], center[v]),
+                "cv": np.maximum(center[u], center[v]),
+                "ru": np.where(first, ru, rv),
+                "rv": np.where(first, rv, ru),
+                "score": conflicts["score"],
+            }
+        )
+        .filter((pl.col("ru") < n_own) & (pl.col("rv") < n_own))
+        .sort(["cu", "cv", "score", "ru", "rv"], descending=[False, False, True, False, False])
+        .unique(["cu", "cv"], keep="first", maintain_order=True)
     )
-    side = df.select("id", "source", "line", "question", "answer")
-    a = side[row[ids.node_first[pairs["u"].to_numpy()]]].select(pl.all().name.prefix("a_"))
-    b = side[row[ids.node_first[pairs["v"].to_numpy()]]].select(pl.all().name.prefix("b_"))
-    return out, pl.concat([a, b, pairs.select("score")], how="horizontal")
-
-
-def _links(n: int, merge: pl.DataFrame, rank: dict) -> tuple[np.ndarray, ...]:
-    """Best merge edge at each node: near_duplicate before variant before conflict, then the
-    higher score, then the lower (better-ranked) neighbour. Kinds as codes, -1 = none."""
-    u, v = merge["u"].to_numpy(), merge["v"].to_numpy()
-    kr = merge["kind"].replace_strict(rank, return_dtype=pl.Int64).to_numpy()
-    node, other = np.concatenate((u, v)), np.concatenate((v, u))
-    kr2, score = np.concatenate((kr, kr)), np.concatenate((merge["score"], merge["score"]))
-    # np.lexsort((other, -score, kr2, node)), on all cores: (node, other) is unique per edge,
-    # so the order is total and any sort gives the same.
-    keys = pl.DataFrame({"n": node, "k": kr2, "s": -score, "o": other})
-    order = keys.with_row_index("i").sort("n", "k", "s", "o")["i"].to_numpy().astype(np.int64)
-    first = (
-        order[np.concatenate(([True], node[order][1:] != node[order][:-1]))]
-        if order.size
-        else order
+    side = df.select("id", "source", "line", "question", "answer").with_columns(
+        survivor=survivor_ids
     )
-    link_kind = np.full(n, -1, dtype=np.int64)
-    link_score = np.ones(n)
-    link_other = np.arange(n)
-    link_kind[node[first]] = kr2[first]
-    link_score[node[first]] = score[first]
-    link_other[node[first]] = other[first]
-    return link_kind, link_score, link_other
+    a = side[pairs["ru"].to_numpy()].select(pl.all().name.prefix("a_"))
+    b = side[pairs["rv"].to_numpy()].select(pl.all().name.prefix("b_"))
+    return pl.concat([a, b, pairs.select("score")], how="horizontal")
 
 
 def reject_frame(out: pl.DataFrame) -> pl.DataFrame:
@@ -241,7 +255,15 @@ def reject_frame(out: pl.DataFrame) -> pl.DataFrame:
     return out.filter(pl.col("removed")).select(
         stage=pl.lit("dedupe"),
         reason=pl.lit("duplicate"),
-        detail=pl.format("{} of {} (score {})", "kind", "survivor_id", "score"),
+        detail=pl.format("{} of {} (score {})", "kind", "survivor_id", "score")
+        if "against" not in out.columns
+        else pl.when(pl.col("kind") == "contaminated")
+        .then(
+            pl.format(
+                "contaminated: matches {} in {} (score {})", "survivor_id", "against", "score"
+            )
+        )
+        .otherwise(pl.format("{} of {} (score {})", "kind", "survivor_id", "score")),
         source="source",
         line="line",
         id="id",
@@ -249,7 +271,7 @@ def reject_frame(out: pl.DataFrame) -> pl.DataFrame:
         duplicate_of="survivor_id",
         kind="kind",
         score="score",
-        via="via",
+        via="survivor_id",  # the record it was compared with: its survivor (no chaining)
     )
 
 

@@ -27,6 +27,9 @@ TEMPLATE_WEIGHT = 0.1
 # IDF smoothing: behave as if the corpus had this many more riddles, none containing the
 # feature. A tiny corpus then weighs features evenly instead of zeroing everything shared.
 PRIOR_DOCS = 1000
+# A character in more than this share of the questions is template too (的, 上, 里, 子 in a
+# corpus of 歇后语): it says nothing about which riddle a question is.
+TEMPLATE_DF = 0.02
 
 
 def features(texts: list[str]) -> minhash.Shingles:
@@ -130,14 +133,30 @@ def pair_features(texts: list[str], i, j, min_shared: int) -> PairFeatures:
     return PairFeatures(feats, i, j, shared, np.concatenate(pairs), np.concatenate(ats))
 
 
-def pair_scores(pf: PairFeatures, live: np.ndarray) -> np.ndarray:
-    """The weighted cosine of every pair of `pf`, with the IDF over the texts where `live`:
-    equal to `variant_evidence` on just those texts (same sums in the same order)."""
+def pair_scores(pf: PairFeatures, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The weighted cosine of every pair of `pf`, with the IDF over the texts where `live`
+    (equal to `variant_evidence` on just those texts: same sums in the same order), and the
+    Jaccard of the two questions' content characters (`content_chars`)."""
     doc, shingle, entry_shingle, template = pf.split
     df = np.bincount(shingle[live[doc]], minlength=pf.feats.uniq.size)
-    idf = np.log((int(live.sum()) + PRIOR_DOCS) / (df + 1.0))
+    n_live = int(live.sum())
+    idf = np.log((n_live + PRIOR_DOCS) / (df + 1.0))
     idf = np.where(template, idf * TEMPLATE_WEIGHT, idf)  # as _idf
     size = np.bincount(doc, weights=idf[shingle], minlength=pf.feats.n_docs)
     inter = np.bincount(pf.entry_pair, weights=idf[entry_shingle], minlength=pf.i.size)
     norm = np.sqrt(size[pf.i] * size[pf.j])
-    return np.where(norm > 0, inter / np.maximum(norm, 1e-12), 0.0)
+    score = np.where(norm > 0, inter / np.maximum(norm, 1e-12), 0.0)
+    content = content_chars(pf.feats.uniq, template, df, n_live).astype(np.float64)
+    csize = np.bincount(doc, weights=content[shingle], minlength=pf.feats.n_docs)
+    cshared = np.bincount(pf.entry_pair, weights=content[entry_shingle], minlength=pf.i.size)
+    union = csize[pf.i] + csize[pf.j] - cshared
+    return score, np.where(union > 0, cshared / np.maximum(union, 1), 0.0)
+
+
+def content_chars(uniq: np.ndarray, template: np.ndarray, df: np.ndarray, n: int) -> np.ndarray:
+    """Which features are content characters: single characters that are neither template
+    (TEMPLATE) nor common across the corpus, i.e. in at most TEMPLATE_DF of its n distinct
+    questions (PRIOR_DOCS more counted, so a small corpus only drops TEMPLATE). The question
+    texts reach here with their markers (打一字, 猜一猜 ...) already cut (`content.strip`)."""
+    single = (uniq >> np.uint64(21)) == 0
+    return single & ~template & (df <= TEMPLATE_DF * (n + PRIOR_DOCS))

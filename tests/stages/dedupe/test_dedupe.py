@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import polars as pl
@@ -102,13 +101,11 @@ def test_every_removed_record_points_at_a_kept_survivor(corpus):
 def test_dedupe_of_its_own_output_removes_nothing_and_is_deterministic(corpus, tmp_path):
     processed, result, _, _ = corpus
     again = tmp_path / "processed"
-    again.mkdir()
-    shutil.copy(processed / "deduped.parquet", again / "ingested.parquet")
+    write_ingested(again, pl.read_parquet(processed / "deduped.parquet"))
     second, rejects = run(again)
     assert rejects == {} and second.kept == result.kept
     rerun = tmp_path / "rerun"
-    rerun.mkdir()
-    shutil.copy(processed / "ingested.parquet", rerun / "ingested.parquet")
+    write_ingested(rerun, pl.read_parquet(processed / "ingested.parquet"))
     run(rerun)
     for name in ("parquet", "rejects.jsonl", "conflicts.jsonl", "clusters.md"):
         assert (rerun / f"deduped.{name}").read_bytes() == (
@@ -137,18 +134,21 @@ def test_survivor_prefers_source_then_category_then_id(project):
     assert {r["kind"] for r in rejects.values()} == {"exact"}
 
 
-def test_duplicate_of_is_the_survivor_not_the_intermediate(project):
+def test_no_chaining_every_removed_record_was_compared_with_its_survivor(project):
+    """A ~ B ~ C with A and C too far apart: C is not folded into A through B."""
     processed = project / "processed"
     rows = [
         ("什么东西越洗越脏？", "水"),
         ("请问什么东西越洗越脏？", "水"),
-        ("请问大家什么东西越洗越脏呀？", "水"),
-    ]
+        ("请问大家知道什么东西越洗越脏？", "水"),
+    ]  # bigram Jaccard: A~B 0.78, B~C 0.57, A~C 0.54 (below 0.55)
     write_ingested(processed, frame(rows, category="c"))
     _, rejects = run(processed, variant_min_shared=99)  # near duplicates only
     ids = pl.read_parquet(processed / "ingested.parquet")["id"].to_list()
-    assert rejects[ids[2]]["duplicate_of"] == ids[0]
-    assert rejects[ids[2]]["via"] == ids[1] and rejects[ids[2]]["kind"] == "near_duplicate"
+    assert set(rejects) == {ids[1]} and rejects[ids[1]]["duplicate_of"] == ids[0]
+    assert rejects[ids[1]]["via"] == ids[0] and rejects[ids[1]]["kind"] == "near_duplicate"
+    kept = pl.read_parquet(processed / "deduped.parquet")["question"].to_list()
+    assert kept == [rows[0][0], rows[2][0]]
 
 
 def test_overrides_keep_a_pair_apart(project):
@@ -251,8 +251,7 @@ def test_property_nothing_lost_and_idempotent(spec):
         kept = set(pl.read_parquet(first / "deduped.parquet")["id"].to_list())
         assert result.n_in == len(rows) == len(kept) + len(rejects)
         assert all(r["duplicate_of"] in kept for r in rejects.values())
-        again.mkdir()
-        shutil.copy(first / "deduped.parquet", again / "ingested.parquet")
+        write_ingested(again, pl.read_parquet(first / "deduped.parquet"))
         assert run(again)[1] == {}
 
 

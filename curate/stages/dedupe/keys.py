@@ -1,0 +1,48 @@
+"""Match keys, vectorized, and question keys without the markers of a riddle type.
+
+`match_keys` equals `normalize.match_key` (tested). `content_keys` first cuts what marks a
+riddle's type rather than its content, (打一字), （打一动物）, 猜一猜：, 谜语：, a final 打一物,
+then keys the rest: the text the variant features and the content characters are taken from.
+
+>>> import polars as pl
+>>> content_keys(pl.Series(["半个月亮（打一字）", "猜一猜：什么门永远关不上？"])).to_list()
+['半个月亮', '什么门永远关不上']
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+# Everything match_key drops: punctuation, separators (spaces), symbols, control/format chars.
+_NOT_KEY = r"[\p{P}\p{Z}\p{S}\p{C}]"
+_PREFIX = "猜一猜|请问|谜语|字谜|歇后语|脑筋急转弯|考考你|谜面"
+MARKERS = (
+    r"[（(][^（）()]*[打猜][^（）()]*[）)]"  # a bracketed note naming what to guess
+    rf"|^\s*(?:{_PREFIX})\s*[：:，,]?"  # a leading label
+    r"|[打猜][一1][个個]?[一-鿿]{0,4}[。？！?!]?\s*$"  # a final 打一物 without brackets
+)
+
+
+def match_keys(texts: pl.Series) -> pl.Series:
+    """normalize.match_key, vectorized: NFKC, lowercase, drop P/Z/S/C (equal; tested).
+
+    Answers repeat a lot (多此一举 ×29), so when under a tenth of the texts are distinct
+    (estimated: HyperLogLog, 10 ms) only the distinct ones are normalized."""
+    if texts.approx_n_unique() * 10 > texts.len():
+        return _key_expr(texts)
+    distinct = texts.unique()
+    return texts.replace_strict(distinct, _key_expr(distinct), return_dtype=pl.String)
+
+
+def _key_expr(texts: pl.Series) -> pl.Series:
+    # Through a frame: polars then splits the column over all cores (a bare Series uses one).
+    key = pl.col("t").str.normalize("NFKC").str.to_lowercase().str.replace_all(_NOT_KEY, "")
+    return pl.DataFrame({"t": texts}).select(key)["t"].alias(texts.name)
+
+
+def content_keys(questions: pl.Series) -> pl.Series:
+    """Match keys of the questions with their type markers cut (a question that is nothing
+    but a marker keeps its key)."""
+    cut = pl.DataFrame({"t": questions}).select(pl.col("t").str.replace_all(MARKERS, ""))["t"]
+    keys, whole = _key_expr(cut), _key_expr(questions)
+    return pl.select(pl.when(keys.str.len_chars() > 0).then(keys).otherwise(whole))["t"]

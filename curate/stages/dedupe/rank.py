@@ -1,0 +1,92 @@
+"""The survivor order: which record of a cluster is kept, from content only.
+
+Best first: records of an external set (`--against`), then `--prefer` source order, then
+completeness (has a category; longer answer key, so more alternatives), then form (fewer
+defects: a question that asks without its question mark, stray punctuation at either end of
+the answer: 什么东西越洗越脏？ 水 before 什么东西越洗越脏 水。), then the shorter question (the
+plain wording before 请问… copies), then the content itself (the content hash, then the
+display question, answer and category). File paths, ids and input order never
+decide: the input position breaks a tie only between records whose question, answer and
+category are all equal, where the kept (question, answer) is the same either way.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+
+import polars as pl
+
+from curate import riddle_type
+from curate.stages.dedupe.keys import match_keys
+
+_ASKS = r"什么|为什么|谁|哪|怎么|怎样|几|多少|吗|呢"
+_STRAY = r"^[。，、；：！？.,;:!?…—~\-]|[。，、；：！？.,;:!?…—~\-]$"
+# How much a shared answer says. SHARED: 歇后语 (a punchline ends many sayings); GLYPH:
+# character riddles (字谜, or a one-character answer: many clues for one glyph).
+PLAIN, SHARED, GLYPH = 0, 1, 2
+
+
+def defects(df: pl.DataFrame) -> pl.Series:
+    """Form defects of each record (0-2): a question that asks without ？/?, stray punctuation
+    at either end of the answer."""
+    q, a = pl.col("question"), pl.col("answer")
+    no_mark = q.str.contains(_ASKS) & ~q.str.contains(r"[？?]")
+    return df.select(d=no_mark.cast(pl.Int64) + a.str.contains(_STRAY).cast(pl.Int64))["d"]
+
+
+def kinds(df: pl.DataFrame, akey: pl.Series) -> pl.Series:
+    """PLAIN, SHARED (歇后语) or GLYPH (字谜, or a one-character answer) of each record, from
+    its `riddle_type` column (detected when an older file has none)."""
+    types = df["riddle_type"] if "riddle_type" in df.columns else riddle_type.detect_column(df)
+    glyph = (types == "字谜") | (akey.str.len_chars() == 1)
+    shared = types.is_in(riddle_type.SHARED_ANSWER_TYPES)
+    return pl.select(
+        pl.when(glyph).then(GLYPH).otherwise(pl.when(shared).then(SHARED).otherwise(PLAIN))
+    ).to_series()
+
+
+def ranked(df: pl.DataFrame, prefer: tuple[str, ...], n_own: int | None = None) -> pl.DataFrame:
+    """Input rows' keys, sorted best-survivor-first (`_row` = position in the input; rows
+    from `n_own` on are external). The text columns stay in `df`, in input order."""
+    akey = match_keys(df["answer"])
+    keyed = pl.DataFrame({"qkey": match_keys(df["question"]), "akey": akey})
+    keyed = keyed.with_columns(kind=kinds(df, akey))
+    n_own = df.height if n_own is None else n_own
+    own = pl.Series((pl.int_range(df.height, eager=True) < n_own).cast(pl.Int64))
+    prefer_rank = own * (len(prefer) + 1) + _prefer_rank(df["source"], prefer)
+    nocat = (df["category"].fill_null("").str.len_chars() == 0).cast(pl.Int64)
+    # (external, prefer, category, answer length, defects) packed in one integer: a sort on
+    # fewer keys is faster. Then the content hash (16 hex digits: ingest writes it) as an
+    # integer, and the display texts only to order exact copies that tie on all of that.
+    shorter = (1 << 20) - akey.str.len_chars().cast(pl.Int64).clip(0, (1 << 20) - 1)
+    rank = (prefer_rank * 2 + nocat) * (1 << 32) + shorter * 4 + defects(df)
+    chash = df["content_hash"]
+    if chash.str.contains("^[0-9a-f]{16}$").all():
+        chash = chash.str.slice(0, 15).str.to_integer(base=16)
+    keys = pl.DataFrame(
+        {
+            "_rank": rank,
+            "_qlen": keyed["qkey"].str.len_chars(),
+            "_hash": chash,
+            "_q": df["question"],
+            "_a": df["answer"],
+            "_c": df["category"],
+        }
+    ).with_row_index("_row")
+    order = keys.sort(list(keys.columns[1:]) + ["_row"], nulls_last=True)["_row"]
+    return keyed.with_row_index("_row")[order]
+
+
+def _prefer_rank(sources: pl.Series, prefer: tuple[str, ...]) -> pl.Series:
+    """Index of the first `--prefer` glob matching each source's path or file name."""
+    rank = {}
+    for source in sources.unique().to_list():
+        name = (source or "").rsplit("/", 1)[-1]
+        hits = [
+            i
+            for i, p in enumerate(prefer)
+            if fnmatch.fnmatchcase(source or "", p) or fnmatch.fnmatchcase(name, p)
+        ]
+        rank[source] = hits[0] if hits else len(prefer)
+    # `default` also keeps the dtype when there are no rows (an empty mapping is a no-op).
+    return sources.replace_strict(rank, default=len(prefer), return_dtype=pl.Int64)

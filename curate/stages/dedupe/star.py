@@ -1,0 +1,61 @@
+"""Star (center) clustering in survivor order: no chained merges.
+
+Nodes are numbered best survivor first. Visiting them in that order, a node not yet taken
+becomes a center and takes every untaken node it has a verified edge with; so every removed
+node is linked directly to its survivor, and two survivors never share an edge (deduping the
+output again finds nothing to merge). A chain A~B~C with A, C unrelated keeps A and C.
+
+The greedy visit is the lexicographically first maximal independent set; it is computed in
+rounds over the edge arrays (numpy) instead of node by node: a node is decided once all its
+better neighbours are; it is a center when none of them is, else it joins the best center
+among them. Rounds are as many as the longest chain of dependent decisions (a handful).
+
+>>> star(3, np.array([0, 1]), np.array([1, 2])).tolist()  # A~B, B~C: C stays its own center
+[0, 0, 2]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_UNDECIDED = -1
+
+
+def star(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Center of each of n nodes under edges u-v (any order, duplicates allowed)."""
+    u, v = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
+    lo, hi = np.minimum(u, v), np.maximum(u, v)
+    keep = lo != hi
+    lo, hi = lo[keep], hi[keep]
+    center = np.full(n, _UNDECIDED, dtype=np.int64)
+    has_better = np.zeros(n, dtype=bool)
+    has_better[hi] = True
+    center[~has_better] = np.flatnonzero(~has_better)
+    while lo.size:
+        cl = center[lo]
+        # Best (lowest) center and lowest undecided among each node's better neighbours.
+        best_center = np.full(n, n, dtype=np.int64)
+        is_center = cl == lo
+        np.minimum.at(best_center, hi[is_center], lo[is_center])
+        first_open = np.full(n, n, dtype=np.int64)
+        is_open = cl == _UNDECIDED
+        np.minimum.at(first_open, hi[is_open], lo[is_open])
+        todo = np.flatnonzero((center == _UNDECIDED) & has_better)
+        joins = todo[best_center[todo] < first_open[todo]]
+        alone = todo[(best_center[todo] == n) & (first_open[todo] == n)]
+        center[joins] = best_center[joins]
+        center[alone] = alone
+        if not (joins.size or alone.size):  # cannot happen: the lowest undecided is free
+            raise AssertionError("star clustering made no progress")
+        live = center[hi] == _UNDECIDED
+        lo, hi = lo[live], hi[live]
+    return center
+
+
+def centers(n: int, edges, with_conflicts: bool = False) -> np.ndarray:
+    """`star` over a polars edge list (u, v, kind): conflicts merge only when asked."""
+    import polars as pl
+
+    if not with_conflicts:
+        edges = edges.filter(pl.col("kind") != "conflict")
+    return star(n, edges["u"].to_numpy(), edges["v"].to_numpy())
