@@ -99,7 +99,7 @@ def ngram_codes(texts: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
     if not 1 <= n <= MAX_N:
         raise ValueError(f"n-gram size must be 1..{MAX_N}, got {n}")
     chars, lengths = codepoints(texts)
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    starts = (np.cumsum(lengths) - lengths).astype(np.int64)  # no texts: no starts
     doc_of_char = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
     pos = np.arange(chars.size, dtype=np.int64) - np.repeat(starts, lengths)
     length = lengths[doc_of_char]
@@ -217,6 +217,8 @@ def candidate_pairs(
     """
     order = np.arange(sig.shape[0]) if priority is None else np.asarray(priority)
     live = order[sig[order, 0] != _EMPTY] if sig.size else np.zeros(0, np.int64)
+    if live.size < 2:  # no pairs (and empty bands would trip the bucket arithmetic)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     live_sig = np.take(sig, live, axis=0)  # rows; faster than sig[live]
 
     def one(band: int) -> list[np.ndarray]:
