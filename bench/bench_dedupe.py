@@ -70,7 +70,7 @@ print(json.dumps({"seconds": time.perf_counter() - t, "candidate_pairs": pairs,
 
 def corpus(size: int) -> Path:
     processed = BENCH / "corpus" / str(size)
-    if not (processed / "ingested.parquet").exists():
+    if not (processed / "ingested.manifest.json").exists():
         subprocess.run(
             [
                 sys.executable,

@@ -24,7 +24,7 @@ import polars as pl
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from curate import io  # noqa: E402
+from curate import stage  # noqa: E402
 from curate.normalize import display  # noqa: E402
 from curate.record import SCHEMA, content_hash, record_id  # noqa: E402
 
@@ -106,7 +106,8 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     df = make(args.n, args.seed)
-    io.write_parquet(io.stage_path(args.out, "ingested"), df)
+    # Committed as the ingested stage (parquet, empty rejects, manifest): dedupe verifies it.
+    stage.write_stage(args.out, "ingested", df, [], n_in=df.height, params=vars(args), inputs=[])
     print(
         f"{df.height} records -> {args.out}/ingested.parquet ({time.perf_counter() - start:.1f}s)"
     )

@@ -13,6 +13,10 @@ class InputError(CurateError):
     """An input file or directory is missing, unreadable or malformed."""
 
 
+class StageError(InputError):
+    """A stage's files are incomplete, changed, or from two runs: rerun the stage."""
+
+
 class ConfigError(CurateError):
     """A flag, preset or config value is invalid."""
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import polars as pl
 
-from curate.errors import InputError
 
 if sys.version_info >= (3, 11):
     import tomllib  # noqa: F401 (re-exported: the one TOML reader)
@@ -32,7 +31,7 @@ else:  # pragma: no cover
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
-PRODUCERS = {"ingested": "curate ingest", "deduped": "curate dedupe"}
+PRODUCERS = {"ingested": "curate ingest", "deduped": "curate dedupe", "export": "curate export"}
 
 
 @contextlib.contextmanager
@@ -196,12 +195,3 @@ def sha256_file(path: str | Path) -> str:
 
 def stage_path(processed: str | Path, stage: str, suffix: str = "parquet") -> Path:
     return Path(processed) / f"{stage}.{suffix}"
-
-
-def read_stage(processed: str | Path, stage: str) -> pl.DataFrame:
-    """Read `<processed>/<stage>.parquet`, or say which command produces it."""
-    path = stage_path(processed, stage)
-    if not path.exists():
-        producer = PRODUCERS.get(stage, "the previous stage")
-        raise InputError(f"{path} not found; run `{producer} --processed {processed}` first")
-    return pl.read_parquet(path)

@@ -1,24 +1,79 @@
-"""Stage manifests and the conservation check every stage runs before it writes."""
+"""The stage contract: one result, one manifest shape, all-or-nothing commits, verified reads.
+
+Every stage (ingest, dedupe, export) returns a `StageResult` and commits its files through
+`curate.commit`: temp names, fsync, old manifest removed, files renamed, manifest written
+last, under the processed directory's lock. Its manifest lists every file it wrote with its
+sha256 and size, beside params, inputs (with sha256), counts, reasons, versions and engine.
+Readers go through `read_manifest` / `read_stage`, which refuse a stage whose manifest is
+missing or whose files differ from it.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import platform
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 import polars as pl
 
-from curate import io
-from curate.errors import CurateError
+from curate import commit, io
+from curate.errors import CurateError, InputError, StageError
 from curate.memory import release_memory
 
 _PACKAGES = ("curate", "polars", "pyarrow", "datasketch", "opencc", "jsonschema")
+ENGINE = "local"
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """What one stage run did: counts `{in, kept, rejected}`, reasons, seconds per step,
+    every file it wrote (its manifest last) and the manifest itself."""
+
+    counts: dict[str, int]
+    reasons: dict[str, int]
+    timings: dict[str, float]
+    paths: list[Path]
+    manifest: dict
+
+    @property
+    def n_in(self) -> int:
+        return self.counts["in"]
+
+    @property
+    def kept(self) -> int:
+        return self.counts["kept"]
+
+    @property
+    def rejected(self) -> int:
+        return self.counts["rejected"]
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.timings.values())
+
+    def fields(self) -> dict:
+        """The base fields, to build a stage's own result: `DedupeResult(**r.fields(), ...)`."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(StageResult)}
+
+
+def locked(fn: Callable) -> Callable:
+    """Run a stage function `fn(config, ...)` holding the lock of `config.processed`."""
+
+    @functools.wraps(fn)
+    def wrapper(config, *args, **kwargs):
+        with commit.lock(config.processed):
+            return fn(config, *args, **kwargs)
+
+    return wrapper
 
 
 class Timer:
@@ -68,7 +123,26 @@ def check_counts(n_in: int, kept: int, rejected: int) -> None:
 
 
 def file_entry(path: str | Path) -> dict:
+    """An input as the manifest records it: path and sha256."""
     return {"path": Path(path).as_posix(), "sha256": io.sha256_file(path)}
+
+
+def manifest(
+    stage: str, params: object, inputs: list[dict], counts: dict, reasons: Mapping, **extra
+) -> dict:
+    """The one manifest shape; `files` is filled in by the commit. No wall-clock time in it,
+    so identical runs write byte-identical manifests."""
+    return {
+        "stage": stage,
+        "engine": ENGINE,
+        "params": jsonable(params),
+        "inputs": inputs,
+        "counts": counts,
+        "reasons": dict(sorted(reasons.items())),
+        **extra,
+        "files": [],
+        "versions": versions(),
+    }
 
 
 def write_stage(
@@ -81,12 +155,14 @@ def write_stage(
     params: object,
     inputs: list[dict],
     extra: dict | None = None,
-) -> dict:
-    """Check `in == kept + rejected`, then write `<stage>.parquet/.rejects.jsonl/.manifest.json`.
+    also: Mapping[str, Callable[[Path], object]] | None = None,
+    timings: dict[str, float] | None = None,
+) -> StageResult:
+    """Check `in == kept + rejected`, then commit `<stage>.parquet`, `<stage>.rejects.jsonl`,
+    one file per `also` entry (`{"conflicts.jsonl": write(path)}`) and `<stage>.manifest.json`.
 
     `rejects` is a list of `record.reject` rows, or (for a million of them) a frame with the
     same columns in the same order (`raw` a struct); both write the same bytes.
-    The manifest holds no wall-clock time, so identical runs give byte-identical files.
     """
     framed = isinstance(rejects, pl.DataFrame)
     n_rejected = rejects.height if framed else len(rejects)
@@ -95,29 +171,75 @@ def write_stage(
         reasons = Counter(dict(rejects["reason"].value_counts().iter_rows()))
     else:
         reasons = Counter(r["reason"] for r in rejects)
-    manifest = {
-        "stage": stage,
-        "params": jsonable(params),
-        "inputs": inputs,
-        "counts": {"in": n_in, "kept": kept.height, "rejected": n_rejected},
-        "reasons": dict(sorted(reasons.items())),
-        **(extra or {}),
-        "versions": versions(),
-    }
+    counts = {"in": n_in, "kept": kept.height, "rejected": n_rejected}
+    data = manifest(stage, params, inputs, counts, reasons, **(extra or {}))
     processed = Path(processed)
-    io.write_parquet(io.stage_path(processed, stage), kept)
-    rejects_path = io.stage_path(processed, stage, "rejects.jsonl")
-    if framed:
-        io.write_jsonl_frame(rejects_path, rejects)
-    else:
-        io.write_jsonl(rejects_path, rejects)
-    io.write_json(io.stage_path(processed, stage, "manifest.json"), manifest)
-    return manifest
+    writers = {
+        "parquet": lambda path: io.write_parquet(path, kept),
+        "rejects.jsonl": lambda path: (io.write_jsonl_frame if framed else io.write_jsonl)(
+            path, rejects
+        ),
+        **(also or {}),
+    }
+    paths = [io.stage_path(processed, stage, suffix) for suffix in [*writers, "manifest.json"]]
+    with commit.lock(processed), commit.Commit(paths[-1], stage) as c:
+        for write, path in zip(writers.values(), paths, strict=False):
+            write(c.path(path))
+        c.publish(data)
+    return StageResult(counts, data["reasons"], timings or {}, paths, data)
+
+
+def present(processed: str | Path, stage: str) -> bool:
+    """Whether any file of `stage` is in `processed` (complete or not)."""
+    return any(Path(processed).glob(f"{stage}.*"))
 
 
 def read_manifest(processed: str | Path, stage: str) -> dict:
+    """`<processed>/<stage>.manifest.json`, once every file it lists is verified."""
+    processed = Path(processed)
+    producer = io.PRODUCERS.get(stage, "the previous stage")
+    if not present(processed, stage):
+        path = io.stage_path(processed, stage)
+        raise InputError(f"{path} not found; run `{producer} --processed {processed}` first")
     path = io.stage_path(processed, stage, "manifest.json")
-    if not path.exists():
-        producer = io.PRODUCERS.get(stage, "the previous stage")
-        raise CurateError(f"{path} not found; run `{producer}` first")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return verified(
+        path, f"{processed.as_posix()}/{stage}.*", f"{producer} --processed {processed}"
+    )
+
+
+def read_stage(processed: str | Path, stage: str) -> pl.DataFrame:
+    """`<processed>/<stage>.parquet`, from a verified stage, or say which command to run."""
+    read_manifest(processed, stage)
+    return pl.read_parquet(io.stage_path(processed, stage))
+
+
+def verified(path: Path, label: str, rerun: str) -> dict:
+    """The manifest at `path` once every file it lists has its size and sha256; else a
+    StageError: "`label` is incomplete or from two runs (why); rerun `rerun`"."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        problem = _mismatch(Path(path).parent, data["files"])
+    except FileNotFoundError:
+        problem = f"{Path(path).name} is missing"
+    except (ValueError, KeyError, TypeError):
+        problem = f"{Path(path).name} is not a stage manifest"
+    if problem:
+        raise StageError(f"{label} is incomplete or from two runs ({problem}); rerun `{rerun}`")
+    return data
+
+
+def _mismatch(folder: Path, files: list[dict]) -> str | None:
+    """The first listed file that is missing or differs in size or sha256, or None."""
+    paths = [folder / f["path"] for f in files]
+    for f, path in zip(files, paths, strict=True):
+        if not path.is_file():
+            return f"{f['path']} is missing"
+        if path.stat().st_size != f["bytes"]:
+            return f"{f['path']} has {path.stat().st_size} bytes, its manifest says {f['bytes']}"
+    # hashlib releases the GIL on large buffers: the files hash in parallel.
+    with ThreadPoolExecutor() as pool:
+        digests = list(pool.map(io.sha256_file, paths))
+    for f, digest in zip(files, digests, strict=True):
+        if digest != f["sha256"]:
+            return f"{f['path']}'s sha256 differs from its manifest"
+    return None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
-from curate import io
+from curate import io, stage
 from curate.record import SCHEMA, content_hash, record_id
 
 
@@ -44,6 +44,7 @@ def xiehouyu_frame(path: Path) -> pl.DataFrame:
 
 
 def write_ingested(processed: Path, *frames: pl.DataFrame) -> Path:
-    path = io.stage_path(processed, "ingested")
-    io.write_parquet(path, pl.concat(frames))
-    return path
+    """Commit the frames as the ingested stage (parquet, no rejects, manifest)."""
+    frame = pl.concat(frames)
+    stage.write_stage(processed, "ingested", frame, [], n_in=frame.height, params={}, inputs=[])
+    return io.stage_path(processed, "ingested")

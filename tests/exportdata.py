@@ -1,6 +1,6 @@
 """Deduped-stage frames for export tests, built from canonical record helpers (no dedupe run).
 
-`from exportdata import record, write_deduped, tiny_tokenizer`
+`from exportdata import record, write_deduped, as_stage, tiny_tokenizer`
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import polars as pl
 
 from curate.normalize import display
 from curate.record import SCHEMA, content_hash, record_id
+from curate.stage import write_stage
 
 
 def record(
@@ -43,11 +44,14 @@ def records(pairs: list[tuple[str, str]], source: str = "raw/demo.jsonl") -> lis
 
 
 def write_deduped(processed: Path, rows: list[dict]) -> Path:
-    """Write rows as `<processed>/deduped.parquet` in the canonical column order."""
-    processed.mkdir(parents=True, exist_ok=True)
-    path = processed / "deduped.parquet"
-    pl.DataFrame(rows, schema=SCHEMA).write_parquet(path)
-    return path
+    """Commit rows as the deduped stage (`<processed>/deduped.parquet` and its manifest)."""
+    return as_stage(processed, "deduped", pl.DataFrame(rows, schema=SCHEMA))
+
+
+def as_stage(processed: Path, name: str, frame: pl.DataFrame) -> Path:
+    """Commit `frame` as stage `name` of `processed` (no rejects), as a stage run would."""
+    write_stage(processed, name, frame, [], n_in=frame.height, params={}, inputs=[])
+    return processed / f"{name}.parquet"
 
 
 def xiehouyu_rows(path: Path) -> list[dict]:

@@ -55,6 +55,7 @@ def export(**kwargs) -> None:
 
     from curate.lengths import describe
     from curate.stages.export import export as run_export
+    from curate.stages.export import shards
 
     m = run_export(ExportConfig(**kwargs)).manifest
     console, c = Console(highlight=False), m["counts"]
@@ -66,7 +67,7 @@ def export(**kwargs) -> None:
     )
     for split, s in m["splits"].items():
         console.print(f"  {split}: {s['records']} records in {s['groups']} groups")
-    for f in m["files"]:
+    for f in shards(m):
         console.print(f"  {f['path']}  {f['records']} records  sha256 {f['sha256'][:12]}")
     console.print(describe(m["lengths"]), markup=False)
 

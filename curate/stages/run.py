@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from curate.stage import read_manifest
+from curate.commit import lock
 from curate.stages.dedupe import DedupeConfig, dedupe
 from curate.stages.export import ExportConfig, export
 from curate.stages.ingest import IngestConfig, ingest
@@ -87,19 +87,21 @@ def run(
 ) -> RunResult:
     """Run the whole pipeline; `notify(phase, step)` hears "start"/"end" of every step."""
     processed = Path(config.processed)
-    steps = _Steps(notify)
+    with lock(processed):  # one writer for the whole run, not only for each step
+        return _run(config, processed, progress, _Steps(notify))
+
+
+def _run(config: RunConfig, processed: Path, progress: Callable | None, steps: _Steps) -> RunResult:
     with steps("ingest") as step:
-        ingest(
+        ingested = ingest(
             dataclasses.replace(config.ingest, sources=config.sources, processed=processed),
             progress,
         )
-        m = read_manifest(processed, "ingested")
-        step.counts, step.detail = m["counts"], _top(m["reasons"])
+        step.counts, step.detail = ingested.counts, _top(ingested.reasons)
     with steps("dedupe") as step:
-        dedupe(dataclasses.replace(config.dedupe, processed=processed))
-        m = read_manifest(processed, "deduped")
-        step.counts = m["counts"]
-        step.detail = _top({k: n for k, n in m["removed_by_kind"].items() if n})
+        deduped = dedupe(dataclasses.replace(config.dedupe, processed=processed))
+        step.counts = deduped.counts
+        step.detail = _top({k: n for k, n in deduped.removed.items() if n})
     with steps("export") as step:
         exported = export(dataclasses.replace(config.export, processed=processed))
         step.counts = exported.counts

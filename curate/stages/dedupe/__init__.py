@@ -18,7 +18,7 @@ Steps (each timed in the result):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -57,16 +57,12 @@ class DedupeConfig:
 
 
 @dataclass(frozen=True)
-class DedupeResult:
-    n_in: int
-    kept: int
+class DedupeResult(stage.StageResult):
     removed: dict[str, int]  # by kind
     conflicts: int
     clusters: int
     bands: int
     rows: int
-    paths: dict[str, Path]
-    timings: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
 
@@ -156,12 +152,13 @@ def _prefer_rank(sources: pl.Series, prefer: tuple[str, ...]) -> pl.Series:
     return sources.replace_strict(rank, return_dtype=pl.Int64)
 
 
+@stage.locked
 def dedupe(config: DedupeConfig) -> DedupeResult:
     """Collapse duplicate riddles in `<processed>/ingested.parquet`; see the module doc."""
     _check(config)
     timer = stage.Timer()
     processed = Path(config.processed)
-    df = io.read_stage(processed, "ingested")
+    df = stage.read_stage(processed, "ingested")
     overrides_path = config.overrides or review.default_overrides(processed)
     overrides = review.read_overrides(overrides_path, required=config.overrides is not None)
     with timer("keys"):
@@ -185,20 +182,15 @@ def dedupe(config: DedupeConfig) -> DedupeResult:
     if overrides:
         inputs.append(stage.file_entry(overrides_path))
     with timer("write"):
-        paths, n_clusters = _write(processed, df, out, conflicts, config, bands, rows, inputs)
+        result, n_clusters = _write(processed, df, out, conflicts, config, bands, rows, inputs)
     warnings = unmatched + review.override_warnings(out, forbid)
-    removed = out.filter(pl.col("removed"))["kind"].value_counts()
-    by_kind = {k: 0 for k in KINDS} | dict(zip(removed["kind"], removed["count"], strict=False))
     return DedupeResult(
-        n_in=df.height,
-        kept=df.height - sum(by_kind.values()),
-        removed=by_kind,
+        **(result.fields() | {"timings": timer.times}),
+        removed=result.manifest["removed_by_kind"],
         conflicts=conflicts.height,
         clusters=n_clusters,
         bands=bands,
         rows=rows,
-        paths=paths,
-        timings=timer.times,
         warnings=warnings,
     )
 
@@ -212,8 +204,8 @@ def _write(
     bands: int,
     rows: int,
     inputs: list[dict],
-) -> tuple[dict[str, Path], int]:
-    """The stage files (via manifest.write_stage), then the review files."""
+) -> tuple[stage.StageResult, int]:
+    """The stage files and the review files, committed together; and the cluster count."""
     removed = out["removed"]  # out is in input order
     kinds = out.filter(pl.col("removed"))["kind"].value_counts()
     counts = dict(zip(kinds["kind"], kinds["count"], strict=False))
@@ -229,7 +221,14 @@ def _write(
             "threshold": config.lsh_threshold,
         },
     }
-    stage.write_stage(
+    clusters: list[int] = []  # members are built only when their file is written: the peak
+    review_files = {
+        "conflicts.jsonl": lambda path: review.write_conflicts(path, conflicts, config.on_conflict),
+        "clusters.md": lambda path: clusters.append(
+            review.write_clusters(path, review.cluster_members(out))
+        ),
+    }
+    result = stage.write_stage(
         processed,
         "deduped",
         df.filter(~removed).select(COLUMNS),
@@ -238,11 +237,6 @@ def _write(
         params=config,
         inputs=inputs,
         extra=extra,
+        also=review_files,
     )
-    paths = {
-        s: io.stage_path(processed, "deduped", s)
-        for s in ("parquet", "rejects.jsonl", "manifest.json", "conflicts.jsonl", "clusters.md")
-    }
-    review.write_conflicts(paths["conflicts.jsonl"], conflicts, config.on_conflict)
-    n_clusters = review.write_clusters(paths["clusters.md"], review.cluster_members(out))
-    return paths, n_clusters
+    return result, clusters[0]

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
+import os
 import re
 import string
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from curate import io, stage
-from curate.errors import ConfigError
+from curate import commit, io, stage
+from curate.errors import ConfigError, InputError
 from curate.lengths import DEFAULT_MAX_TOKENS, length_report
 from curate.messages import message_problems
 from curate.normalize import match_key
@@ -54,14 +54,9 @@ class ExportConfig:
     max_tokens: int = DEFAULT_MAX_TOKENS
 
 
-@dataclass
-class ExportResult:
+@dataclass(frozen=True)
+class ExportResult(stage.StageResult):
     out: Path
-    manifest: dict
-
-    @property
-    def counts(self) -> dict:
-        return self.manifest["counts"]
 
 
 def check_config(config: ExportConfig) -> None:
@@ -184,27 +179,33 @@ def _convert(rows: list[dict], config: ExportConfig) -> tuple[list[tuple[dict, l
     return kept, rejects
 
 
-def _write_split(
-    out: Path, split: str, items: list[tuple[dict, list]], config: ExportConfig
-) -> list[dict]:
+def _write(
+    c: commit.Commit, out: Path, by_split: dict[str, list], rejects: list, config: ExportConfig
+) -> list[Path]:
+    """Every file of the export into the commit: shards, dataset_info.json, the rejects.
+    Returns the shards of an earlier run that this one does not write."""
     fmt = FORMATS[config.format]
-    n = max(1, -(-len(items) // config.shard_size))
-    entries = []
-    for i in range(n):
-        name = f"{split}-{i:05d}-of-{n:05d}.{fmt.ext}"
-        chunk = items[i * config.shard_size : (i + 1) * config.shard_size]
-        fmt.write(out / name, [fmt.convert(m) for _, m in chunk])
-        entries.append(
-            {
-                "path": name,
-                "split": split,
-                "records": len(chunk),
-                "sha256": io.sha256_file(out / name),
-            }
-        )
-    return entries
+    out.mkdir(parents=True, exist_ok=True)  # an empty export is still a folder and a manifest
+    names = []
+    for split in SPLITS:
+        items = by_split[split]
+        n = max(1, -(-len(items) // config.shard_size))
+        for i in range(n if items else 0):
+            names.append(f"{split}-{i:05d}-of-{n:05d}.{fmt.ext}")
+            chunk = items[i * config.shard_size : (i + 1) * config.shard_size]
+            path = c.path(out / names[-1], split=split, records=len(chunk))
+            fmt.write(path, [fmt.convert(m) for _, m in chunk])
+    info = dataset_info(
+        config.format, {n.split(".")[0]: n for n in names}, config.system_prompt is not None
+    )
+    if info:
+        io.write_json(c.path(out / "dataset_info.json"), info)
+    io.write_jsonl(c.path(io.stage_path(config.processed, "exported", "rejects.jsonl")), rejects)
+    # Shards of an earlier, bigger run would mislead readers that glob the folder.
+    return [p for p in out.iterdir() if _SHARD.match(p.name) and p.name not in names]
 
 
+@stage.locked
 def export(config: ExportConfig) -> ExportResult:
     """deduped.parquet -> validated train/validation shards, rejects and manifest.json."""
     check_config(config)
@@ -216,62 +217,63 @@ def export(config: ExportConfig) -> ExportResult:
         from curate.lengths import load_token_counter
 
         counter = load_token_counter(config.tokenizer)
-    df = io.read_stage(processed, "deduped")
-    rows = sorted(df.to_dicts(), key=lambda r: (r["id"], r["source"] or "", r["line"] or 0))
-    kept, rejects = _convert(rows, config)
-    stage.check_counts(len(rows), len(kept), len(rejects))
-
-    keys = {r["id"]: GROUP_KEYS[config.group_by](r) for r, _ in kept}
-    groups = merge_groups(keys, read_conflicts(processed, set(keys)))
-    split_of = assign_splits(set(groups.values()), config.val_fraction, config.seed)
-    by_split = {s: [(r, m) for r, m in kept if split_of[groups[r["id"]]] == s] for s in SPLITS}
-
-    out.mkdir(parents=True, exist_ok=True)
-    files = [e for s in SPLITS if by_split[s] for e in _write_split(out, s, by_split[s], config)]
-    for stale in out.iterdir():  # shards of an earlier, bigger run would mislead readers
-        if _SHARD.match(stale.name) and stale.name not in {f["path"] for f in files}:
-            stale.unlink()
-    rejects_path = io.stage_path(processed, "exported", "rejects.jsonl")
-    io.write_jsonl(rejects_path, rejects)
-    info = dataset_info(
-        config.format,
-        {f["path"].split(".")[0]: f["path"] for f in files},
-        config.system_prompt is not None,
-    )
-    if info:
-        io.write_json(out / "dataset_info.json", info)
-
+    timer = stage.Timer()
+    with timer("read"):
+        df = stage.read_stage(processed, "deduped")
+        rows = sorted(df.to_dicts(), key=lambda r: (r["id"], r["source"] or "", r["line"] or 0))
+    with timer("convert"):
+        kept, rejects = _convert(rows, config)
+        stage.check_counts(len(rows), len(kept), len(rejects))
+    with timer("split"):
+        keys = {r["id"]: GROUP_KEYS[config.group_by](r) for r, _ in kept}
+        groups = merge_groups(keys, read_conflicts(processed, set(keys)))
+        split_of = assign_splits(set(groups.values()), config.val_fraction, config.seed)
+        by_split = {s: [(r, m) for r, m in kept if split_of[groups[r["id"]]] == s] for s in SPLITS}
     records = [m for r, m in kept]
     tokens = [counter(m) for m in records] if counter else None
-    data = {
-        "stage": "export",
-        "format": config.format,
-        "params": stage.jsonable(config),
-        "inputs": [
-            stage.file_entry(p)
-            for p in (
-                io.stage_path(processed, "deduped"),
-                io.stage_path(processed, "deduped", "conflicts.jsonl"),
-            )
-            if p.exists()
-        ],
-        "counts": {"in": len(rows), "kept": len(kept), "rejected": len(rejects)},
-        "reasons": dict(sorted(Counter(r["reason"] for r in rejects).items())),
-        "splits": {
+    inputs = [io.stage_path(processed, "deduped", s) for s in ("parquet", "conflicts.jsonl")]
+    data = stage.manifest(
+        "export",
+        config,
+        [stage.file_entry(p) for p in inputs if p.exists()],
+        {"in": len(rows), "kept": len(kept), "rejected": len(rejects)},
+        Counter(r["reason"] for r in rejects),
+        format=config.format,
+        splits={
             s: {
                 "records": len(by_split[s]),
                 "groups": len({groups[r["id"]] for r, _ in by_split[s]}),
             }
             for s in SPLITS
         },
-        "files": files,
-        "rejects": stage.file_entry(rejects_path),
-        "lengths": length_report(records, tokens, config.max_tokens, [r["id"] for r, _ in kept]),
-        "versions": stage.versions(),
-    }
-    io.write_json(out / "manifest.json", data)
-    return ExportResult(out=out, manifest=data)
+        lengths=length_report(records, tokens, config.max_tokens, [r["id"] for r, _ in kept]),
+    )
+    with timer("write"), commit.Commit(out / "manifest.json", "export") as c:
+        if out.is_dir():  # an --out outside the processed folder: its own leftovers
+            commit.remove_stale(out)
+        c.publish(data, remove=_write(c, out, by_split, rejects, config))
+    paths = [Path(os.path.normpath(out / f["path"])) for f in data["files"]]
+    return ExportResult(
+        data["counts"], data["reasons"], timer.times, [*paths, out / "manifest.json"], data, out
+    )
+
+
+def shards(manifest: dict) -> list[dict]:
+    """The train/validation files of an export manifest (its other files have no split)."""
+    return [f for f in manifest["files"] if "split" in f]
+
+
+def exported(out: str | Path) -> bool:
+    """Whether OUT holds an export, complete or not (a manifest or any shard)."""
+    out = Path(out)
+    return out.is_dir() and any(
+        p.name == "manifest.json" or _SHARD.match(p.name) for p in out.iterdir()
+    )
 
 
 def read_manifest(out: str | Path) -> dict:
-    return json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8"))
+    """OUT/manifest.json, once every file it lists is verified (or say what to run)."""
+    out = Path(out)
+    if not exported(out):
+        raise InputError(f"no export in {out.as_posix()}; run `curate export` first")
+    return stage.verified(out / "manifest.json", f"{out.as_posix()}/", "curate export")

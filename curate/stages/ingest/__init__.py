@@ -7,7 +7,6 @@ Steps: find inputs -> read (decode, parse) -> map fields -> normalize -> filter 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,10 +15,10 @@ from pathlib import Path
 import polars as pl
 
 from curate.errors import ConfigError
-from curate.io import sha256_file, stage_path
+from curate.io import sha256_file
 from curate.normalize import CONVERSIONS, display
 from curate.record import SCHEMA, content_hash, record_id, reject
-from curate.stage import write_stage
+from curate.stage import StageResult, Timer, locked, write_stage
 from curate.stages.ingest import filters, readers
 from curate.stages.ingest.fields import Fields, to_fields
 
@@ -80,16 +79,9 @@ class FileStats:
         }
 
 
-@dataclass
-class IngestResult:
-    n_in: int
-    kept: int
-    rejected: int
-    reasons: dict[str, int]
-    files: list[FileStats]
-    outputs: list[Path]
-    seconds: float
-    manifest: dict
+@dataclass(frozen=True)
+class IngestResult(StageResult):
+    files: list[FileStats]  # per input file: format, encoding, records, kept, reasons
     warnings: tuple[str, ...] = ()  # links and folders skipped, files read without a header
 
 
@@ -158,45 +150,35 @@ def _process(
     return kept, rejects, stats
 
 
+@locked
 def ingest(config: IngestConfig, progress: Progress | None = None) -> IngestResult:
     """Read, normalize and filter every record of `config.sources`; write the ingested stage."""
-    started = time.perf_counter()
     config.check()
-    found = readers.find_inputs(list(config.sources), skip=config.processed)
-    names = (config.question_field or "", config.answer_field or "")
-    sources = [
-        (readers.read_file(p, config.encoding, names), source_name(p)) for p in found.paths
-    ]
-    warnings = found.warnings + [w for src, _ in sources for w in src.warnings]
-    kept, rejects, stats = _process(sources, config, progress)
-    frame = pl.DataFrame({c: [row[c] for row in kept] for c in SCHEMA}, schema=SCHEMA)
+    timer = Timer()
+    with timer("read"):
+        found = readers.find_inputs(list(config.sources), skip=config.processed)
+        names = (config.question_field or "", config.answer_field or "")
+        sources = [
+            (readers.read_file(p, config.encoding, names), source_name(p)) for p in found.paths
+        ]
+        warnings = found.warnings + [w for src, _ in sources for w in src.warnings]
+    with timer("convert"):
+        kept, rejects, stats = _process(sources, config, progress)
+        frame = pl.DataFrame({c: [row[c] for row in kept] for c in SCHEMA}, schema=SCHEMA)
     n_in = sum(len(src.records) for src, _ in sources)  # as read; write_stage checks the sum
-    manifest = write_stage(
-        config.processed,
-        STAGE,
-        frame,
-        rejects,
-        n_in=n_in,
-        params=config,
-        inputs=[s.entry() for s in stats],
-        extra={"warnings": warnings} if warnings else None,
-    )
-    outputs = [
-        stage_path(config.processed, STAGE, suffix)
-        for suffix in ("parquet", "rejects.jsonl", "manifest.json")
-    ]
-    seconds = time.perf_counter() - started
-    return IngestResult(
-        n_in,
-        frame.height,
-        len(rejects),
-        manifest["reasons"],
-        stats,
-        outputs,
-        seconds,
-        manifest,
-        tuple(warnings),
-    )
+    with timer("write"):
+        result = write_stage(
+            config.processed,
+            STAGE,
+            frame,
+            rejects,
+            n_in=n_in,
+            params=config,
+            inputs=[s.entry() for s in stats],
+            extra={"warnings": warnings} if warnings else None,
+            timings=timer.times,
+        )
+    return IngestResult(**result.fields(), files=stats, warnings=tuple(warnings))
 
 
 def summary_tables(result: IngestResult) -> list:

@@ -7,7 +7,6 @@ card (README.md) next to the export. Whatever stage has not run yet is left out 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections import Counter, defaultdict
@@ -17,9 +16,10 @@ from pathlib import Path
 
 import polars as pl
 
-from curate import io
+from curate import io, stage
 from curate.lengths import percentiles
-from curate.stage import read_manifest
+from curate.stages.export import exported, shards
+from curate.stages.export import read_manifest as read_export
 
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 SCRIPTS = ("simplified", "traditional", "other")
@@ -74,12 +74,12 @@ def _jsonl(path: Path) -> list[dict]:
     return io.read_jsonl(path) if path.exists() else []
 
 
-def _manifest(processed: Path, stage: str) -> dict | None:
-    return (
-        read_manifest(processed, stage)
-        if io.stage_path(processed, stage, "manifest.json").exists()
-        else None
-    )
+def _read(processed: Path, name: str) -> tuple[pl.DataFrame | None, dict | None]:
+    """A stage's kept rows and manifest, verified; (None, None) if it has not run."""
+    if name != "ingested" and not stage.present(processed, name):
+        return None, None
+    manifest = stage.read_manifest(processed, name)  # refuses an incomplete stage
+    return pl.read_parquet(io.stage_path(processed, name)), manifest
 
 
 def _examples(rows: list[dict], key: str, n: int) -> dict[str, list[dict]]:
@@ -127,12 +127,11 @@ def _sources(
 
 
 def _splits(export_dir: Path) -> tuple[dict | None, dict[str, dict]]:
-    path = export_dir / "manifest.json"
-    if not path.exists():
+    if not exported(export_dir):
         return None, {}
-    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest = read_export(export_dir)
     splits: dict[str, dict] = {}
-    for f in manifest.get("files", []):
+    for f in shards(manifest):
         s = splits.setdefault(f.get("split", "?"), {"records": 0, "files": []})
         s["records"] += int(f.get("records", f.get("count", 0)))
         s["files"].append(Path(f["path"]).name)
@@ -158,12 +157,9 @@ def collect(config: ReportConfig) -> tuple[dict, dict]:
     """The report's numbers (JSON-ready) and the raw length lists for the plots."""
     processed = Path(config.processed)
     export_dir = Path(config.export_dir or processed / "export" / "jsonl")
-    ingested = io.read_stage(processed, "ingested")
-    m_ingest = _manifest(processed, "ingested")
+    ingested, m_ingest = _read(processed, "ingested")
     rejects = _jsonl(io.stage_path(processed, "ingested", "rejects.jsonl"))
-    has_dedupe = io.stage_path(processed, "deduped").exists()
-    deduped = io.read_stage(processed, "deduped") if has_dedupe else None
-    m_dedupe = _manifest(processed, "deduped") if has_dedupe else None
+    deduped, m_dedupe = _read(processed, "deduped")
     dups = _jsonl(io.stage_path(processed, "deduped", "rejects.jsonl"))
     conflicts = _jsonl(io.stage_path(processed, "deduped", "conflicts.jsonl"))
     m_export, splits = _splits(export_dir)
@@ -246,6 +242,7 @@ def _top_answers(df: pl.DataFrame, n: int) -> list[list]:
     return [[a, c] for a, c in (shared if shared.height else counts).head(n).iter_rows()]
 
 
+@stage.locked
 def report(config: ReportConfig) -> ReportResult:
     """Write report.html, report.json and the dataset card; return where and the key counts."""
     from curate.stages.report import card

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from exportdata import record, records, tiny_tokenizer, write_deduped, xiehouyu_rows
+from exportdata import as_stage, record, records, tiny_tokenizer, write_deduped, xiehouyu_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +20,14 @@ from curate.cli import main
 from curate.errors import ConfigError, InputError
 from curate.io import sha256_file
 from curate.normalize import match_key
-from curate.stages.export import ExportConfig, assign_splits, export, merge_groups
+from curate.stages.export import (
+    ExportConfig,
+    assign_splits,
+    export,
+    merge_groups,
+    read_manifest,
+    shards,
+)
 from curate.stages.validate import validate_file
 
 # 30 riddles, 10 of them answered 多此一举 (distinct riddles sharing an answer, as in xiehouyu)
@@ -35,7 +42,7 @@ def lines(path: Path) -> list[dict]:
 
 def split_rows(out: Path) -> dict[str, list[dict]]:
     rows: dict[str, list[dict]] = {"train": [], "validation": []}
-    for f in json.loads((out / "manifest.json").read_text())["files"]:
+    for f in shards(read_manifest(out)):
         rows[f["split"]] += lines(out / f["path"])
     return rows
 
@@ -57,11 +64,11 @@ def test_export_writes_valid_shards_and_a_manifest(demo):
     assert result.out == out
     assert m["counts"] == {"in": 30, "kept": 30, "rejected": 0}
     assert sum(s["records"] for s in m["splits"].values()) == 30
-    assert [f["path"] for f in m["files"]] == [
+    assert [f["path"] for f in shards(m)] == [
         "train-00000-of-00001.jsonl",
         "validation-00000-of-00001.jsonl",
     ]
-    for f in m["files"]:
+    for f in shards(m):
         assert f["sha256"] == sha256_file(out / f["path"])
         assert f["records"] == len(lines(out / f["path"]))
         assert validate_file(out / f["path"]) == []
@@ -113,7 +120,7 @@ def test_small_sets_still_get_one_validation_record(project):
     assert m["splits"]["train"]["records"] == m["splits"]["validation"]["records"] == 1
     m = export(ExportConfig(processed=processed, val_fraction=0)).manifest
     assert m["splits"]["validation"]["records"] == 0
-    assert [f["split"] for f in m["files"]] == ["train"]  # no empty validation file
+    assert [f["split"] for f in shards(m)] == ["train"]  # no empty validation file
 
 
 def test_assign_splits_is_deterministic_and_near_the_fraction():
@@ -238,7 +245,7 @@ def test_every_exported_line_validates(pairs, system):
             assert system is not None and not system.strip()
             return
         assert m["counts"]["in"] == m["counts"]["kept"] + m["counts"]["rejected"] == len(rows)
-        for f in m["files"]:
+        for f in shards(m):
             assert validate_file(processed / "export" / "jsonl" / f["path"]) == []
 
 
@@ -253,7 +260,7 @@ def xiehouyu_deduped(project: Path, xiehouyu_path: Path) -> int:
         return len(rows)
     shutil.copy(xiehouyu_path, project / "raw" / "xiehouyu.json")
     ingest(IngestConfig(sources=(project / "raw",), processed=processed))
-    shutil.copy(processed / "ingested.parquet", processed / "deduped.parquet")
+    as_stage(processed, "deduped", pl.read_parquet(processed / "ingested.parquet"))
     return pl.read_parquet(processed / "deduped.parquet").height
 
 
@@ -266,7 +273,7 @@ def test_xiehouyu_exports_and_validates(project, xiehouyu_path):
     share = m["splits"]["validation"]["records"] / n
     assert 0.08 < share < 0.12
     out = processed / "export" / "jsonl"
-    result = CliRunner().invoke(main, ["validate", *(str(out / f["path"]) for f in m["files"])])
+    result = CliRunner().invoke(main, ["validate", *(str(out / f["path"]) for f in shards(m))])
     assert result.exit_code == 0, result.output[-2000:]
     assert f"{n} records in 2 file(s): 0 invalid" in result.output
     # answer groups: every riddle answered 多此一举 is in one split

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 from exportdata import records, write_deduped
 
-from curate.stages.export import ExportConfig, export
+from curate.stages.export import ExportConfig, export, shards
 from curate.stages.export.formats import FORMATS, to_alpaca, to_messages, to_sharegpt
 
 SYSTEM = {"role": "system", "content": "你是谜语专家"}
@@ -59,7 +59,7 @@ def _jsonl_messages(exported, split: str) -> list[list[dict]]:
     out, m = exported["jsonl"]
     return [
         json.loads(line)["messages"]
-        for f in m["files"]
+        for f in shards(m)
         if f["split"] == split
         for line in (out / f["path"]).read_text(encoding="utf-8").splitlines()
     ]
@@ -68,11 +68,11 @@ def _jsonl_messages(exported, split: str) -> list[list[dict]]:
 @pytest.mark.parametrize("fmt", ["alpaca", "sharegpt"])
 def test_json_formats_read_back(exported, fmt):
     out, m = exported[fmt]
-    assert [f["path"] for f in m["files"]] == [
+    assert [f["path"] for f in shards(m)] == [
         "train-00000-of-00001.json",
         "validation-00000-of-00001.json",
     ]
-    for f in m["files"]:
+    for f in shards(m):
         rows = json.loads((out / f["path"]).read_text(encoding="utf-8"))  # one JSON array
         assert isinstance(rows, list) and len(rows) == f["records"]
         expected = [FORMATS[fmt].convert(ms) for ms in _jsonl_messages(exported, f["split"])]
@@ -90,7 +90,7 @@ def test_json_formats_read_back(exported, fmt):
 
 def test_parquet_reads_back_with_pyarrow_and_polars(exported):
     out, m = exported["parquet"]
-    for f in m["files"]:
+    for f in shards(m):
         path = out / f["path"]
         assert path.suffix == ".parquet"
         expected = _jsonl_messages(exported, f["split"])

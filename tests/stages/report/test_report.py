@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from exportdata import record
 
-from curate import io, stage
+from curate import commit, io, stage
 from curate.cli import main
 from curate.record import COLUMNS, SCHEMA, reject
 from curate.stages.report import ReportConfig, report, script_of
@@ -79,28 +79,29 @@ def make_stages(processed: Path, export: bool = True) -> None:
         for i, (s, kind, score) in removed.items()
     ]
     deduped = ingested.filter(~pl.col("id").is_in([rows[i]["id"] for i in removed]))
+    conflicts = [{"policy": "keep", "score": 1.0, "a": _side(rows[4]), "b": _side(rows[5])}]
     stage.write_stage(
-        processed, "deduped", deduped, dups, n_in=10, params={"threshold": 0.5}, inputs=[]
-    )
-    io.write_jsonl(
-        processed / "deduped.conflicts.jsonl",
-        [{"policy": "keep", "score": 1.0, "a": _side(rows[4]), "b": _side(rows[5])}],
+        processed,
+        "deduped",
+        deduped,
+        dups,
+        n_in=10,
+        params={"threshold": 0.5},
+        inputs=[],
+        also={"conflicts.jsonl": lambda path: io.write_jsonl(path, conflicts)},
     )
     if export:
         out = processed / "export" / "jsonl"
-        files = [
-            {"path": "train-00000-of-00001.jsonl", "split": "train", "records": 7},
-            {"path": "validation-00000-of-00001.jsonl", "split": "validation", "records": 1},
-        ]
-        io.write_json(
-            out / "manifest.json",
-            {
-                "files": files,
-                "counts": {"in": 8, "kept": 8, "rejected": 0},
-                "reasons": {},
-                "params": {"format": "jsonl", "val_fraction": 0.1, "seed": 0},
-            },
-        )
+        manifest = {
+            "counts": {"in": 8, "kept": 8, "rejected": 0},
+            "reasons": {},
+            "params": {"format": "jsonl", "val_fraction": 0.1, "seed": 0},
+        }
+        with commit.Commit(out / "manifest.json", "export") as c:
+            for split, records in (("train", 7), ("validation", 1)):
+                name = f"{split}-00000-of-00001.jsonl"
+                c.path(out / name, split=split, records=records).write_text("")
+            c.publish(manifest)
 
 
 @pytest.fixture
