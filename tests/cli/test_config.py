@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from curate.cli import main
@@ -94,3 +95,52 @@ def test_the_real_cli_accepts_a_config_for_its_commands(project):
     Path("curate.toml").write_text("[report]\ncard = false\n")
     res = CliRunner().invoke(main, ["report"])
     assert res.exit_code == 1 and "run `curate ingest" in res.output  # reached the command
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("[ingest]\nprocessed = 3", "[ingest] processed must be a string, not int 3"),
+        ("[dedupe]\nngram = {a=1}", "[dedupe] ngram must be an integer, not a table"),
+        (
+            "[ingest]\nmax-question-chars = 1e400",
+            "max-question-chars must be an integer, not float",
+        ),
+        ('[export]\nuser-template = ["a"]', "user-template must be a string, not list"),
+        ('[export]\nuser-template = "riddle"', "'riddle' has no {question}"),
+        ('[run]\nuser-template = "{category}"', "has no {question}"),
+        ("[ingest]\nmax-question-chars = true", "max-question-chars must be an integer, not bool"),
+        ("[export]\nseed = 1.5", "[export] seed must be an integer, not float 1.5"),
+        ("[export]\nshard-size = 2.9", "[export] shard-size must be an integer, not float 2.9"),
+        ("[export]\nval-fraction = nan", "val-fraction must be a finite number"),
+        ("[export]\nval-fraction = 1.5", "--val-fraction must be in [0, 1)"),
+        ("[ingest]\nmax-answer-chars = 0", "must be at least 1"),
+        ("[dedupe]\nnum-perm = 4096", "num-perm: 4096 is not in the range 16<=x<=1024"),
+        ('[export]\nformat = "xml"', "[export] format: 'xml' is not one of"),
+        ('[run]\nreport = "no"', "[run] report must be true or false"),
+    ],
+)
+def test_config_values_are_checked_against_their_types(project, toml, expected):
+    Path("curate.toml").write_text(toml + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["ingest"])
+    assert result.exit_code == 2, result.output
+    assert "curate.toml: [" in result.output and expected in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_single_value_for_a_repeatable_setting_is_one_item(project):
+    Path("curate.toml").write_text('[ingest]\nno-filter = "mojibake"\n', encoding="utf-8")
+    res = CliRunner().invoke(cli, ["build"])
+    assert res.exit_code == 0, res.output
+    assert "('mojibake',)" in res.output
+
+
+def test_flags_are_checked_too(project):
+    for args, expected in [
+        (["export", "--seed", "1.5"], "'1.5' is not a valid integer"),
+        (["export", "--user-template", "riddle"], "has no {question}"),
+        (["ingest", "--max-question-chars", "true"], "'true' is not a valid integer"),
+        (["dedupe", "--num-perm", "2"], "2 is not in the range 16<=x<=1024"),
+    ]:
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and expected in result.output, (args, result.output)
