@@ -99,5 +99,6 @@ for command in (
     data.run_cmd,
     models.train,
     models.eval_,
+    models.ask,
 ):
     main.add_command(command)

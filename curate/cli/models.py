@@ -80,24 +80,35 @@ def _eval(name: str, *decls: str, **attrs) -> Callable:
     return field_option(EvalConfig, name, *decls, **attrs)
 
 
-_EVAL_OPTIONS = [
-    _eval("data", help="Export folder holding the split."),
-    _eval("split", help="Split to evaluate on."),
-    _eval("limit", help="Only the first N riddles of the split."),
-    _eval("system_prompt", help="Adds the system_prompt config; 'default': a riddle expert."),
-    _eval("output", help="Output dir  [default: train/runs/eval-NAME]"),
-    _eval("endpoint", help="OpenAI-compatible base URL, e.g. https://api.siliconflow.cn/v1"),
-    _eval("base_model", help="Endpoint: the model id before fine-tuning."),
-    _eval("finetuned_model", help="Endpoint: the fine-tuned id (ft:LoRA/...)."),
-    _eval("api_key_env", help="Environment variable holding the API key."),
-    _eval("no_key", help="Send no key (on 127.0.0.1 a missing key is fine)."),
-    _eval("concurrency", help="Requests in flight."),
-    _eval("model", help="Local: a transformers model folder."),
-    _eval("adapter", help="Local: the LoRA adapter folder (adds finetuned)."),
-    _eval("batch_size", help="Local: batch size."),
-    _eval("max_tokens", help="Tokens per answer."),
-    _eval("examples", help="Per table in eval.md."),
-]
+# field -> help; `curate ask` takes the ones that say how to reach the models.
+_EVAL_HELP = {
+    "data": "Export folder holding the split.",
+    "split": "Split to evaluate on.",
+    "limit": "Only the first N riddles of the split.",
+    "system_prompt": "Adds the system_prompt config; 'default': a riddle expert.",
+    "output": "Output dir  [default: train/runs/eval-NAME]",
+    "endpoint": "OpenAI-compatible base URL, e.g. https://api.siliconflow.cn/v1",
+    "base_model": "Endpoint: the model id before fine-tuning.",
+    "finetuned_model": "Endpoint: the fine-tuned id (ft:LoRA/...).",
+    "api_key_env": "Environment variable holding the API key.",
+    "no_key": "Send no key (on 127.0.0.1 a missing key is fine).",
+    "concurrency": "Requests in flight.",
+    "max_wait": "Endpoint: seconds of retry waits (Retry-After, backoff) in all.",
+    "model": "Local: a transformers model folder.",
+    "adapter": "Local: the LoRA adapter folder (adds finetuned).",
+    "batch_size": "Local: batch size.",
+    "max_tokens": "New tokens per reply: an answer plus a few sentences.",
+    "examples": "Riddles where the configs disagree, shown in eval.md.",
+    "judge_model": "Also ask this model whether each reply gives the answer (own column).",
+    "judge_endpoint": "The judge's endpoint  [default: --endpoint]",
+    "train_record": "Fine-tuned id: the `curate train` output folder, to refuse overlap.",
+    "allow_overlap": "Evaluate even on riddles the model was trained on (recorded).",
+}
+_EVAL_OPTIONS = [_eval(name, help=text) for name, text in _EVAL_HELP.items()]
+_ASK_FIELDS = (
+    *("data", "system_prompt", "endpoint", "base_model", "finetuned_model", "api_key_env"),
+    *("no_key", "max_wait", "model", "adapter", "max_tokens"),
+)
 
 
 @click.command(name="eval")
@@ -111,9 +122,9 @@ def eval_(**kwargs) -> None:
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-    from rich.table import Table
 
     from curate.evaluation import DEFAULT_SYSTEM_PROMPT, evaluate
+    from curate.evaluation.report import significance_sentence
 
     if kwargs["system_prompt"] == "default":
         kwargs["system_prompt"] = DEFAULT_SYSTEM_PROMPT
@@ -128,15 +139,57 @@ def eval_(**kwargs) -> None:
 
     with bars:
         result = evaluate(EvalConfig(**kwargs), progress=progress)
-    table = Table(title=f"eval: {result.n} riddles")
-    for column in ("config", "model", "exact match", "contains", "char F1", "n"):
-        left = column in ("config", "model")
-        table.add_column(column, justify="left" if left else "right", overflow="fold")
-    for r in result.results:
-        scores = (f"{r['exact_match']:.1%}", f"{r['contains']:.1%}", f"{r['char_f1']:.3f}")
-        table.add_row(r["config"], r["model"], *scores, str(r["n"]))
-    console.print(table)
+    console.print(_scores_table(result))
+    for c in result.comparisons:
+        console.print(significance_sentence(c, result.n), markup=False, highlight=False)
     errors = sum(r["errors"] for r in result.results)
     if errors:
         console.print(f"[yellow]{errors} requests failed; see 'error' in responses.jsonl[/]")
     console.print(f"wrote {', '.join(result.files)} to {result.output}")
+
+
+def _scores_table(result):
+    """Scores with 95% intervals and median reply length, one row per configuration."""
+    from rich.table import Table
+
+    from curate.evaluation.report import rate
+
+    judged = "judge" in result.results[0]
+    table = Table(title=f"eval: {result.n} riddles (95% intervals)")
+    columns = ["config", "model", "exact match", "contains", "char F1"]
+    columns += ["judge"] if judged else []
+    for column in [*columns, "median chars", "n"]:
+        left = column in ("config", "model")
+        table.add_column(column, justify="left" if left else "right", overflow="fold")
+    for r in result.results:
+        cells = [r["config"], r["model"], rate(r, "exact_match"), rate(r, "contains")]
+        cells += [f"{r['char_f1']:.3f}", *([rate(r, "judge")] if judged else [])]
+        table.add_row(*cells, f"{r['median_reply_chars']:g}", str(r["n"]))
+    return table
+
+
+@click.command()
+@click.argument("question")
+@with_options([_eval(name, help=_EVAL_HELP[name]) for name in _ASK_FIELDS])
+def ask(question: str, **kwargs) -> None:
+    """Ask one riddle of every configuration and show the replies side by side.
+
+    Takes eval's model options: `curate ask "什么门永远关不上？" --endpoint URL --base-model ID
+    --finetuned-model ID --system-prompt default`, or --model PATH --adapter DIR.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from curate.evaluation import DEFAULT_SYSTEM_PROMPT
+    from curate.evaluation.ask import ask as run_ask
+
+    if kwargs["system_prompt"] == "default":
+        kwargs["system_prompt"] = DEFAULT_SYSTEM_PROMPT
+    replies = run_ask(EvalConfig(**kwargs), question)
+    table = Table(title=question, show_lines=True)
+    table.add_column("", style="bold")
+    for row in replies:
+        table.add_column(f"{row['config']}\n{row['model']}", overflow="fold")
+    table.add_row("reply", *[row.get("error") or row["response"] or "(empty)" for row in replies])
+    table.add_row("answer", *[row["answer"] for row in replies])
+    Console().print(table)

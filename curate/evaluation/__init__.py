@@ -1,13 +1,15 @@
 """`curate eval`: base vs base + system prompt vs fine-tuned, on the held-out riddles.
 
-Reads the export's `<split>-*.jsonl` shards (one system? + user + assistant per line), asks
-each configuration every question with the same decoding settings (greedy / temperature 0,
-the same max_tokens), scores the answers with `curate.metrics` and writes, in OUTPUT:
-`eval.json` (scores + params), `eval.md` (table + side-by-side examples) and
-`responses.jsonl` (every answer, in config then riddle order). No wall-clock time is written,
-so the same inputs give byte-identical files.
+A table of contents: check the flags, read the split's riddles, refuse riddles the model was
+trained on (`overlap`), ask every configuration every riddle with the same user turn and the
+same greedy decoding (`backends`), score the answer each reply states (`metrics`), optionally
+ask a judge (`judge`), then summarize with intervals and paired tests (`summary`, `stats`) and
+write, in OUTPUT: `eval.json` (scores, intervals, comparisons, overlap, params), `eval.md`
+(`report`) and `responses.jsonl` (every reply, in config then riddle order). No wall-clock time
+is written, so the same inputs give byte-identical files.
 
-Configurations (each only when it applies):
+Configurations (each only when it applies); the user turn is the data's own (the export's
+user template), the same for all three, and only the system prompt differs:
 - `base`: the user message alone (any system message in the data is dropped);
 - `system_prompt`: the given system prompt, then the user message;
 - `finetuned`: the fine-tuned model id (endpoint) or the base model + adapter (local), asked
@@ -29,7 +31,11 @@ from curate.evaluation.config import (  # noqa: F401 (re-exported)
     EvalConfig,
     Progress,
 )
-from curate.evaluation.metrics import METRICS, score
+from curate.evaluation.metrics import extracted, score
+from curate.evaluation.overlap import check_overlap
+from curate.evaluation.report import render_markdown
+from curate.evaluation.source import export_params, riddle_types
+from curate.evaluation.summary import by_riddle_type, compare, summarize
 from curate.io import write_json, write_jsonl, write_text
 from curate.messages import Conversation, read_conversations
 
@@ -45,15 +51,41 @@ class Riddle:
 @dataclass(frozen=True)
 class EvalResult:
     output: Path
-    results: list[dict]  # one {"config", "model", "exact_match", "contains", "char_f1", "n", ...}
+    results: list[dict]  # per config: scores, their intervals, median reply length, n, errors
     n: int
     files: dict[str, Path]
+    comparisons: list[dict]  # per pair of configs: McNemar on exact match, Holm-corrected
 
 
 def evaluate(config: EvalConfig, progress: Progress | None = None) -> EvalResult:
     """Run every configuration on the same riddles, score them and write the three files."""
     check(config)
     riddles = load_riddles(config.data, config.split, config.limit)
+    overlap = check_overlap(config, riddles)  # before any request: refuse early
+    rows = generate_rows(config, riddles, progress)
+    if config.judge_model:
+        from curate.evaluation.judge import judge_rows
+
+        judge_rows(config, rows, _tick(progress, "judge", len(rows)))
+    report = {
+        "results": summarize(rows),
+        "comparisons": compare(rows),
+        "by_riddle_type": by_riddle_type(rows, riddle_types(config.data, riddles)),
+        "overlap": overlap,
+        "params": params(config, len(riddles)),
+    }
+    output = config.output or default_output(config)
+    files = {n: output / n for n in ("eval.json", "eval.md", "responses.jsonl")}
+    write_jsonl(files["responses.jsonl"], rows)
+    write_json(files["eval.json"], report)
+    write_text(files["eval.md"], render_markdown(report, rows, riddles, config.examples))
+    return EvalResult(output, report["results"], len(riddles), files, report["comparisons"])
+
+
+def generate_rows(
+    config: EvalConfig, riddles: list[Riddle], progress: Progress | None = None
+) -> list[dict]:
+    """Every configuration's scored reply to every riddle, in config then riddle order."""
     backend = _backend(config)
     rows: list[dict] = []
     try:
@@ -63,13 +95,7 @@ def evaluate(config: EvalConfig, progress: Progress | None = None) -> EvalResult
             rows += [_row(name, model, r, a) for r, a in zip(riddles, answers, strict=True)]
     finally:
         backend.close()
-    results = summarize(rows)
-    output = config.output or default_output(config)
-    files = {n: output / n for n in ("eval.json", "eval.md", "responses.jsonl")}
-    write_jsonl(files["responses.jsonl"], rows)
-    write_json(files["eval.json"], {"results": results, "params": params(config, len(riddles))})
-    write_text(files["eval.md"], render_markdown(results, rows, riddles, config))
-    return EvalResult(output, results, len(riddles), files)
+    return rows
 
 
 def check(config: EvalConfig) -> None:
@@ -84,6 +110,10 @@ def check(config: EvalConfig) -> None:
         )
     if config.model and (config.base_model or config.finetuned_model):
         raise ConfigError("--base-model/--finetuned-model work with --endpoint, not with --model")
+    if config.judge_endpoint and not config.judge_model:
+        raise ConfigError("--judge-endpoint needs --judge-model MODEL")
+    if config.judge_model and not (config.judge_endpoint or config.endpoint):
+        raise ConfigError("--judge-model with --model PATH needs --judge-endpoint URL")
     for name in ("max_tokens", "concurrency", "batch_size"):
         if getattr(config, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
@@ -137,27 +167,13 @@ def prompt(name: str, riddle: Riddle, system_prompt: str | None) -> list[dict]:
     return [{"role": "system", "content": system}, *user] if system else user
 
 
-def _row(name: str, model: str, riddle: Riddle, answer: str | Exception) -> dict:
-    error = str(answer) if isinstance(answer, Exception) else None
-    response = "" if error else answer
+def _row(name: str, model: str, riddle: Riddle, reply: str | Exception) -> dict:
+    error = str(reply) if isinstance(reply, Exception) else None
+    response = "" if error else reply
     row = {"config": name, "model": model, "id": riddle.id, "question": riddle.question}
-    row |= {"reference": riddle.reference, "response": response}
+    row |= {"reference": riddle.reference, "response": response, "answer": extracted(response)}
     row |= {k: round(v, 4) for k, v in score(response, riddle.reference).items()}
     return row | ({"error": error} if error else {})
-
-
-def summarize(rows: list[dict]) -> list[dict]:
-    """Mean of each metric per configuration, in configuration order, rounded to 4 places."""
-    results = []
-    for name in CONFIGS:
-        mine = [r for r in rows if r["config"] == name]
-        if not mine:
-            continue
-        result = {"config": name, "model": mine[0]["model"]}
-        result |= {m: round(sum(r[m] for r in mine) / len(mine), 4) for m in METRICS}
-        result |= {"n": len(mine), "errors": sum("error" in r for r in mine)}
-        results.append(result)
-    return results
 
 
 def params(config: EvalConfig, n: int) -> dict:
@@ -165,6 +181,8 @@ def params(config: EvalConfig, n: int) -> dict:
     p = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
     p.pop("output")
     p |= {"riddles": n, "temperature": 0.0, "do_sample": False}
+    p |= {"configs": list(configurations(config))}
+    p["user_template"] = export_params(config.data).get("user_template")
     return p
 
 
@@ -184,7 +202,7 @@ def _tick(progress: Progress | None, name: str, total: int) -> Callable[[int], N
 
 
 def _backend(config: EvalConfig):
-    # Imported here: the local backend pulls in torch, the endpoint one httpx.
+    # Imported here: the local backend pulls in torch, the endpoint one the HTTP client.
     if config.endpoint:
         from curate.evaluation.backends import EndpointBackend
 
@@ -192,55 +210,3 @@ def _backend(config: EvalConfig):
     from curate.evaluation.backends import LocalBackend
 
     return LocalBackend(config)
-
-
-def render_markdown(
-    results: list[dict], rows: list[dict], riddles: list[Riddle], config: EvalConfig
-) -> str:
-    """The scores table, then side by side: the first k riddles, then k where configs differ."""
-    k = config.examples
-    source = f"the `{config.split}` split of `{config.data}`"
-    decoding = f"greedy decoding (temperature 0), at most {config.max_tokens} new tokens"
-    lines = ["# Evaluation", "", f"{len(riddles)} riddles from {source}; {decoding}.", ""]
-    if config.system_prompt:
-        lines += [f"System prompt of `system_prompt`: {_md(config.system_prompt, 200)}", ""]
-    lines += [
-        "| config | model | exact match | contains | char F1 | n |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        lines.append(
-            f"| {r['config']} | `{r['model']}` | {r['exact_match']:.1%} | {r['contains']:.1%} "
-            f"| {r['char_f1']:.3f} | {r['n']} |"
-        )
-    names = [r["config"] for r in results]
-    by_id = {(r["config"], r["id"]): r for r in rows}
-    # Riddles past the first k where at least one config finds the answer and another does not.
-    differ = [q for q in riddles[k:] if len({by_id[(n, q.id)]["contains"] for n in names}) > 1]
-    lines += _side_by_side("Examples", riddles[:k], names, by_id)
-    lines += _side_by_side("Where the configurations differ", differ[:k], names, by_id)
-    return "\n".join(lines) + "\n"
-
-
-def _side_by_side(title: str, chosen: list[Riddle], names: list[str], by_id: dict) -> list[str]:
-    if not chosen:
-        return []
-    lines = ["", f"## {title}", "", _LEGEND, "", "| | " + " | ".join(["reference", *names]) + " |"]
-    lines.append("|---" * (len(names) + 2) + "|")
-    for q in chosen:
-        cells = [_cell(by_id[(n, q.id)]) for n in names]
-        lines.append(f"| {_md(q.question)} | {_md(q.reference)} | " + " | ".join(cells) + " |")
-    return lines
-
-
-_LEGEND = "✓ exact match, ≈ the answer is contained in the response, ✗ neither."
-
-
-def _cell(row: dict) -> str:
-    mark = "✓" if row["exact_match"] else ("≈" if row["contains"] else "✗")
-    return f"{mark} {_md(row['response']) or '(empty)'}"
-
-
-def _md(text: str, width: int = 60) -> str:
-    text = " ".join(text.split()).replace("|", "\\|")
-    return text if len(text) <= width else text[: width - 1] + "…"

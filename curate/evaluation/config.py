@@ -27,8 +27,10 @@ class EvalConfig:
     limit: int | None = None
     system_prompt: str | None = None
     output: Path | None = None
-    max_tokens: int = 64
-    examples: int = 3
+    # Room for an answer plus a few sentences of explanation (a Chinese sentence is ~20-40
+    # tokens): a verbose base model is scored on the answer it states, not cut before it.
+    max_tokens: int = 256
+    examples: int = 10  # riddles where the configurations disagree, shown in eval.md
     # OpenAI-compatible endpoint (SiliconFlow, vLLM, ...)
     endpoint: str | None = None
     base_model: str | None = None
@@ -40,3 +42,9 @@ class EvalConfig:
     model: Path | None = None
     adapter: Path | None = None
     batch_size: int = 8
+    # optional judge: a model on the same endpoint, or on --judge-endpoint
+    judge_model: str | None = None
+    judge_endpoint: str | None = None
+    # overlap guard: the training run's folder (the adapter's is read by itself)
+    train_record: Path | None = None
+    allow_overlap: bool = False

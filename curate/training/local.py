@@ -19,7 +19,7 @@ from transformers.trainer_callback import ProgressCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from curate.errors import ConfigError, InputError
-from curate.training import outputs
+from curate.training import outputs, records
 from curate.training.base import TrainConfig, TrainResult
 from curate.training.collate import AssistantOnlyCollator, encode
 from curate.training.model import check_fits, load_model, load_tokenizer, precision
@@ -52,6 +52,8 @@ def run(config: TrainConfig) -> TrainResult:
     if not trainer.is_world_process_zero():  # under torchrun/accelerate: rank 0 reports
         return TrainResult("local", out, config)
     files = outputs.save_run(trainer, tokenizer, config, stats, len(val_set))
+    shards = sorted(Path(config.data).glob("train-*.jsonl"))
+    files |= records.write_train_record(out, shards, train_rows)  # eval's overlap guard
     if config.merge:
         files["merged"] = _merge(trainer.model, tokenizer, out / "merged")
     metrics = outputs.summary(trainer.state.log_history, stats, len(val_set))

@@ -17,6 +17,7 @@ from pathlib import Path
 from curate.errors import ConfigError, InputError
 from curate.http import ApiError, BackendError, Client, api_key_from_env
 from curate.io import dumps, sha256_file, write_json, write_text
+from curate.training import records
 from curate.training.base import SILICONFLOW_BOUNDS, TrainConfig, TrainResult, check_bounds
 
 CONSOLE_URL = "https://cloud.siliconflow.cn/fine-tune"
@@ -79,6 +80,10 @@ def prepare(config: TrainConfig) -> TrainResult:
         warnings += data_warnings(split, lines, config.max_seq_len)
         write_text(output / name, "".join(line + "\n" for line in lines))
         files[split] = describe(output / name, lines, shards)
+        if split == "train":  # what eval's overlap guard compares against
+            data = Path(config.data)
+            paths = [data] if data.is_file() else [data / s for s in shards]
+            records.write_train_record(output, paths, [json.loads(x) for x in lines])
     if key is not None:
         with _client(config, key) as client:
             for info in files.values():
@@ -264,10 +269,22 @@ def attach(config: TrainConfig) -> TrainResult:
     notes = [
         *(f"warning: {w}" for w in warnings),
         f"{model_id} answers: {reply!r}",
-        f"Evaluate it: curate eval --endpoint {config.base_url} --base-model {base} "
-        f"--finetuned-model '{model_id}'",
+        f"Evaluate it: {eval_command(config, record, base, model_id)}",
     ]
     return _result(config, record, notes)
+
+
+def eval_command(config: TrainConfig, record: dict, base: str, model_id: str) -> str:
+    """The full three-way `curate eval` (base, base + system prompt, fine-tuned) for this run."""
+    command = (
+        f"curate eval --endpoint {config.base_url} --base-model {base} "
+        f"--finetuned-model '{model_id}' --system-prompt default"
+    )
+    if record.get("data"):
+        command += f" --data {record['data']}"
+    if (Path(config.output) / records.HASHES_FILE).is_file():
+        command += f" --train-record {config.output}"
+    return command
 
 
 def _load_record(path: Path) -> dict | None:

@@ -25,11 +25,12 @@ RIDDLES = [
     ("什么酒不能喝？", "碘酒"),
 ]
 # Canned answers per (model, system prompt present?), one per riddle above, chosen so that
-# each configuration has known scores: base 1/4 exact, 2/4 contains; with the system prompt
-# 2/4 exact, 3/4 contains; fine-tuned 4/4 (one through a xiehouyu alternative).
+# each configuration has known scores: base 1/4 exact, 2/4 contains (two guesses score 0;
+# 冤家路窄 inside a sentence is contained, not stated); with the system prompt 2/4 exact,
+# 3/4 contains; fine-tuned 4/4 (one through a xiehouyu alternative).
 REPLIES = {
-    (BASE, False): ["圣诞老人。", "我觉得是牙床吧", "不知道", "啤酒"],
-    (BASE, True): ["“圣诞老人”", "牙床！", "这叫冤家路窄", "白酒"],
+    (BASE, False): ["圣诞老人。", "是木床还是牙床", "这就像冤家路窄一样", "啤酒"],
+    (BASE, True): ["“圣诞老人”", "牙床！", "他们是一路货色，坏到一块了", "白酒"],
     (TUNED, False): ["圣诞老人", "牙床", "冤家路窄", "碘酒"],
 }
 EXPECTED = {
@@ -103,14 +104,18 @@ def test_three_way_comparison_has_the_known_scores(api, export, monkeypatch):
 
     saved = json.loads((result.output / "eval.json").read_text("utf-8"))
     assert saved["results"] == result.results
-    assert saved["params"]["temperature"] == 0 and saved["params"]["max_tokens"] == 64
+    assert saved["params"]["temperature"] == 0 and saved["params"]["max_tokens"] == 256
     assert KEY not in "".join(p.read_text("utf-8") for p in result.files.values())
 
     rows = [json.loads(line) for line in result.files["responses.jsonl"].open(encoding="utf-8")]
     assert [(r["config"], r["id"]) for r in rows] == [
         (c, f"validation-00000-of-00001.jsonl:{i}") for c in EXPECTED for i in range(1, 5)
     ]
-    assert rows[2]["response"] == "不知道" and rows[2]["reference"] == "坏到一块了；冤家路窄"
+    assert (
+        rows[2]["response"] == "这就像冤家路窄一样"
+        and rows[2]["reference"] == "坏到一块了；冤家路窄"
+    )
+    assert rows[1]["answer"] == "木床还是牙床" and rows[4]["answer"] == "圣诞老人"
 
 
 def test_every_config_sends_the_same_riddles_and_decoding(api, export, monkeypatch):
@@ -118,7 +123,7 @@ def test_every_config_sends_the_same_riddles_and_decoding(api, export, monkeypat
     evaluate(config(api, export))
     sent = [r.json for r in api.calls("POST /v1/chat/completions")]
     assert len(sent) == 12
-    assert {(s["temperature"], s["max_tokens"]) for s in sent} == {(0.0, 64)}
+    assert {(s["temperature"], s["max_tokens"]) for s in sent} == {(0.0, 256)}
     assert all(r.headers["authorization"] == f"Bearer {KEY}" for r in api.requests)
     by_kind = {}
     for s in sent:
@@ -189,7 +194,7 @@ def test_cli_prints_the_table_and_writes_files(api, export, monkeypatch):
     assert KEY not in result.output
     assert sorted(p.name for p in out.iterdir()) == ["eval.json", "eval.md", "responses.jsonl"]
     md = (out / "eval.md").read_text("utf-8")
-    assert "| base |" in md and "## Where the configurations differ" in md
+    assert "| base |" in md and "## Where the configurations disagree (4 riddles)" in md
     systems = {r.json["messages"][0]["content"] for r in api.calls("POST /v1/chat/completions")}
     assert DEFAULT_SYSTEM_PROMPT in systems
 
