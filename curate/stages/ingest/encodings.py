@@ -71,7 +71,7 @@ def _bom(data: bytes) -> str | None:
 def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
     """Decode a file's bytes; return (text, encoding used). `encoding` forces one.
 
-    >>> decode("谜底".encode("big5"), "a.txt")
+    >>> decode("謎底".encode("big5"), "a.txt")  # Big5 holds traditional characters only
     ('謎底', 'big5')
     """
     if encoding:
