@@ -1,7 +1,7 @@
 """Time `curate.dedupe` at 100k and 1M records next to straightforward datasketch.
 
 Each measurement runs in its own Python process (wall time and peak RSS of that process):
-- `curate`: `curate.dedupe.dedupe(DedupeConfig(...))`, its step timings, and the quality on
+- `curate`: `curate.dedupe(DedupeConfig(...))`, its step timings, and the quality on
   the synthetic corpus (records left per copied riddle);
 - `datasketch`: the straightforward way: match key and bigrams per record in Python, one
   `MinHash` per record, `MinHashLSH.insert`, then `query` for every record (same num_perm and
