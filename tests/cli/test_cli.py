@@ -38,3 +38,11 @@ def test_missing_input_says_which_command_to_run_first(project):
 def test_usage_mistakes_exit_2(project):
     result = CliRunner().invoke(main, ["export", "--format", "xml"])
     assert result.exit_code == 2
+
+
+def test_the_readme_library_example_runs(write_raw, project):
+    """The README's Python example uses today's import paths and works as written."""
+    block = re.search(r"## Library\n.*?```python\n(.*?)```", README, re.S).group(1)
+    write_raw("a.jsonl", '{"question": "什么门永远关不上？", "answer": "球门"}\n')
+    exec(compile(block, "README.md", "exec"), {})
+    assert (project / "processed" / "deduped.parquet").is_file()
