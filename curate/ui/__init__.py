@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from curate.endpoint import SILICONFLOW_KEY_ENV
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -22,7 +24,7 @@ class UiConfig:
     host: str = "127.0.0.1"
     port: int = 8765
     max_upload_mb: int = 200
-    api_key_env: str = "SILICONFLOW_API_KEY"
+    api_key_env: str = SILICONFLOW_KEY_ENV
 
 
 def create_app(config: UiConfig):

@@ -14,13 +14,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from curate.endpoint import SILICONFLOW_URL
 from curate.errors import InputError
 from curate.ui import files
 from curate.ui.jobs import curate_command
 from curate.ui.web import guarded, render, start_job, state
 
 PRESETS = ("standard", "quality", "light")
-SILICONFLOW_URL = "https://api.siliconflow.cn/v1"
 DEFAULT_BASE = "Qwen/Qwen2.5-7B-Instruct"
 NAME = re.compile(r"^[\w.\-]{1,64}$")
 # Optional local hyperparameters: form field -> flag.
