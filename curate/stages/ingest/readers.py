@@ -1,12 +1,13 @@
 """Readers: one input file -> raw records, each with its source, 1-based line and raw text.
 
-Formats: JSON array, JSON object wrapping a list of records, JSONL, CSV, TSV, text Q&A blocks,
-Parquet, and `.gz` of any of them; chosen by extension, then by content when the extension is
-unknown or lies (a `.json` file holding JSON lines). Line numbers (1-based): JSONL -> the line;
-JSON array -> the line where the element starts, or its index when several elements start on
-one line (minified JSON; the manifest then says `"numbering": "index"`); CSV/TSV -> the line
-where the data row starts; text -> a block's first line; Parquet -> the row number. Records are
-not interpreted here (see fields.py), only parsed.
+Formats: JSON array, JSON object wrapping lists of records, JSONL, CSV and TSV (delimited.py),
+text Q&A blocks (textblocks.py), Parquet, and `.gz` of any of them; chosen by extension, then by
+content when the extension is unknown or lies (a `.json` file holding JSON lines). A CR not
+followed by LF ends a line. Line numbers (1-based): JSONL -> the line; JSON array -> the line
+where the element starts, or its index when several elements start on one line (minified JSON;
+the manifest then says `"numbering": "index"`); CSV/TSV -> the line where the data row starts;
+text -> a block's first line; Parquet -> the row number. Records are not interpreted here (see
+fields.py), only parsed; a record whose text is not valid Unicode is marked `bad_unicode`.
 """
 
 from __future__ import annotations
@@ -63,9 +64,7 @@ def find_inputs(sources: tuple[Path, ...] | list[Path], skip: Path | None = None
     return found
 
 
-def read_file(
-    path: Path, encoding: str | None = None, names: tuple[str, ...] = ()
-) -> SourceFile:
+def read_file(path: Path, encoding: str | None = None, names: tuple[str, ...] = ()) -> SourceFile:
     """Read one input file into raw records; unreadable files raise InputError. `names`: field
     names the user gave (--question-field ...), which mark a CSV's first row as a header."""
     try:
@@ -246,10 +245,6 @@ def read_jsonl(text: str, path: Path) -> Iterator[RawRecord]:
         except json.JSONDecodeError as exc:
             detail = f"{_json_error(exc)} at column {exc.colno}"
             yield RawRecord(number, raw, None, ("malformed_json", detail))
-
-
-def read_csv(text: str, path: Path) -> Iterator[RawRecord]:
-    return read_delimited(text, path, ",", KNOWN_NAMES, [])
 
 
 def read_parquet(data: bytes, path: Path) -> Iterator[RawRecord]:
