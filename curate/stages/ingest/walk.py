@@ -38,6 +38,7 @@ def scan(sources: list[Path], known: Callable[[Path], object], skip: Path | None
         else:
             raise InputError(f"{source}: no such file or directory")
         for path in files:
+            _check_name(path)
             found.setdefault(path.resolve(), path)
     out.paths = list(found.values())
     return out
@@ -83,3 +84,12 @@ def _visit(
                 _visit(path, known, skip, chain | {real}, seen, files, warnings)
         elif entry.is_file() and known(path):
             files.append(path)
+
+
+def _check_name(path: Path) -> None:
+    """A file name that is not valid UTF-8 (bytes from another system) cannot be recorded."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise InputError(f"{shown}: the file name is not valid UTF-8; rename the file") from None

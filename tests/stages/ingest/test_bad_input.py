@@ -256,3 +256,9 @@ def test_cr_only_line_endings_split_records(project, write_raw, name, text):
     write_raw(name, text)
     result = ingest(IngestConfig())
     assert (result.n_in, result.kept) == (3, 3)
+
+
+def test_a_file_name_that_is_not_utf8_is_an_error_naming_it(project):
+    (project / "raw" / os.fsdecode(b"bad\xffname.jsonl")).write_text('{"q": "x", "a": "y"}\n')
+    with pytest.raises(InputError, match=r"raw/bad\\xffname\.jsonl: the file name is not valid"):
+        ingest(IngestConfig())
