@@ -22,7 +22,7 @@ from curate.stages.dedupe.keys import match_keys
 _ASKS = r"什么|为什么|谁|哪|怎么|怎样|几|多少|吗|呢"
 _STRAY = r"^[。，、；：！？.,;:!?…—~\-]|[。，、；：！？.,;:!?…—~\-]$"
 # How much a shared answer says. SHARED: 歇后语 (a punchline ends many sayings); GLYPH:
-# character riddles (字谜, or a one-character answer: many clues for one glyph).
+# character riddles (字谜: many clues for one glyph).
 PLAIN, SHARED, GLYPH = 0, 1, 2
 
 
@@ -34,11 +34,13 @@ def defects(df: pl.DataFrame) -> pl.Series:
     return df.select(d=no_mark.cast(pl.Int64) + a.str.contains(_STRAY).cast(pl.Int64))["d"]
 
 
-def kinds(df: pl.DataFrame, akey: pl.Series) -> pl.Series:
-    """PLAIN, SHARED (歇后语) or GLYPH (字谜, or a one-character answer) of each record, from
+def kinds(df: pl.DataFrame) -> pl.Series:
+    """PLAIN, SHARED (歇后语) or GLYPH (字谜) of each record, from
     its `riddle_type` column (detected when an older file has none)."""
     types = df["riddle_type"] if "riddle_type" in df.columns else riddle_type.detect_column(df)
-    glyph = (types == "字谜") | (akey.str.len_chars() == 1)
+    # (a one-character answer to a question that asks nothing is detected as 字谜; one to a
+    # question that asks, 什么东西越洗越脏？ 水, is a brain teaser and stays PLAIN)
+    glyph = types == "字谜"
     shared = types.is_in(riddle_type.SHARED_ANSWER_TYPES)
     return pl.select(
         pl.when(glyph).then(GLYPH).otherwise(pl.when(shared).then(SHARED).otherwise(PLAIN))
@@ -50,7 +52,7 @@ def ranked(df: pl.DataFrame, prefer: tuple[str, ...], n_own: int | None = None) 
     from `n_own` on are external). The text columns stay in `df`, in input order."""
     akey = match_keys(df["answer"])
     keyed = pl.DataFrame({"qkey": match_keys(df["question"]), "akey": akey})
-    keyed = keyed.with_columns(kind=kinds(df, akey))
+    keyed = keyed.with_columns(kind=kinds(df))
     n_own = df.height if n_own is None else n_own
     own = pl.Series((pl.int_range(df.height, eager=True) < n_own).cast(pl.Int64))
     prefer_rank = own * (len(prefer) + 1) + _prefer_rank(df["source"], prefer)

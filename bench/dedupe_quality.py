@@ -1,0 +1,198 @@
+"""Score `curate dedupe` on the labelled set: precision and recall per kind, 95% intervals.
+
+The set (tests/data/dedupe_pairs.jsonl, dedupe_triples.jsonl; built by
+tests/data/build_pairs.py) has a tuning half and a frozen held-out half. Each half is deduped
+on its own, as `curate ingest` would see it (display text, t2s, riddle_type detected), next to
+the 14,032 sayings of ../shared/data/xiehouyu.json as background (real answer frequencies and
+IDF; `--no-background` to leave them out). Two records are merged when they end with the same
+survivor. Scores:
+- precision per merge kind (the kind of the weaker link of the two records to their common
+  survivor: exact < near_duplicate < variant): merged pairs labelled `same` / all merged;
+- recall per group of `same` pairs (copies, lead-ins, hand-written paraphrases);
+- `distinct` and `conflict` pairs merged (wrong), conflicts listed for review;
+- bridge triples (A~B~C, A distinct from C) whose A and C merged (target: none).
+
+    .venv/bin/python bench/dedupe_quality.py            # both halves, writes bench/out/
+    .venv/bin/python bench/dedupe_quality.py --half tune
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import polars as pl  # noqa: E402
+
+from curate import io, stage  # noqa: E402
+from curate.normalize import display  # noqa: E402
+from curate.record import SCHEMA, content_hash, record_id  # noqa: E402
+from curate.riddle_type import detect  # noqa: E402
+from curate.stages.dedupe import DedupeConfig, dedupe  # noqa: E402
+
+DATA = REPO / "tests" / "data"
+XIEHOUYU = REPO.parent / "shared" / "data" / "xiehouyu.json"
+WEAKNESS = {"exact": 0, "near_duplicate": 1, "variant": 2, "conflict": 3}
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion k/n."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def load(name: str, half: str) -> list[dict]:
+    rows = [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
+    return [r for r in rows if r["half"] == half]
+
+
+def frame(texts: list[tuple[str, str]], source: str) -> pl.DataFrame:
+    rows = []
+    for n, (q, a) in enumerate(texts, 1):
+        rows.append(
+            {
+                "id": record_id(source, n),
+                "source": source,
+                "line": n,
+                "category": None,
+                "riddle_type": detect(q, a),
+                "question": q,
+                "answer": a,
+                "question_raw": q,
+                "answer_raw": a,
+                "content_hash": content_hash(q, a),
+                "meta": None,
+            }
+        )
+    return pl.DataFrame(rows, schema=SCHEMA)
+
+
+def norm(r: dict) -> tuple[str, str]:
+    return display(r["question"]), display(r["answer"])
+
+
+def run(pairs: list[dict], triples: list[dict], background: bool, **flags) -> dict:
+    """Dedupe one half; each labelled text -> (survivor id, link kind)."""
+    texts = sorted(
+        {norm(r[s]) for r in pairs for s in "ab"} | {norm(t[s]) for t in triples for s in "abc"}
+    )
+    frames = [frame(texts, "labelled.jsonl")]
+    if background:
+        data = json.loads(XIEHOUYU.read_text(encoding="utf-8"))
+        frames.append(
+            frame([(display(d["riddle"]), display(d["answer"])) for d in data], "xiehouyu.json")
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        df = pl.concat(frames)
+        stage.write_stage(Path(tmp), "ingested", df, [], n_in=df.height, params={}, inputs=[])
+        result = dedupe(DedupeConfig(processed=Path(tmp), **flags))
+        rejects = {r["id"]: r for r in io.read_jsonl(Path(tmp) / "deduped.rejects.jsonl")}
+        conflicts = io.read_jsonl(Path(tmp) / "deduped.conflicts.jsonl")
+    ids = dict(zip(texts, frames[0]["id"].to_list(), strict=True))
+    fate = {
+        t: (rejects[i]["duplicate_of"], rejects[i]["kind"]) if i in rejects else (i, "exact")
+        for t, i in ids.items()
+    }
+    flagged = {frozenset((c["a"]["kept_as"], c["b"]["kept_as"])) for c in conflicts}
+    return {"fate": fate, "flagged": flagged, "timings": result.timings}
+
+
+def score(pairs: list[dict], triples: list[dict], out: dict) -> dict:
+    fate, flagged = out["fate"], out["flagged"]
+    merged_by_kind, same_by_kind = Counter(), Counter()
+    recall, misses, wrong = defaultdict(lambda: [0, 0]), [], []
+    flags = [0, 0]
+    for p in pairs:
+        (sa, ka), (sb, kb) = fate[norm(p["a"])], fate[norm(p["b"])]
+        merged = sa == sb
+        kind = max(ka, kb, key=WEAKNESS.get)
+        if merged:
+            merged_by_kind[kind] += 1
+            same_by_kind[kind] += p["label"] == "same"
+        if p["label"] == "same":
+            group = recall[p["group"]]
+            group[0] += merged
+            group[1] += 1
+            if not merged:
+                misses.append(p)
+        elif merged:
+            wrong.append((p, kind))
+        if p["label"] == "conflict":
+            flags[0] += frozenset((sa, sb)) in flagged
+            flags[1] += 1
+    bridged = [t for t in triples if fate[norm(t["a"])][0] == fate[norm(t["c"])][0]]
+    return {
+        "precision": {k: (same_by_kind[k], merged_by_kind[k]) for k in merged_by_kind},
+        "recall": dict(recall),
+        "misses": misses,
+        "wrong": wrong,
+        "conflicts_flagged": tuple(flags),
+        "bridged": bridged,
+        "triples": len(triples),
+    }
+
+
+def interval(k: int, n: int) -> str:
+    lo, hi = wilson(k, n)
+    return f"{k}/{n} = {k / n if n else float('nan'):.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def report(name: str, s: dict) -> str:
+    lines = [f"### {name}", "", "| measure | value (95% Wilson interval) |", "|---|---|"]
+    for kind in ("exact", "near_duplicate", "variant"):
+        k, n = s["precision"].get(kind, (0, 0))
+        lines.append(f"| precision, merged as {kind} | {interval(k, n)} |")
+    all_same = [sum(v[i] for v in s["recall"].values()) for i in (0, 1)]
+    lines.append(f"| recall, all `same` pairs | {interval(*all_same)} |")
+    for group, (k, n) in sorted(s["recall"].items()):
+        lines.append(f"| recall, {group} | {interval(k, n)} |")
+    lines.append(f"| conflicts listed for review | {interval(*s['conflicts_flagged'])} |")
+    lines.append(f"| bridge triples with A merged into C | {len(s['bridged'])} of {s['triples']} |")
+    lines += ["", "Missed (`same`, not merged):", ""]
+    lines += [
+        f"- [{p['group']}] {p['a']['question']} / {p['b']['question']} → {p['a']['answer']}"
+        for p in s["misses"]
+    ]
+    lines += ["", "Wrongly merged (`distinct` or `conflict`):", ""]
+    for p, k in s["wrong"]:
+        a, b = p["a"], p["b"]
+        lines.append(
+            f"- [{p['group']}, {p['label']}, as {k}] {a['question']} → {a['answer']} / "
+            f"{b['question']} → {b['answer']}"
+        )
+    lines += [
+        f"- [bridge] {t['a']['question']} / {t['c']['question']} → {t['a']['answer']}"
+        for t in s["bridged"]
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--half", choices=["tune", "heldout", "both"], default="both")
+    parser.add_argument("--no-background", action="store_true")
+    args = parser.parse_args()
+    halves = ["tune", "heldout"] if args.half == "both" else [args.half]
+    text = ""
+    for h in halves:
+        pairs, triples = load("dedupe_pairs.jsonl", h), load("dedupe_triples.jsonl", h)
+        s = score(pairs, triples, run(pairs, triples, not args.no_background))
+        text += report(f"{h} half ({len(pairs)} pairs, {len(triples)} triples)", s) + "\n"
+    print(text)
+    (REPO / "bench" / "out").mkdir(exist_ok=True)
+    (REPO / "bench" / "out" / "dedupe_quality.md").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
