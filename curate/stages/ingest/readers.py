@@ -24,7 +24,7 @@ from pathlib import Path
 from curate.errors import InputError
 from curate.stages.ingest.delimited import read_delimited
 from curate.stages.ingest.encodings import decode
-from curate.stages.ingest.fields import KNOWN_NAMES
+from curate.stages.ingest.fields import ANSWER_KEYS, KNOWN_NAMES, QUESTION_KEYS
 from curate.stages.ingest.raw import RawRecord, SourceFile
 from curate.stages.ingest.textblocks import QA_LINE, read_text
 from curate.stages.ingest.walk import Found, scan
@@ -179,7 +179,9 @@ def read_json(text: str, path: Path) -> Iterator[RawRecord]:
     if isinstance(doc, list):
         yield from _elements(text, start, decoder)[0]
         return
-    lists = _record_lists(text, start, decoder) if isinstance(doc, dict) else []
+    # An object with a question and an answer is one record, even if it holds a list of objects.
+    wrapper = isinstance(doc, dict) and not _one_record(doc)
+    lists = _record_lists(text, start, decoder) if wrapper else []
     if not lists:  # one record (or one stray value)
         yield RawRecord(text.count("\n", 0, start) + 1, text.strip(), doc)
         return
@@ -188,6 +190,11 @@ def read_json(text: str, path: Path) -> Iterator[RawRecord]:
             if len(lists) > 1 and isinstance(rec.value, dict) and "list" not in rec.value:
                 rec = replace(rec, value={**rec.value, "list": key})
             yield rec
+
+
+def _one_record(doc: dict) -> bool:
+    names = {str(k).strip().lower() for k in doc}
+    return bool(names & set(QUESTION_KEYS)) and bool(names & set(ANSWER_KEYS))
 
 
 def _elements(text: str, pos: int, decoder: json.JSONDecoder) -> tuple[list[RawRecord], int]:

@@ -262,3 +262,8 @@ def test_a_file_name_that_is_not_utf8_is_an_error_naming_it(project):
     (project / "raw" / os.fsdecode(b"bad\xffname.jsonl")).write_text('{"q": "x", "a": "y"}\n')
     with pytest.raises(InputError, match=r"raw/bad\\xffname\.jsonl: the file name is not valid"):
         ingest(IngestConfig())
+
+
+def test_one_record_holding_a_list_of_objects_stays_one_record(write_raw):
+    doc = {"question": "什么东西越洗越脏？", "answer": "水", "hints": [{"text": "喝的"}]}
+    assert [r.value for r in read_file(write_raw("one.json", doc)).records] == [doc]
