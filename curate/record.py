@@ -14,6 +14,7 @@ SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),
     "line": pl.Int64(),
     "category": pl.String(),
+    "riddle_type": pl.String(),  # 字谜, 歇后语, 谜语, 脑筋急转弯 or other (curate.riddle_type)
     "question": pl.String(),
     "answer": pl.String(),
     "question_raw": pl.String(),

@@ -245,6 +245,25 @@ def run_cmd(
 @field_option(DedupeConfig, "variant_min_shared", help="Content bigrams a variant pair must share.")
 @field_option(
     DedupeConfig,
+    "content_threshold",
+    type=click.FloatRange(0, 1, min_open=True),
+    help="字谜/歇后语 variants: Jaccard of the questions' content characters.",
+)
+@field_option(
+    DedupeConfig,
+    "glyph_conflict_threshold",
+    type=click.FloatRange(0, 1, min_open=True),
+    help="Bigram Jaccard for two 字谜 with other answers to conflict.",
+)
+@field_option(
+    DedupeConfig,
+    "against",
+    type=click.Path(path_type=Path, exists=True),
+    help="External set (file or folder, repeatable): matching records are removed as "
+    "`contaminated`.",
+)
+@field_option(
+    DedupeConfig,
     "on_conflict",
     type=click.Choice(CONFLICT_POLICIES),
     help="keep: keep all and list them; survivor: keep one.",

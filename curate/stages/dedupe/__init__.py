@@ -1,19 +1,23 @@
 """`curate dedupe`: exact, near-duplicate and variant riddles collapse to one survivor.
 
 Reads `<processed>/ingested.parquet`, writes `deduped.parquet`, `deduped.rejects.jsonl`
-(reason `duplicate`, with `duplicate_of` = the survivor's id, `kind`, `score`, `via`),
-`deduped.manifest.json`, `deduped.conflicts.jsonl` and `deduped.clusters.md`.
+(reason `duplicate`, with `duplicate_of` = the survivor's id, `kind` and `score` of that direct
+pair; `via` = the same survivor), `deduped.manifest.json`, `deduped.conflicts.jsonl` and
+`deduped.clusters.md`.
 
 Steps (each timed in the result):
 1. keys: match keys of question and answer (polars; equal to `normalize.match_key`);
-   records ranked by survivor priority: `--prefer` sources, has a category, longer answer, id.
+   records ranked by survivor priority, from content only (`rank.py`); `--against` records
+   first.
 2. exact: same question key and answer key -> one node.
 3. near: MinHash LSH over character n-grams of question keys; every candidate verified by its
    true Jaccard. Same answer (or one's alternatives contain the other's) -> near_duplicate,
    different answers -> conflict.
 4. variant: within each answer group, the IDF-weighted score of `similarity.py`, against a
-   threshold that rises with how many distinct riddles share the answer.
-5. survivors, rejects, review files, manifest.
+   threshold that rises with how many distinct riddles share the answer, and content
+   characters that must overlap (`variants.py`; strictly for 字谜 and 歇后语).
+5. survivors: star clustering in survivor order over the verified edges (`star.py`): every
+   removed record was compared with its survivor directly. Rejects, review files, manifest.
 """
 
 from __future__ import annotations
@@ -24,19 +28,20 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from curate import io, stage
+from curate import io, riddle_type, stage
 from curate.errors import ConfigError
 from curate.record import COLUMNS
-from curate.stages.dedupe import graph, minhash, review
+from curate.stages.dedupe import against, graph, minhash, rank, review
+from curate.stages.dedupe.keys import match_keys
 
-KINDS = ("exact", "near_duplicate", "variant", "conflict")
+__all__ = ["DedupeConfig", "DedupeResult", "dedupe", "lsh_params", "match_keys"]
+
+KINDS = ("exact", "near_duplicate", "variant", "conflict", "contaminated")
 CONFLICT_POLICIES = ("keep", "survivor")
 # MinHash permutations: below 16 LSH has too few bands x rows to place its threshold; above
 # 1024 memory runs away for no gain (signatures take num_perm x rows x 4 bytes, and tuning LSH
 # with lsh_params takes 0.4 GB at 1024 permutations, 1.7 GB and 11 s at 4096).
 MIN_PERM, MAX_PERM = 16, 1024
-# Everything match_key drops: punctuation, separators (spaces), symbols, control/format chars.
-_NOT_KEY = r"[\p{P}\p{Z}\p{S}\p{C}]"
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,10 @@ class DedupeConfig:
     variant_threshold: float = 0.22  # weighted cosine needed when 2 riddles share an answer
     variant_slope: float = 0.2  # ... plus this * ln(k / 2) when k riddles share it
     variant_min_shared: int = 2  # content bigrams a variant pair must share
+    # 字谜 and 歇后语 share answers across many riddles: their content characters must match
+    content_threshold: float = 0.55  # Jaccard of content characters, for those types
+    glyph_conflict_threshold: float = 0.9  # a 字谜 conflict: questions this close, not 0.65
+    against: tuple[Path, ...] = ()  # external sets: matching records are `contaminated`
     on_conflict: str = "keep"  # keep: keep all, list them; survivor: keep the preferred one
     overrides: Path | None = None  # default: <processed>/../dedupe.overrides.jsonl if present
 
@@ -92,64 +101,19 @@ def _check(config: DedupeConfig) -> None:
         raise ConfigError(f"--on-conflict must be one of {CONFLICT_POLICIES}")
     if not 1 <= config.ngram <= minhash.MAX_N:
         raise ConfigError(f"--ngram must be between 1 and {minhash.MAX_N}")
-    for name in ("lsh_threshold", "near_threshold", "conflict_threshold"):
+    for name in (
+        "lsh_threshold",
+        "near_threshold",
+        "conflict_threshold",
+        "content_threshold",
+        "glyph_conflict_threshold",
+    ):
         if not 0 < getattr(config, name) <= 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be in (0, 1]")
     if not MIN_PERM <= config.num_perm <= MAX_PERM:
         raise ConfigError(
             f"--num-perm must be between {MIN_PERM} and {MAX_PERM} (memory grows with it)"
         )
-
-
-def ranked(df: pl.DataFrame, prefer: tuple[str, ...]) -> pl.DataFrame:
-    """Input rows' keys, sorted best-survivor-first (`_row` = position in the input). The
-    text columns stay in `df`, in input order: gathering a million strings costs."""
-    keyed = pl.DataFrame({"qkey": match_keys(df["question"]), "akey": match_keys(df["answer"])})
-    prefer_rank = _prefer_rank(df["source"], prefer)
-    nocat = df["category"].fill_null("").str.len_chars() == 0
-    alen = -df["answer"].str.len_chars().cast(pl.Int64)
-    # The survivor order: preferred source, has a category, longer answer, then id. Sorting a
-    # million id strings is slow, so 16-hex ids (what ingest writes) sort as integers.
-    hexid = df["id"].str.contains("^[0-9a-f]{16}$").all()
-    idkey = df["id"].str.slice(0, 15).str.to_integer(base=16) if hexid else df["id"]
-    # (prefer, nocat, alen) packed in one integer: a two-key sort is twice as fast as four.
-    rank = (prefer_rank * 2 + nocat.cast(pl.Int64)) * (1 << 32)
-    keys = pl.DataFrame({"_rank": rank + alen + (1 << 31), "_id": idkey})
-    order = keys.with_row_index("_row").sort(["_rank", "_id", "_row"])
-    return keyed.with_row_index("_row")[order["_row"]]
-
-
-def match_keys(texts: pl.Series) -> pl.Series:
-    """normalize.match_key, vectorized: NFKC, lowercase, drop P/Z/S/C (equal; tested).
-
-    Answers repeat a lot (多此一举 ×29), so when under a tenth of the texts are distinct
-    (estimated: HyperLogLog, 10 ms) only the distinct ones are normalized."""
-    if texts.approx_n_unique() * 10 > texts.len():
-        return _key_expr(texts)
-    distinct = texts.unique()
-    return texts.replace_strict(distinct, _key_expr(distinct), return_dtype=pl.String)
-
-
-def _key_expr(texts: pl.Series) -> pl.Series:
-    # Through a frame: polars then splits the column over all cores (a bare Series uses one).
-    key = pl.col("t").str.normalize("NFKC").str.to_lowercase().str.replace_all(_NOT_KEY, "")
-    return pl.DataFrame({"t": texts}).select(key)["t"].alias(texts.name)
-
-
-def _prefer_rank(sources: pl.Series, prefer: tuple[str, ...]) -> pl.Series:
-    """Index of the first `--prefer` glob matching each source's path or file name."""
-    import fnmatch
-
-    rank = {}
-    for source in sources.unique().to_list():
-        name = (source or "").rsplit("/", 1)[-1]
-        hits = [
-            i
-            for i, p in enumerate(prefer)
-            if fnmatch.fnmatchcase(source or "", p) or fnmatch.fnmatchcase(name, p)
-        ]
-        rank[source] = hits[0] if hits else len(prefer)
-    return sources.replace_strict(rank, return_dtype=pl.Int64)
 
 
 @stage.locked
@@ -162,8 +126,12 @@ def dedupe(config: DedupeConfig) -> DedupeResult:
     overrides_path = config.overrides or review.default_overrides(processed)
     overrides = review.read_overrides(overrides_path, required=config.overrides is not None)
     with timer("keys"):
-        frame = ranked(df, config.prefer)
-        ids = graph.node_ids(frame, df["answer"])
+        df = _with_types(df)
+        n_own = df.height
+        if config.against:  # external records join at the end, ranked first
+            df = pl.concat([df, against.load(config.against).select(df.columns)])
+        frame = rank.ranked(df, config.prefer, n_own)
+        ids = graph.node_ids(frame, df)
     bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
     with timer("near"):
         index = graph.near_index(frame, ids, config)
@@ -176,9 +144,11 @@ def dedupe(config: DedupeConfig) -> DedupeResult:
         edges = graph.settle(frame, ids, index, edges, forbid, config, bands, rows, variant_cutoff)
     del index  # signatures and shingles: not needed to write, and the write is the peak
     with timer("survivors"):
-        out, conflicts = review.survivors(frame, df, ids, edges, config.on_conflict)
+        out, conflicts = review.survivors(frame, df, ids, edges, config.on_conflict, n_own)
     del edges, frame, ids  # the ranked copy of every record: the write is the peak
+    df = df.head(n_own)
     inputs = [stage.file_entry(io.stage_path(processed, "ingested"))]
+    inputs += [stage.file_entry(f) for p in config.against for f in _files(p)]
     if overrides:
         inputs.append(stage.file_entry(overrides_path))
     with timer("write"):
@@ -240,3 +210,18 @@ def _write(
         also=review_files,
     )
     return result, clusters[0]
+
+
+def _with_types(df: pl.DataFrame) -> pl.DataFrame:
+    """The `riddle_type` column, detected where a file written before it has none."""
+    if "riddle_type" in df.columns and not df["riddle_type"].has_nulls():
+        return df
+    detected = riddle_type.detect_column(df)
+    if "riddle_type" in df.columns:
+        detected = df["riddle_type"].fill_null(detected)
+    return df.with_columns(riddle_type=detected)
+
+
+def _files(path: Path) -> list[Path]:
+    path = Path(path)
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]

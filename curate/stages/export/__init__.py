@@ -108,10 +108,24 @@ def unit_hash(seed: int, key: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def assign_splits(keys: set[str], fraction: float, seed: int) -> dict[str, str]:
-    """Group key -> split; with >= 2 groups and fraction > 0 both splits get a group."""
+def assign_splits(
+    keys: set[str], fraction: float, seed: int, strata: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Group key -> split; with >= 2 groups and fraction > 0 both splits get a group.
+
+    Stratified by `strata` (group key -> riddle_type): within each stratum the groups with
+    the lowest hashes, round(fraction x its size) of them, go to validation, so every type
+    is held out in proportion (a stratum too small for one group gives none)."""
     u = {k: unit_hash(seed, k) for k in keys}
-    split = {k: "validation" if v < fraction else "train" for k, v in u.items()}
+    strata = strata or {}
+    by_stratum: dict[str, list[str]] = {}
+    for k in keys:
+        by_stratum.setdefault(strata.get(k) or "", []).append(k)
+    split = dict.fromkeys(keys, "train")
+    for members in by_stratum.values():
+        members.sort(key=lambda k: (u[k], k))
+        for k in members[: round(fraction * len(members))]:
+            split[k] = "validation"
     if fraction > 0 and len(u) >= 2:
         if "validation" not in split.values():  # a small set: the lowest hash goes
             split[min(u, key=lambda k: (u[k], k))] = "validation"
@@ -227,7 +241,12 @@ def export(config: ExportConfig) -> ExportResult:
     with timer("split"):
         keys = {r["id"]: GROUP_KEYS[config.group_by](r) for r, _ in kept}
         groups = merge_groups(keys, read_conflicts(processed, set(keys)))
-        split_of = assign_splits(set(groups.values()), config.val_fraction, config.seed)
+        # Each group's stratum: its most common riddle_type (ties: the first name).
+        types: dict[str, Counter] = {}
+        for r, _ in kept:
+            types.setdefault(groups[r["id"]], Counter())[r.get("riddle_type") or ""] += 1
+        strata = {g: min(c, key=lambda t: (-c[t], t)) for g, c in types.items()}
+        split_of = assign_splits(set(groups.values()), config.val_fraction, config.seed, strata)
         by_split = {s: [(r, m) for r, m in kept if split_of[groups[r["id"]]] == s] for s in SPLITS}
     records = [m for r, m in kept]
     tokens = [counter(m) for m in records] if counter else None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
+from curate import riddle_type
 from curate.errors import ConfigError
 from curate.io import sha256_file
 from curate.normalize import CONVERSIONS, display
@@ -103,20 +104,26 @@ def _convert(
         fields = verdict
         question = display(fields.question, config.convert)
         answer = display(fields.answer, config.convert)
+        category = display(fields.category, config.convert) if fields.category else None
+        kind = riddle_type.detect(question, answer, category)
+        # A character riddle is about a glyph: t2s must not rewrite its answer (門 -> 门).
+        question, answer, meta = riddle_type.keep_glyphs(
+            fields, question, answer, kind, config.convert
+        )
         verdict = filters.check(question, answer, limits, config.disabled_filters)
         if verdict is None:
-            category = display(fields.category, config.convert) if fields.category else None
             return {
                 "id": rid,
                 "source": source,
                 "line": rec.line,
                 "category": category or None,
+                "riddle_type": kind,
                 "question": question,
                 "answer": answer,
                 "question_raw": fields.question,
                 "answer_raw": fields.answer,
                 "content_hash": content_hash(question, answer),
-                "meta": fields.meta,
+                "meta": meta,
             }
     reason, detail = verdict
     return reject("ingest", reason, detail, source, rec.line, rec.raw, id=rid)
