@@ -17,7 +17,8 @@ from curate.errors import ConfigError
 class Encoded:
     input_ids: list[int]
     assistant_mask: list[int]  # 1 where the token is part of an assistant turn
-    truncated: bool  # the conversation was longer than max_seq_len and was cut
+    truncated: bool  # longer than max_seq_len: tokens were dropped from the user turn
+    fits: bool = True  # False: the system prompt and answers alone exceed max_seq_len
 
 
 def _render(tokenizer, messages: list[dict], prompt: bool) -> str:
@@ -47,17 +48,44 @@ def assistant_spans(tokenizer, messages: list[dict]) -> tuple[str, list[tuple[in
     return text, spans
 
 
+def user_spans(text: str, messages: list[dict]) -> list[tuple[int, int]]:
+    """Character spans of the user turns' contents in the rendered `text`, found in order."""
+    spans, pos = [], 0
+    for message in messages:
+        start = text.find(message["content"], pos)
+        if start < 0:  # the template rewrote this content: leave it alone
+            continue
+        pos = start + len(message["content"])
+        if message["role"] == "user":
+            spans.append((start, pos))
+    return spans
+
+
 def encode(tokenizer, messages: list[dict], max_seq_len: int) -> Encoded:
-    """Token ids of one conversation (chat template) and its assistant mask, cut to max_seq_len."""
+    """Token ids of one conversation (chat template) and its assistant mask, at most max_seq_len.
+
+    A longer conversation loses tokens from the start of its user turn (the riddle's opening
+    words), never from the system prompt, the template's markers or the answer, so that the
+    model still learns the whole answer and its end-of-turn token. If that is not enough the
+    example does not fit (`fits=False`) and is to be skipped.
+    """
     text, spans = assistant_spans(tokenizer, messages)
     if not getattr(tokenizer, "is_fast", False):
         raise ConfigError("training needs a fast tokenizer (tokenizer.json) for token offsets")
     # The template already holds any BOS/special tokens, so none are added here.
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-    ids = list(enc["input_ids"])
-    mask = [int(any(a <= s < b for a, b in spans)) for s, _ in enc["offset_mapping"]]
-    truncated = len(ids) > max_seq_len
-    return Encoded(ids[:max_seq_len], mask[:max_seq_len], truncated)
+    ids, starts = list(enc["input_ids"]), [s for s, _ in enc["offset_mapping"]]
+    mask = [int(any(a <= s < b for a, b in spans)) for s in starts]
+    excess = len(ids) - max_seq_len
+    if excess <= 0:
+        return Encoded(ids, mask, truncated=False)
+    users = user_spans(text, messages)
+    removable = [i for i, s in enumerate(starts) if any(a <= s < b for a, b in users)]
+    if len(removable) < excess:
+        return Encoded([], [], truncated=True, fits=False)
+    drop = set(removable[:excess])
+    keep = [i for i in range(len(ids)) if i not in drop]
+    return Encoded([ids[i] for i in keep], [mask[i] for i in keep], truncated=True)
 
 
 @dataclass

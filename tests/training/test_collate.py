@@ -73,13 +73,29 @@ def test_encode_marks_every_assistant_turn(tokenizer):
     assert _assistant_text(tokenizer, enc) == "牙床<|im_end|>\n好的<|im_end|>\n"
 
 
-def test_encode_truncates_and_says_so(tokenizer):
+def test_encode_cuts_the_start_of_the_question_and_keeps_the_answer(tokenizer):
     messages = [
+        {"role": "system", "content": "你是猜谜高手。"},
         {"role": "user", "content": "什么人一年只上一天班还不怕被解雇？"},
         {"role": "assistant", "content": "圣诞老人"},
     ]
     full = encode(tokenizer, messages, max_seq_len=512)
-    cut = encode(tokenizer, messages, max_seq_len=10)
-    assert cut.truncated and len(cut.input_ids) == 10 == len(cut.assistant_mask)
-    assert cut.input_ids == full.input_ids[:10]
-    assert not any(cut.assistant_mask)  # the answer came after the cut
+    cut = encode(tokenizer, messages, max_seq_len=len(full.input_ids) - 4)
+    assert cut.truncated and cut.fits and len(cut.input_ids) == len(full.input_ids) - 4
+    assert _assistant_text(tokenizer, cut) == "圣诞老人<|im_end|>\n"  # the answer is whole
+    text = tokenizer.decode(cut.input_ids)
+    assert "你是猜谜高手。" in text and "什么人一年" not in text and "还不怕被解雇？" in text
+    assert text.endswith("<|im_start|>assistant\n圣诞老人<|im_end|>\n")
+
+
+def test_encode_says_when_system_and_answer_alone_do_not_fit(tokenizer):
+    messages = [
+        {"role": "system", "content": "你是猜谜高手。"},
+        {"role": "user", "content": "什么床不能睡？"},
+        {"role": "assistant", "content": "牙床"},
+    ]
+    full = encode(tokenizer, messages, max_seq_len=512)
+    question = len(tokenizer("什么床不能睡？", add_special_tokens=False)["input_ids"])
+    assert encode(tokenizer, messages, len(full.input_ids) - question).fits
+    skipped = encode(tokenizer, messages, len(full.input_ids) - question - 1)
+    assert not skipped.fits and skipped.input_ids == []

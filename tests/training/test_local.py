@@ -54,12 +54,22 @@ def test_cli_trains_an_adapter_that_learned_the_riddles(arch, tiny_model, riddle
         assert (run / name).is_file()
     assert (run / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((run / "train_config.json").read_text())["lr"] == 1e-2
+    # the best adapter by validation loss, beside the last one
+    best = json.loads((run / "best" / "best.json").read_text())
+    lowest = min(metrics["validation"], key=lambda p: p["loss"])
+    assert best["step"] == summary["best_step"] == lowest["step"]
+    assert (run / "best" / "adapter_model.safetensors").is_file()
+    assert f"best_step: {best['step']}" in result.output
+    performance = metrics["performance"]
+    assert performance["tokens_per_s"] > 0 and performance["peak_rss_gib"] > 0
+    assert performance["peak_gpu_mem_gib"] is None  # CPU
 
     before = correct(answers(model))
     after = answers(model, adapter=run)  # peft loads the adapter onto the base model
     assert before == 0 and correct(after) >= 13, after
     if merge:  # the merged full model answers exactly as base + adapter
         assert answers(run / "merged") == after
+        assert json.loads((run / "merged" / "config.json").read_text())["use_cache"] is True
 
 
 def test_reruns_match_and_resume_continues_an_interrupted_run(tiny_model, riddle_export, project):
@@ -69,8 +79,10 @@ def test_reruns_match_and_resume_continues_an_interrupted_run(tiny_model, riddle
     assert train(*args).exit_code == 0
     full = json.loads((project / "run" / "metrics.json").read_text())
     assert train(*common, "--output", "again").exit_code == 0
-    for name in ("adapter_model.safetensors", "adapter_config.json", "metrics.json", "loss.png"):
-        assert (project / "run" / name).read_bytes() == (project / "again" / name).read_bytes()
+    for name in ("adapter_model.safetensors", "adapter_config.json", "loss.png", "best"):
+        assert _bytes(project / "run" / name) == _bytes(project / "again" / name)
+    again = json.loads((project / "again" / "metrics.json").read_text())
+    assert {**full, "performance": None} == {**again, "performance": None}  # time, memory
     ckpts = sorted(p.name for p in (project / "run" / "checkpoints").iterdir())
     assert ckpts == ["checkpoint-12", "checkpoint-16"]  # every epoch; the newest two kept
 
@@ -84,6 +96,29 @@ def test_reruns_match_and_resume_continues_an_interrupted_run(tiny_model, riddle
     after = json.loads((project / "run" / "metrics.json").read_text())
     assert after["summary"]["steps"] == 16
     assert after["summary"]["final_loss"] == pytest.approx(full["summary"]["final_loss"], rel=1e-3)
+    # throughput counts this process's 4 steps (one epoch), not the 12 it resumed from
+    assert after["performance"]["train_tokens"] * 4 == full["performance"]["train_tokens"]
+
+
+def _bytes(path):
+    if path.is_dir():
+        return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+    return path.read_bytes()
+
+
+def test_resume_with_other_flags_names_them(tiny_model, riddle_export, project):
+    common = ["--model", tiny_model("qwen2"), "--epochs", "2", "--batch-size", "8"]
+    assert train(*common, "--output", "run").exit_code == 0
+    shutil.rmtree(project / "run" / "checkpoints" / "checkpoint-4")  # interrupted at step 2
+    result = train(*common, "--output", "run", "--resume", "--lr", "5e-3", "--lora-rank", "4")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "--lr 0.005 (the run used 0.0001)" in result.output
+    assert "--lora-rank 4 (the run used 8)" in result.output and "--force-resume" in result.output
+    forced = train(*common, "--output", "run", "--resume", "--lr", "5e-3", "--force-resume")
+    assert forced.exit_code == 0, forced.output
+    assert "--force-resume: ignored --lr 0.005" in forced.output
+    saved = json.loads((project / "run" / "train_config.json").read_text())
+    assert saved["lr"] == 1e-4 and saved["resume_ignored"] == {"--lr": 0.005}
 
 
 def test_resume_without_checkpoint_says_so(tiny_model, riddle_export):
@@ -93,11 +128,13 @@ def test_resume_without_checkpoint_says_so(tiny_model, riddle_export):
 
 def test_long_conversations_are_cut_and_counted(tiny_model, riddle_export, project):
     args = ["--model", tiny_model("llama"), "--epochs", "1"]
-    result = train(*args, "--output", "cut", "--max-seq-len", "30")
+    result = train(*args, "--output", "cut", "--max-seq-len", "24")
     assert result.exit_code == 0, result.output
-    assert "were cut" in result.output
+    assert "were cut from the start of the question" in result.output
+    assert "were skipped: their system prompt and answer alone" in result.output
     summary = json.loads((project / "cut" / "metrics.json").read_text())["summary"]
-    assert 0 < summary["truncated"] < 16
+    assert 0 < summary["truncated"] < 16 and 0 < summary["skipped"] < 16
+    assert summary["train_examples"] == 16 - summary["skipped"]
 
     result = train(*args, "--output", "cut2", "--max-seq-len", "12")
     assert result.exit_code == 2 and "raise --max-seq-len" in result.output
@@ -107,6 +144,7 @@ def test_gradient_checkpointing_and_no_validation_split(tiny_model, riddle_expor
     (riddle_export / "validation-00000-of-00001.jsonl").unlink()
     result = train("--model", tiny_model("qwen2"), "--epochs", "1", "--gradient-checkpointing")
     assert result.exit_code == 0, result.output
+    assert "gradient_checkpointing: True" in result.output  # off by default on CPU
     assert "no validation loss was computed" in result.output
     assert "train/runs/" in result.output  # the default output folder
 
@@ -126,7 +164,26 @@ def test_broken_export_line_names_file_and_line(tiny_model, riddle_export):
 def test_unreadable_model_folder(riddle_export, project):
     (project / "empty-model").mkdir()
     result = train("--model", "empty-model")
-    assert result.exit_code == 1 and "cannot load model 'empty-model'" in result.output
+    assert result.exit_code == 1 and "'empty-model' has no config.json" in result.output
+
+
+def test_missing_model_folder_and_unknown_hub_id(riddle_export, monkeypatch):
+    from fake_siliconflow import FakeSiliconFlow
+
+    result = train("--model", "./missing-folder")
+    assert result.exit_code == 1 and "--model ./missing-folder: no such folder" in result.output
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with FakeSiliconFlow(key=None) as hub:  # a hub that knows no model: one 404
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        result = train("--model", "nosuchmodel")
+    assert result.exit_code == 1 and "the hub answered HTTP 404" in result.output
+    assert len(hub.requests) == 1  # asked once, no retries
+    # no hub at all (the server is gone): the error says a hub id needs network
+    result = train("--model", "nosuchmodel")
+    assert result.exit_code == 1 and "a hub id needs network access" in result.output
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    result = train("--model", "nosuchmodel")
+    assert result.exit_code == 1 and "HF_HUB_OFFLINE" in result.output
 
 
 def test_model_too_big_for_cpu_asks_for_a_gpu(tiny_model, riddle_export, monkeypatch):
