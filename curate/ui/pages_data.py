@@ -12,11 +12,12 @@ from starlette.routing import Route
 
 from curate import io
 from curate.errors import InputError
-from curate.stages.export.formats import FORMATS
+from curate.stages.export.formats import FORMATS as EXPORT_FORMATS
 from curate.ui import files, ledger
 from curate.ui.jobs import curate_command
 from curate.ui.web import check_csrf, guarded, render, start_job, state
 
+FORMATS = tuple(EXPORT_FORMATS)
 
 
 def _manifest(processed: Path, stage: str) -> dict | None:
