@@ -104,17 +104,13 @@ class Runner:
         return job
 
     def cancel(self) -> bool:
+        """Stop the running job (also one whose subprocess is still starting)."""
         with self._lock:
+            if not self.busy:
+                return False
             proc, self._cancelled = self._proc, True
-        if proc is None or proc.poll() is not None:
-            return False
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        if proc is not None:
+            _terminate(proc)
         return True
 
     def wait(self, timeout: float = 60.0) -> Job | None:
@@ -134,6 +130,8 @@ class Runner:
     def _run(self, job: Job) -> None:
         rc = 0
         for argv in job.commands:
+            if self._cancelled:
+                break
             job.step = argv[3] if len(argv) > 3 else ""
             job.progress = None
             self._add(job, "$ curate " + " ".join(_quote(a) for a in argv[3:]))
@@ -153,6 +151,9 @@ class Runner:
                 break
             with self._lock:
                 self._proc = proc
+                cancelled = self._cancelled
+            if cancelled:  # cancel came while it was starting
+                _terminate(proc)
             self._pump(job, proc)
             rc = proc.wait()
             with self._lock:
@@ -186,6 +187,17 @@ class Runner:
             cut = len(job.lines) - MAX_LINES
             del job.lines[:cut]
             job.dropped += cut
+
+
+def _terminate(proc: subprocess.Popen) -> None:
+    """SIGTERM to the process group, SIGKILL if it is still there after 10 s."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _parse(job: Job, line: str) -> None:

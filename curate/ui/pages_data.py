@@ -191,7 +191,9 @@ def _exports(st) -> list[dict]:
 
 async def export_page(request: Request):
     st = state(request)
-    return render(request, "export.html", formats=FORMATS, exports=_exports(st))
+    exports = _exports(st)
+    last = exports[0]["manifest"].get("params", {}) if exports else {}
+    return render(request, "export.html", formats=FORMATS, exports=exports, last=last)
 
 
 @guarded

@@ -80,7 +80,9 @@ async def train_page(request: Request):
         handoffs=handoffs,
         local=local,
         default_base=DEFAULT_BASE,
-        default_url=SILICONFLOW_URL,
+        default_url=handoffs[-1]["record"].get("base_url", SILICONFLOW_URL)
+        if handoffs
+        else SILICONFLOW_URL,
     )
 
 

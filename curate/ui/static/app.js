@@ -51,8 +51,8 @@ let source = null;
 
 function drawLoss(points, val) {
   const svg = $("#loss");
-  if (!points.length) { svg.hidden = true; return; }
-  svg.hidden = false;
+  svg.toggleAttribute("hidden", !points.length);
+  if (!points.length) return;
   const all = points.concat(val);
   const maxStep = Math.max(...all.map((p) => p[0]), 1);
   const losses = all.map((p) => p[1]);
@@ -75,6 +75,7 @@ function show(snap) {
   $("#job-status").textContent = snap.status;
   $("#job-step").textContent = snap.step || "";
   $("#cancel").hidden = snap.status !== "running";
+  $("#job-details").open = snap.status === "running" || snap.status === "failed";
   const log = $("#job-log");
   if (snap.lines.length) {
     log.textContent += snap.lines.join("\n") + "\n";

@@ -1,0 +1,159 @@
+"""Handlers through Starlette's test client: CSRF, paths, uploads, jobs, the key, review files."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import pytest
+
+pytest.importorskip("starlette")
+from click.testing import CliRunner  # noqa: E402
+from starlette.testclient import TestClient  # noqa: E402
+
+from curate.ui import UiConfig, create_app, ledger  # noqa: E402
+
+KEY = "sk-secret-0123456789"
+
+
+@pytest.fixture
+def client(project):
+    app = create_app(UiConfig(root=project, max_upload_mb=1))
+    with TestClient(app) as c:
+        c.token = re.search(r'name="csrf" content="([^"]+)"', c.get("/data").text)[1]
+        c.runner = app.state.curate.runner
+        yield c
+    app.state.curate.runner.cancel()
+
+
+def test_every_page_renders_before_any_stage_ran(client):
+    for page in (
+        "/data",
+        "/report",
+        "/review",
+        "/review?tab=conflicts",
+        "/export",
+        "/train",
+        "/eval",
+    ):
+        response = client.get(page)
+        assert response.status_code == 200, page
+        assert "<nav>" in response.text and "http" not in response.text.split("<main>")[0].lower()
+
+
+def test_state_changing_requests_need_the_session_token(client, project):
+    bad = {"decision": "distinct", "a_question": "甲", "b_question": "乙"}
+    assert client.post("/review/decide", data=bad).status_code == 403
+    assert client.post("/review/decide", data=bad | {"csrf": "forged"}).status_code == 403
+    other = TestClient(client.app)  # another browser: its own session, not this token
+    assert other.post("/review/decide", data=bad | {"csrf": client.token}).status_code == 403
+    assert not (project / "dedupe.overrides.jsonl").exists()
+    ok = client.post("/review/decide", data=bad | {"csrf": client.token})
+    assert ok.status_code == 200
+    assert client.post("/data/upload", files={"files": ("a.json", b"[]")}).status_code == 403
+
+
+def test_no_path_traversal(client, project):
+    (project / "secret.txt").write_text("top secret", encoding="utf-8")
+    (project / "processed" / "ok.json").write_text("{}", encoding="utf-8")
+    assert client.get("/files/ok.json").status_code == 200
+    for path in ("/files/../secret.txt", "/files/%2e%2e/secret.txt", "/files/..%2fsecret.txt"):
+        response = client.get(path)
+        assert response.status_code == 404 and "top secret" not in response.text, path
+    assert client.get("/data?folder=../..").status_code == 400
+    run = client.post("/data/run", data={"folder": "/etc", "csrf": client.token})
+    assert run.status_code == 400 and "outside" in run.json()["error"]
+
+
+def test_upload_cleans_names_refuses_big_and_unknown_files(client, project):
+    head = {"X-CSRF-Token": client.token}
+    ok = client.post("/data/upload", headers=head, files={"files": ("../../x/谜 语.json", b"[]")})
+    assert ok.status_code == 200 and ok.json()["saved"][0]["path"] == "raw/谜_语.json"
+    again = client.post("/data/upload", headers=head, files={"files": ("谜 语.json", b"[]")})
+    assert again.json()["saved"][0]["path"] == "raw/谜_语-1.json"  # never overwrites
+    big = client.post("/data/upload", headers=head, files={"files": ("big.csv", b"a" * 1_200_000)})
+    assert big.status_code == 413 and "1 MB" in big.json()["error"]
+    exe = client.post("/data/upload", headers=head, files={"files": ("run.sh", b"rm -rf /")})
+    assert exe.status_code == 400 and not (project / "raw" / "run.sh").exists()
+    assert sorted(p.name for p in (project / "raw").iterdir()) == ["谜_语-1.json", "谜_语.json"]
+
+
+def test_one_job_at_a_time_and_cancel(client):
+    sleeper = [sys.executable, "-c", "import time; print('started', flush=True); time.sleep(60)"]
+    client.runner.start("sleep", [sleeper])
+    busy = client.post("/export/run", data={"csrf": client.token})
+    assert busy.status_code == 409 and "sleep" in busy.json()["error"]
+    assert 'data-busy="yes"' in client.get("/export").text
+    assert client.post("/jobs/cancel", data={"csrf": client.token}).json()["cancelled"]
+    job = client.runner.wait(20)
+    assert job.status == "cancelled" and job.returncode != 0
+
+
+def test_typed_key_stays_in_memory_and_out_of_pages_and_output(client, project):
+    assert client.post("/train/key", data={"api_key": KEY, "csrf": client.token}).status_code == 200
+    page = client.get("/train").text
+    assert KEY not in page and "typed in this session" in page
+    printer = [sys.executable, "-c", "import os; print('key=' + os.environ['SILICONFLOW_API_KEY'])"]
+    client.runner.start("print the key", [printer])
+    job = client.runner.wait(30)
+    assert job.status == "done" and "key=***" in job.lines
+    assert KEY not in json.dumps(job.snapshot()) and KEY not in client.get("/train").text
+    assert not any(KEY in p.read_text(errors="ignore") for p in project.rglob("*") if p.is_file())
+
+
+def test_review_decisions_are_content_keyed_lines_of_the_overrides_file(client, project):
+    form = {"csrf": client.token, "a_question": "什么门永远关不上？", "a_answer": "球门"}
+    form |= {"b_question": "什么门永远关不上", "b_answer": "足球门", "decision": "answer"}
+    assert client.post("/review/decide", data=form).status_code == 200
+    bad = client.post("/review/decide", data=form | {"decision": "merge"})
+    assert bad.status_code == 400 and "decision" in bad.json()["error"]
+    lines = (project / "dedupe.overrides.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {
+            "a": "什么门永远关不上？",
+            "b": "什么门永远关不上",
+            "decision": "answer",
+            "a_answer": "球门",
+            "b_answer": "足球门",
+        }
+    ]
+    key = ledger.decision_key(
+        {"question": "什么门永远关不上", "answer": "足球门"},
+        {"question": "什么门永远关不上？", "answer": "球门"},
+    )
+    assert ledger.decided(project / "processed") == {key: "answer"}
+
+
+def test_rejects_are_paged_and_filtered(project):
+    rows = [
+        {
+            "stage": "ingest",
+            "reason": "mojibake" if i % 3 else "empty_answer",
+            "source": f"raw/{'a' if i % 2 else 'b'}.json",
+            "line": i,
+            "raw": f"row {i}",
+        }
+        for i in range(1, 131)
+    ]
+    path = project / "processed" / "ingested.rejects.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    first = ledger.rejects_page(project / "processed", page=1, size=50)
+    assert (first["total"], first["pages"], len(first["rows"])) == (130, 3, 50)
+    last = ledger.rejects_page(project / "processed", page=3, size=50)
+    assert [r["line"] for r in last["rows"]] == list(range(101, 131))
+    picked = ledger.rejects_page(project / "processed", reason="empty_answer", source="raw/b.json")
+    assert [r["line"] for r in picked["rows"]] == [i for i in range(6, 131, 6)]
+    assert first["reasons"] == {"mojibake": 87, "empty_answer": 43}
+
+
+def test_cli_warns_loudly_off_loopback(monkeypatch):
+    import curate.ui
+    from curate.cli import main
+
+    served = []
+    monkeypatch.setattr(curate.ui, "serve", lambda config, open_browser: served.append(config))
+    result = CliRunner().invoke(main, ["ui", "--host", "0.0.0.0", "--no-open"])
+    assert result.exit_code == 0 and "WARNING: binding 0.0.0.0" in result.output
+    quiet = CliRunner().invoke(main, ["ui", "--no-open"])
+    assert "WARNING" not in quiet.output and served[-1].host == "127.0.0.1"
