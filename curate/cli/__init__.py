@@ -88,7 +88,7 @@ def main() -> None:
 
 
 # The commands live in their own modules; the group only registers them.
-from curate.cli import data, models  # noqa: E402
+from curate.cli import data, models, ui  # noqa: E402
 
 for command in (
     data.ingest,
@@ -99,6 +99,7 @@ for command in (
     data.run_cmd,
     models.train,
     models.eval_,
+    ui.ui,
     models.ask,
 ):
     main.add_command(command)
