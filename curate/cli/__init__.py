@@ -88,7 +88,7 @@ def main() -> None:
 
 
 # The commands live in their own modules; the group only registers them.
-from curate.cli import data, models, ui  # noqa: E402
+from curate.cli import data, models, run, ui  # noqa: E402
 
 for command in (
     data.ingest,
@@ -96,7 +96,7 @@ for command in (
     data.export,
     data.validate,
     data.report_cmd,
-    data.run_cmd,
+    run.run_cmd,
     models.train,
     models.eval_,
     ui.ui,

@@ -1,4 +1,4 @@
-"""The data commands: ingest, dedupe, export, validate, report, run."""
+"""The data commands: ingest, dedupe, export, validate, report (run: cli/run.py)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,11 @@ from curate.stages.export.formats import FORMATS
 from curate.stages.ingest import IngestConfig
 from curate.stages.ingest.filters import FILTERS
 from curate.stages.report import ReportConfig
-from curate.stages.run import RunConfig
 from curate.stages.validate import ValidateConfig
 
-_CONVERT_HELP = "OpenCC conversion of the display text: t2s, s2t, tw2s, hk2s, ... or none."
-_GROUP_BY = click.Choice(tuple(GROUP_KEYS))
-_EXPORT_HELP = {
+CONVERT_HELP = "OpenCC conversion of the display text: t2s, s2t, tw2s, hk2s, ... or none."
+GROUP_BY = click.Choice(tuple(GROUP_KEYS))
+EXPORT_HELP = {
     "val_fraction": "Share of groups held out for validation.",
     "seed": "Seed of the split hash.",
     "group_by": "Records sharing this key share a split.",
@@ -31,12 +30,12 @@ EXPORT_OPTIONS = [
     processed_option(ExportConfig),
     field_option(ExportConfig, "format", type=click.Choice(tuple(FORMATS))),
     field_option(ExportConfig, "out", help="Output dir  [default: PROCESSED/export/FORMAT]"),
-    field_option(ExportConfig, "val_fraction", help=_EXPORT_HELP["val_fraction"]),
-    field_option(ExportConfig, "seed", help=_EXPORT_HELP["seed"]),
-    field_option(ExportConfig, "group_by", type=_GROUP_BY, help=_EXPORT_HELP["group_by"]),
+    field_option(ExportConfig, "val_fraction", help=EXPORT_HELP["val_fraction"]),
+    field_option(ExportConfig, "seed", help=EXPORT_HELP["seed"]),
+    field_option(ExportConfig, "group_by", type=GROUP_BY, help=EXPORT_HELP["group_by"]),
     field_option(ExportConfig, "shard_size", help="Records per file."),
-    field_option(ExportConfig, "system_prompt", help=_EXPORT_HELP["system_prompt"]),
-    field_option(ExportConfig, "user_template", help=_EXPORT_HELP["user_template"]),
+    field_option(ExportConfig, "system_prompt", help=EXPORT_HELP["system_prompt"]),
+    field_option(ExportConfig, "user_template", help=EXPORT_HELP["user_template"]),
     field_option(ExportConfig, "tokenizer", help="Tokenizer folder: report tokens per record."),
     field_option(
         ExportConfig, "max_tokens", help="Count records longer than this (SiliconFlow's limit)."
@@ -126,7 +125,7 @@ def report_cmd(
 @click.command()
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @processed_option(IngestConfig)
-@field_option(IngestConfig, "convert", help=_CONVERT_HELP)
+@field_option(IngestConfig, "convert", help=CONVERT_HELP)
 @field_option(
     IngestConfig, "encoding", help="Force one encoding for all text inputs  [default: detect]"
 )
@@ -160,63 +159,6 @@ def ingest(sources: tuple[Path, ...], **kwargs) -> None:
     for table in summary_tables(result):
         console.print(table)
     console.print(f"wrote {', '.join(p.as_posix() for p in result.paths)}", markup=False)
-
-
-@click.command("run")
-@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
-@processed_option(RunConfig)
-# Stage settings are None unless given, so that curate.toml's stage tables still apply.
-@field_option(IngestConfig, "convert", unset=True, help=_CONVERT_HELP)
-@field_option(
-    DedupeConfig,
-    "prefer",
-    unset=True,
-    metavar="SOURCE",
-    help="Dedupe: keep records from this source first (repeatable).",
-)
-@field_option(ExportConfig, "val_fraction", unset=True, help=_EXPORT_HELP["val_fraction"])
-@field_option(ExportConfig, "seed", unset=True, help=_EXPORT_HELP["seed"])
-@field_option(ExportConfig, "group_by", unset=True, type=_GROUP_BY, help=_EXPORT_HELP["group_by"])
-@field_option(ExportConfig, "system_prompt", unset=True, help=_EXPORT_HELP["system_prompt"])
-@field_option(
-    ExportConfig, "user_template", unset=True, help="User turn, e.g. '歇后语：{question}——'"
-)
-@field_option(RunConfig, "report", help="Write the report page after the export.")
-@click.pass_context
-def run_cmd(
-    ctx: click.Context,
-    sources: tuple[Path, ...],
-    processed: Path,
-    convert: str | None,
-    prefer: tuple[str, ...],
-    report: bool,
-    **export_flags,
-) -> None:
-    """Run ingest -> dedupe -> export (jsonl) -> report on SOURCES (default raw/).
-
-    Stage settings come from flags, then the [run] and [ingest]/[dedupe]/[export] tables
-    of curate.toml, then the defaults.
-    """
-    from rich.console import Console
-
-    from curate.cli.config import stage_config
-    from curate.cli.render import print_run, step_printer
-    from curate.stages.ingest import progress_bar
-    from curate.stages.run import run
-
-    ingest_config = stage_config(IngestConfig, ctx, "ingest", convert=convert)
-    config = RunConfig(
-        sources=sources or ingest_config.sources,
-        processed=processed,
-        ingest=ingest_config,
-        dedupe=stage_config(DedupeConfig, ctx, "dedupe", prefer=prefer or None),
-        export=stage_config(ExportConfig, ctx, "export", **export_flags),
-        report=report,
-    )
-    console = Console(highlight=False)
-    with progress_bar(Console(stderr=True)) as progress:
-        result = run(config, progress, notify=step_printer(console, 4 if report else 3))
-    print_run(result, console)
 
 
 @click.command()
