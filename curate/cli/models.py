@@ -145,6 +145,10 @@ def eval_(**kwargs) -> None:
     errors = sum(r["errors"] for r in result.results)
     if errors:
         console.print(f"[yellow]{errors} requests failed; see 'error' in responses.jsonl[/]")
+    if result.overlap.get("overlapping"):
+        n = result.overlap["overlapping"]
+        note = f"{n} riddles were trained on (--allow-overlap): finetuned scores are overstated"
+        console.print(f"[yellow]{note}[/]")
     console.print(f"wrote {', '.join(result.files)} to {result.output}")
 
 

@@ -55,6 +55,7 @@ class EvalResult:
     n: int
     files: dict[str, Path]
     comparisons: list[dict]  # per pair of configs: McNemar on exact match, Holm-corrected
+    overlap: dict  # what the overlap guard checked and found
 
 
 def evaluate(config: EvalConfig, progress: Progress | None = None) -> EvalResult:
@@ -79,7 +80,9 @@ def evaluate(config: EvalConfig, progress: Progress | None = None) -> EvalResult
     write_jsonl(files["responses.jsonl"], rows)
     write_json(files["eval.json"], report)
     write_text(files["eval.md"], render_markdown(report, rows, riddles, config.examples))
-    return EvalResult(output, report["results"], len(riddles), files, report["comparisons"])
+    return EvalResult(
+        output, report["results"], len(riddles), files, report["comparisons"], overlap
+    )
 
 
 def generate_rows(

@@ -81,6 +81,7 @@ def test_allow_overlap_proceeds_and_says_so(fake_api, export, project):
     assert result.exit_code == 1 and "2 of 4 eval riddles" in result.output
     result = CliRunner().invoke(main, [*args, "--allow-overlap"])
     assert result.exit_code == 0, result.output
+    assert "2 riddles were trained on (--allow-overlap)" in result.output
     saved = json.loads(Path("out/eval.json").read_text("utf-8"))
     overlap = saved["overlap"]
     assert overlap["checked"] and overlap["allowed"] and overlap["overlapping"] == 2
