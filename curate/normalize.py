@@ -88,3 +88,9 @@ _DROP = _DropTable()
 def match_key(text: str) -> str:
     """Dedupe key of display text: no punctuation, symbols or spaces; widths folded; lowercase."""
     return unicodedata.normalize("NFKC", text).lower().translate(_DROP)
+
+
+# The same tables for the column-wise code (curate.stages.ingest.columns).
+INVISIBLE, CONTROL, CJK = _INVISIBLE.pattern, _CONTROL.pattern, _CJK
+HALF_PUNCT, FULLWIDTH_ALNUM = _HALF_PUNCT, _FULLWIDTH_ALNUM
+converter = _converter

@@ -14,18 +14,18 @@ from pathlib import Path
 
 import polars as pl
 
-from curate import riddle_type
 from curate.errors import ConfigError
 from curate.io import sha256_file
-from curate.normalize import CONVERSIONS, display
-from curate.record import SCHEMA, content_hash, record_id, reject
+from curate.normalize import CONVERSIONS
+from curate.record import SCHEMA
 from curate.stage import StageResult, Timer, locked, write_stage
-from curate.stages.ingest import filters, readers
-from curate.stages.ingest.fields import Fields, to_fields
+from curate.stages.ingest import batches, filters, readers
 
 STAGE = "ingested"
 # Above this many records the CLI shows a progress bar (on a terminal only).
 PROGRESS_MIN = 20_000
+# Records converted column-wise at a time: large enough for polars, small enough for memory.
+BATCH = 1 << 17
 
 Progress = Callable[[int, int], None]
 
@@ -94,67 +94,36 @@ def source_name(path: Path) -> str:
         return path.as_posix()
 
 
-def _convert(
-    rec: readers.RawRecord, source: str, config: IngestConfig, limits: filters.Limits
-) -> dict:
-    """One raw record -> a kept row (dict of canonical columns) or a rejects row."""
-    rid = record_id(source, rec.line)
-    verdict = rec.error or to_fields(rec.value, config.question_field, config.answer_field)
-    if isinstance(verdict, Fields):
-        fields = verdict
-        question = display(fields.question, config.convert)
-        answer = display(fields.answer, config.convert)
-        category = display(fields.category, config.convert) if fields.category else None
-        kind = riddle_type.detect(question, answer, category)
-        # A character riddle is about a glyph: t2s must not rewrite its answer (門 -> 门).
-        question, answer, meta = riddle_type.keep_glyphs(
-            fields, question, answer, kind, config.convert
-        )
-        verdict = filters.check(question, answer, limits, config.disabled_filters)
-        if verdict is None:
-            return {
-                "id": rid,
-                "source": source,
-                "line": rec.line,
-                "category": category or None,
-                "riddle_type": kind,
-                "question": question,
-                "answer": answer,
-                "question_raw": fields.question,
-                "answer_raw": fields.answer,
-                "content_hash": content_hash(question, answer),
-                "meta": meta,
-            }
-    reason, detail = verdict
-    return reject("ingest", reason, detail, source, rec.line, rec.raw, id=rid)
-
-
 def _process(
     sources: list[tuple[readers.SourceFile, str]], config: IngestConfig, progress: Progress | None
-) -> tuple[list[dict], list[dict], list[FileStats]]:
-    """Convert every record of every file, counting per file; report progress per 1000."""
+) -> tuple[pl.DataFrame, list[dict], list[FileStats]]:
+    """Convert every record of every file in batches, column-wise; count per file; report
+    progress per batch."""
     total = sum(len(src.records) for src, _ in sources)
     limits = filters.Limits(config.max_question_chars, config.max_answer_chars)
-    kept: list[dict] = []
+    kept: list[pl.DataFrame] = []
     rejects: list[dict] = []
     stats: list[FileStats] = []
+    done = 0
     for src, name in sources:
         stat = FileStats(name, src.format, src.encoding, sha256_file(src.path), src.numbering)
         stats.append(stat)
-        for rec in src.records:
-            row = _convert(rec, name, config, limits)
-            if "reason" in row:
-                rejects.append(row)
-                stat.reasons[row["reason"]] += 1
-            else:
-                kept.append(row)
-                stat.kept += 1
-            stat.records += 1
-            if progress and (len(kept) + len(rejects)) % 1000 == 0:
-                progress(len(kept) + len(rejects), total)
-    if progress:
+        for start in range(0, len(src.records), BATCH):
+            records = src.records[start : start + BATCH]
+            mapped, slow = batches.map_records(records, config)
+            out = batches.convert_batch(mapped, slow, records.__getitem__, name, config, limits)
+            kept.append(out.kept.drop("order"))
+            rejects.extend(row for _, row in out.rejects)
+            stat.records += len(records)
+            stat.kept += out.kept.height
+            stat.reasons.update(row["reason"] for _, row in out.rejects)
+            done += len(records)
+            if progress:
+                progress(done, total)
+    if progress and not total:
         progress(total, total)
-    return kept, rejects, stats
+    frame = pl.concat(kept) if kept else pl.DataFrame(schema=SCHEMA)
+    return frame, rejects, stats
 
 
 @locked
@@ -170,8 +139,7 @@ def ingest(config: IngestConfig, progress: Progress | None = None) -> IngestResu
         ]
         warnings = found.warnings + [w for src, _ in sources for w in src.warnings]
     with timer("convert"):
-        kept, rejects, stats = _process(sources, config, progress)
-        frame = pl.DataFrame({c: [row[c] for row in kept] for c in SCHEMA}, schema=SCHEMA)
+        frame, rejects, stats = _process(sources, config, progress)
     n_in = sum(len(src.records) for src, _ in sources)  # as read; write_stage checks the sum
     with timer("write"):
         result = write_stage(

@@ -158,3 +158,9 @@ def check(
             if verdict is not None:
                 return verdict
     return None
+
+
+# What the column-wise checks (curate.stages.ingest.batches) look for before calling `check`.
+OPENING, CLOSING, GARBLED = _OPEN, _CLOSE, _GARBLED
+OPEN_TAIL, LATIN_TAIL = _OPEN_TAIL.pattern, _LATIN_TAIL.pattern
+LATIN1_RUN, PRIVATE_USE = _LATIN1_RUN.pattern, _PRIVATE_USE.pattern

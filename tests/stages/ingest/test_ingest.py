@@ -4,6 +4,7 @@ every non-blank input record accounted for exactly once."""
 from __future__ import annotations
 
 import gzip
+import importlib
 import io
 import json
 import subprocess
@@ -24,6 +25,8 @@ from curate.cli import main
 from curate.io import read_jsonl
 from curate.record import COLUMNS, REASONS
 from curate.stages.ingest import IngestConfig, ingest, progress_bar
+
+ingest_module = importlib.import_module("curate.stages.ingest")
 
 
 def run(*args: str):
@@ -286,7 +289,8 @@ def test_nothing_lost_property(lines):
         assert all(r["raw"] == lines[r["line"] - 1] for r in rejects)
 
 
-def test_progress_reports_every_record_and_no_bar_off_a_terminal(write_raw, project):
+def test_progress_reports_every_batch_and_no_bar_off_a_terminal(write_raw, project, monkeypatch):
+    monkeypatch.setattr(ingest_module, "BATCH", 1000)
     write_raw("a.jsonl", "".join(f'{{"q": "谜{i}", "a": "底"}}\n' for i in range(2500)))
     calls = []
     ingest(IngestConfig(), progress=lambda done, total: calls.append((done, total)))
