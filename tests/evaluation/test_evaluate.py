@@ -339,6 +339,7 @@ def trained(tmp_path_factory, one_thread):
 def test_local_model_with_adapter_beats_the_base_model(trained, tmp_path):
     model, adapter, data = trained
     args = ["eval", "--data", str(data), "--model", str(model), "--adapter", str(adapter)]
+    args += ["--allow-overlap"]  # the adapter saw these riddles, and has no train record
     args += ["--system-prompt", "default", "--max-tokens", "12", "--batch-size", "3"]
     result = CliRunner().invoke(main, [*args, "--output", str(tmp_path / "eval")])
     assert result.exit_code == 0, result.output
