@@ -210,7 +210,7 @@ def test_cli_dedupe(project):
     assert "3 in, 2 kept" in result.output and "variant 1" in result.output
     assert (project / "processed" / "deduped.clusters.md").exists()
     result = runner.invoke(main, ["dedupe", "--ngram", "5"])
-    assert result.exit_code == 1 and "--ngram" in result.output
+    assert result.exit_code == 2 and "--ngram" in result.output  # a usage mistake
 
 
 def test_missing_input_says_what_to_run(project):
