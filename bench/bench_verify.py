@@ -4,7 +4,8 @@ next to the time of the stage that pays it: `curate dedupe` on 1M records.
 `stage.read_stage` verifies the input before dedupe reads it; that time is inside dedupe's
 wall time below and is also measured alone (warm page cache, as right after the stage that
 wrote it; best of 3). Verifying dedupe's output is what export pays; the commit hashes the
-same bytes once when it writes them (inside dedupe's `write` step).
+same bytes once when it writes them (inside dedupe's `write` step). Export runs after dedupe,
+so its time (and its share spent verifying deduped.*) is measured too.
 
     .venv/bin/python bench/bench_verify.py                   # 1M records, bench/corpus/1000000
     .venv/bin/python bench/bench_verify.py --n 100000 --corpus /tmp/corpus
@@ -22,11 +23,13 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 
-DEDUPE = """
+STAGE = """
 import json, sys, time
 from curate.stages.dedupe import DedupeConfig, dedupe
+from curate.stages.export import ExportConfig, export
+run, config = {"dedupe": (dedupe, DedupeConfig), "export": (export, ExportConfig)}[sys.argv[2]]
 t = time.perf_counter()
-r = dedupe(DedupeConfig(processed=sys.argv[1]))
+r = run(config(processed=sys.argv[1]))
 print(json.dumps({"seconds": time.perf_counter() - t, "timings": r.timings}))
 """
 
@@ -46,9 +49,9 @@ print(json.dumps(best))
 """
 
 
-def run(script: str, processed: Path) -> dict:
+def run(script: str, *args: object) -> dict:
     out = subprocess.run(
-        [sys.executable, "-c", script, str(processed)], check=True, capture_output=True, text=True
+        [sys.executable, "-c", script, *map(str, args)], check=True, capture_output=True, text=True
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -63,7 +66,8 @@ def main() -> None:
         make = [sys.executable, str(BENCH / "make_corpus.py"), "--n", str(args.n)]
         subprocess.run([*make, "--out", str(processed)], check=True)
     load = os.getloadavg()[0]
-    dedupe = run(DEDUPE, processed)
+    dedupe = run(STAGE, processed, "dedupe")
+    export = run(STAGE, processed, "export")
     verify = run(VERIFY, processed)
     gb = {k: v["bytes"] / 1e9 for k, v in verify.items()}
     lines = [
@@ -77,10 +81,16 @@ def main() -> None:
         f"| verify deduped.* ({verify['deduped']['files']} files, {gb['deduped']:.3f} GB) "
         f"= export's input check | {verify['deduped']['seconds']:.3f} | "
         f"{verify['deduped']['seconds'] / dedupe['seconds']:.1%} |",
+        f"| export of dedupe's output (wall, verification of deduped.* included) | "
+        f"{export['seconds']:.2f} | verify deduped.* = "
+        f"{verify['deduped']['seconds'] / export['seconds']:.1%} of it |",
     ]
-    steps = ", ".join(f"{k} {v:.2f}" for k, v in dedupe["timings"].items())
+    steps = "; ".join(
+        f"{name}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["timings"].items())
+        for name, r in (("dedupe", dedupe), ("export", export))
+    )
     report = (
-        "\n".join(lines) + f"\n\ndedupe steps (s): {steps}\n{os.cpu_count()} CPUs; "
+        "\n".join(lines) + f"\n\nsteps (s) {steps}\n{os.cpu_count()} CPUs; "
         f"1-minute load {load:.1f} at start, {os.getloadavg()[0]:.1f} at end; "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
     )

@@ -82,20 +82,19 @@ def make(n: int, seed: int = 0, sources: int = 8) -> pl.DataFrame:
         q, a = norm(q_raw), norm(a_raw)
         source = f"raw/bench-{line % sources}.jsonl"
         rows.append(
-            (
-                record_id(source, line),
-                source,
-                line,
-                None,
-                q,
-                a,
-                q_raw,
-                a_raw,
-                content_hash(q, a),
-                f'{{"base": {index}}}',
-            )
+            {
+                "id": record_id(source, line),
+                "source": source,
+                "line": line,
+                "question": q,
+                "answer": a,
+                "question_raw": q_raw,
+                "answer_raw": a_raw,
+                "content_hash": content_hash(q, a),
+                "meta": f'{{"base": {index}}}',
+            }
         )
-    return pl.DataFrame(rows, schema=SCHEMA, orient="row")
+    return pl.DataFrame(rows, schema=SCHEMA)  # columns not set here (category, ...) are null
 
 
 def main() -> None:

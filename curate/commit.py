@@ -16,6 +16,7 @@ import secrets
 import signal
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from curate import io
@@ -30,7 +31,7 @@ LOCK_WAIT = 30.0
 # Temp names: ".<name>.<8 random characters>.tmp", as Commit.path and io.atomic_path
 # (tempfile.mkstemp) make them.
 _TEMP = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
-_held: dict[Path, list] = {}  # lock path -> [file, depth]: a process may nest its own lock
+_held: set[Path] = set()  # locks this process holds: it may take its own lock again
 
 
 def fault(point: str, stage: str) -> None:
@@ -60,17 +61,11 @@ def lock(processed: str | Path, wait: float | None = None) -> Iterator[None]:
     processed.mkdir(parents=True, exist_ok=True)
     path = (processed / LOCK_NAME).resolve()
     if path in _held:
-        _held[path][1] += 1
-        try:
-            yield
-        finally:
-            _held[path][1] -= 1
+        yield
         return
     f = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held across the yield)
     try:
-        _acquire(
-            f, processed, float(os.environ.get(LOCK_WAIT_ENV, LOCK_WAIT)) if wait is None else wait
-        )
+        _acquire(f, processed, _lock_wait() if wait is None else wait)
         f.seek(0)
         f.truncate()
         f.write(f"{os.getpid()}\n")
@@ -78,13 +73,20 @@ def lock(processed: str | Path, wait: float | None = None) -> Iterator[None]:
         exports = sorted(p for p in (processed / "export").glob("*") if p.is_dir())
         for folder in [processed, *exports]:
             remove_stale(folder)
-        _held[path] = [f, 1]
+        _held.add(path)
         try:
             yield
         finally:
-            del _held[path]
+            _held.discard(path)
     finally:
         f.close()  # closing the descriptor releases the flock
+
+
+def _lock_wait() -> float:
+    try:
+        return float(os.environ.get(LOCK_WAIT_ENV, LOCK_WAIT))
+    except ValueError:
+        raise CurateError(f"{LOCK_WAIT_ENV} must be a number of seconds") from None
 
 
 def _acquire(f, processed: Path, wait: float) -> None:
@@ -103,6 +105,14 @@ def _acquire(f, processed: Path, wait: float) -> None:
                     f"(or set {LOCK_WAIT_ENV} to wait longer)."
                 ) from None
             time.sleep(0.05)
+
+
+def sha256_files(paths: list[Path]) -> list[str]:
+    """sha256 of each file, hashed in parallel (hashlib releases the GIL on large reads)."""
+    if len(paths) < 2:
+        return [io.sha256_file(p) for p in paths]
+    with ThreadPoolExecutor(min(len(paths), os.cpu_count() or 1)) as pool:
+        return list(pool.map(io.sha256_file, paths))
 
 
 def fsync(path: Path) -> None:
@@ -154,7 +164,17 @@ class Commit:
         """fsync the temps, drop the old manifest, rename the files into place, delete
         `remove` (files of an earlier run), then write the manifest, its `files` listing every
         file with its sha256 and size (paths relative to the manifest). Returns the manifest."""
-        manifest["files"] = [self._entry(*item) for item in self.pending]
+        self.manifest.parent.mkdir(parents=True, exist_ok=True)
+        digests = sha256_files([temp for temp, _, _ in self.pending])
+        manifest["files"] = [
+            {
+                "path": Path(os.path.relpath(target, self.manifest.parent)).as_posix(),
+                **fields,
+                "sha256": digest,
+                "bytes": temp.stat().st_size,
+            }
+            for (temp, target, fields), digest in zip(self.pending, digests, strict=True)
+        ]
         for temp, _, _ in self.pending:
             fsync(temp)
         fault("synced", self.stage)
@@ -181,11 +201,3 @@ class Commit:
         fsync(self.manifest.parent)
         self.pending = []
         return manifest
-
-    def _entry(self, temp: Path, target: Path, fields: dict) -> dict:
-        return {
-            "path": Path(os.path.relpath(target, self.manifest.parent)).as_posix(),
-            **fields,
-            "sha256": io.sha256_file(temp),
-            "bytes": temp.stat().st_size,
-        }
