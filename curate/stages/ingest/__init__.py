@@ -1,31 +1,29 @@
 """`curate ingest`: raw files in any supported format -> processed/ingested.{parquet,rejects.jsonl,
 manifest.json}. Every non-blank input record ends in exactly one of the kept rows or rejects.
 
-Steps: find inputs -> read (decode, parse) -> map fields -> normalize -> filter -> write.
+Steps: find inputs -> convert (read in batches: JSONL streamed, other formats read whole; map
+fields; normalize, filter, key column-wise; process.py) -> write.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from curate.errors import ConfigError
-from curate.io import sha256_file
 from curate.normalize import CONVERSIONS
 from curate.record import SCHEMA
 from curate.stage import StageResult, Timer, locked, write_stage
-from curate.stages.ingest import batches, filters, readers
+from curate.stages.ingest import filters, process, readers
+from curate.stages.ingest.process import FileStats
 
 STAGE = "ingested"
 # Above this many records the CLI shows a progress bar (on a terminal only).
 PROGRESS_MIN = 20_000
-# Records converted column-wise at a time: large enough for polars, small enough for memory.
-BATCH = 1 << 17
 
 Progress = Callable[[int, int], None]
 
@@ -56,30 +54,6 @@ class IngestConfig:
             raise ConfigError("--max-question-chars and --max-answer-chars must be at least 1")
 
 
-@dataclass
-class FileStats:
-    path: str
-    format: str
-    encoding: str | None
-    sha256: str
-    numbering: str = "line"
-    records: int = 0
-    kept: int = 0
-    reasons: Counter = field(default_factory=Counter)
-
-    def entry(self) -> dict:
-        return {
-            "path": self.path,
-            "sha256": self.sha256,
-            "format": self.format,
-            "encoding": self.encoding,
-            "numbering": self.numbering,
-            "records": self.records,
-            "kept": self.kept,
-            "rejected": self.records - self.kept,
-        }
-
-
 @dataclass(frozen=True)
 class IngestResult(StageResult):
     files: list[FileStats]  # per input file: format, encoding, records, kept, reasons
@@ -94,38 +68,6 @@ def source_name(path: Path) -> str:
         return path.as_posix()
 
 
-def _process(
-    sources: list[tuple[readers.SourceFile, str]], config: IngestConfig, progress: Progress | None
-) -> tuple[pl.DataFrame, list[dict], list[FileStats]]:
-    """Convert every record of every file in batches, column-wise; count per file; report
-    progress per batch."""
-    total = sum(len(src.records) for src, _ in sources)
-    limits = filters.Limits(config.max_question_chars, config.max_answer_chars)
-    kept: list[pl.DataFrame] = []
-    rejects: list[dict] = []
-    stats: list[FileStats] = []
-    done = 0
-    for src, name in sources:
-        stat = FileStats(name, src.format, src.encoding, sha256_file(src.path), src.numbering)
-        stats.append(stat)
-        for start in range(0, len(src.records), BATCH):
-            records = src.records[start : start + BATCH]
-            mapped, slow = batches.map_records(records, config)
-            out = batches.convert_batch(mapped, slow, records.__getitem__, name, config, limits)
-            kept.append(out.kept.drop("order"))
-            rejects.extend(row for _, row in out.rejects)
-            stat.records += len(records)
-            stat.kept += out.kept.height
-            stat.reasons.update(row["reason"] for _, row in out.rejects)
-            done += len(records)
-            if progress:
-                progress(done, total)
-    if progress and not total:
-        progress(total, total)
-    frame = pl.concat(kept) if kept else pl.DataFrame(schema=SCHEMA)
-    return frame, rejects, stats
-
-
 @locked
 def ingest(config: IngestConfig, progress: Progress | None = None) -> IngestResult:
     """Read, normalize and filter every record of `config.sources`; write the ingested stage."""
@@ -133,14 +75,15 @@ def ingest(config: IngestConfig, progress: Progress | None = None) -> IngestResu
     timer = Timer()
     with timer("read"):
         found = readers.find_inputs(list(config.sources), skip=config.processed)
-        names = (config.question_field or "", config.answer_field or "")
-        sources = [
-            (readers.read_file(p, config.encoding, names), source_name(p)) for p in found.paths
-        ]
-        warnings = found.warnings + [w for src, _ in sources for w in src.warnings]
     with timer("convert"):
-        frame, rejects, stats = _process(sources, config, progress)
-    n_in = sum(len(src.records) for src, _ in sources)  # as read; write_stage checks the sum
+        files = [(p, source_name(p)) for p in found.paths]
+        results = process.convert_files(files, config, progress)
+        warnings = found.warnings + [w for r in results for w in r.warnings]
+        kept = [frame for r in results for frame in r.kept]
+        frame = pl.concat(kept) if kept else pl.DataFrame(schema=SCHEMA)
+        rejects = [row for r in results for row in r.rejects]
+        stats = [r.stats for r in results]
+    n_in = sum(s.records for s in stats)  # as read; write_stage checks the sum
     with timer("write"):
         result = write_stage(
             config.processed,

@@ -41,7 +41,7 @@ def char_class(chars: list[int]) -> str:
 
 
 @cache
-def _tables() -> dict[str, str]:
+def classes() -> dict[str, str]:
     """Classes computed from Python's own Unicode tables (BMP only; ~30 ms once)."""
     unassigned, drop, spaces = [], [], []
     for cp in range(0x10000):
@@ -74,7 +74,7 @@ def clean(col: pl.Expr) -> pl.Expr:
 
 def flag(col: pl.Expr) -> pl.Expr:
     """Rows of a cleaned column the column code cannot normalize exactly (see module doc)."""
-    return unescape(col).str.contains(_ENTITY_START) | col.str.contains(_tables()["foreign"])
+    return unescape(col).str.contains(_ENTITY_START) | col.str.contains(classes()["foreign"])
 
 
 def unescape(col: pl.Expr) -> pl.Expr:
@@ -105,7 +105,7 @@ def finish(col: pl.Expr) -> pl.Expr:
     trimmed, spaces between CJK characters dropped (two passes reach every such space)."""
     for half, full in normalize.HALF_PUNCT.items():
         col = col.str.replace_all(f"({_HAN})\\{half}", f"${{1}}{full}")
-    col = col.str.replace_all(_tables()["spaces"], " ").str.strip_chars(" ")
+    col = col.str.replace_all(classes()["spaces"], " ").str.strip_chars(" ")
     cjk = f"([{normalize.CJK}]) ([{normalize.CJK}])"
     return col.str.replace_all(cjk, "${1}${2}").str.replace_all(cjk, "${1}${2}")
 
@@ -125,9 +125,9 @@ def display_column(values: pl.Series, convert: str = "t2s") -> pl.Series:
 
 def match_key(col: pl.Expr) -> pl.Expr:
     """`normalize.match_key` of an unflagged display column: NFKC, lowercase, no P/Z/S/C."""
-    return col.str.normalize("NFKC").str.to_lowercase().str.replace_all(_tables()["drop"], "")
+    return col.str.normalize("NFKC").str.to_lowercase().str.replace_all(classes()["drop"], "")
 
 
 def key_flag(col: pl.Expr) -> pl.Expr:
     """Display rows whose match key the column code cannot give exactly."""
-    return col.str.contains(_tables()["foreign"])
+    return col.str.contains(classes()["foreign"])

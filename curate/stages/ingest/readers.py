@@ -254,6 +254,12 @@ def read_jsonl(text: str, path: Path) -> Iterator[RawRecord]:
             yield RawRecord(number, raw, None, ("malformed_json", detail))
 
 
+def jsonl_record(number: int, raw: str) -> RawRecord:
+    """One non-blank JSONL line as `read_file` reads it (streaming readers, one line at a time)."""
+    rec = replace(next(read_jsonl(raw, Path())), line=number)
+    return _check_unicode(rec) if _SURROGATE.search(raw) else rec
+
+
 def read_parquet(data: bytes, path: Path) -> Iterator[RawRecord]:
     import polars as pl
 

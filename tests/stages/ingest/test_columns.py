@@ -5,6 +5,7 @@ reason of ingest, under each conversion."""
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import tempfile
@@ -18,7 +19,7 @@ from ingest_reference import reference_ingest
 
 from curate.normalize import display, match_key
 from curate.record import REASONS
-from curate.stages.ingest import IngestConfig, columns, ingest
+from curate.stages.ingest import IngestConfig, columns, ingest, jsonl
 
 REPO = Path(__file__).resolve().parents[3]
 XIEHOUYU = REPO.parent / "shared" / "data" / "xiehouyu.json"
@@ -144,3 +145,45 @@ def test_display_and_key_columns_equal_the_functions(values, convert):
     keys = pl.select(k=columns.match_key(pl.lit(shown)), f=columns.key_flag(pl.lit(shown)))
     for text, key, flagged in zip(shown, keys["k"], keys["f"], strict=True):
         assert flagged or key == match_key(text)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(jsonl_line(), max_size=20),
+    ends=st.lists(st.sampled_from(["\n", "\r\n", "\r", "\n\n", " \n"]), min_size=1),
+    bom=st.booleans(),
+    chunk=st.sampled_from([7, 64, 1 << 20]),
+    gz=st.booleans(),
+)
+def test_streamed_jsonl_byte_identical(lines, ends, bom, chunk, gz):
+    """Chunks end anywhere (mid-character, between CR and LF); line ends mixed; BOM; .gz."""
+    text = "".join(line + ends[i % len(ends)] for i, line in enumerate(lines))
+    data = ("\ufeff" if bom else "").encode() + text.encode("utf-8")
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "raw"
+        raw.mkdir()
+        (raw / ("a.jsonl.gz" if gz else "a.jsonl")).write_bytes(
+            gzip.compress(data, mtime=0) if gz else data
+        )
+        old, jsonl.CHUNK = jsonl.CHUNK, chunk
+        try:
+            same_bytes(IngestConfig((raw,), Path(tmp) / "out"), Path(tmp))
+        finally:
+            jsonl.CHUNK = old
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        '{"q": "谜一", "a": "谜底"}\n'.encode() * 30 + b'{"q": "\xff", "a": "x"}\n',
+        '{"q": "什么", "a": "底"}\n'.encode("gbk") * 3,
+        b'{\n  "q": "pretty JSON in a .jsonl file",\n  "a": "x"\n}\n',
+        b"\xff\xfe" + '{"q": "utf-16", "a": "x"}\n'.encode("utf-16-le"),
+    ],
+    ids=["bad-byte-late", "gbk", "pretty", "utf-16"],
+)
+def test_jsonl_that_cannot_stream_is_read_whole(tmp_path, monkeypatch, data):
+    monkeypatch.setattr(jsonl, "CHUNK", 16)  # the problem shows after the first batch
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "a.jsonl").write_bytes(data)
+    same_bytes(IngestConfig((tmp_path / "raw",), tmp_path / "out"), tmp_path)

@@ -4,7 +4,6 @@ every non-blank input record accounted for exactly once."""
 from __future__ import annotations
 
 import gzip
-import importlib
 import io
 import json
 import subprocess
@@ -24,9 +23,7 @@ from rich.console import Console
 from curate.cli import main
 from curate.io import read_jsonl
 from curate.record import COLUMNS, REASONS
-from curate.stages.ingest import IngestConfig, ingest, progress_bar
-
-ingest_module = importlib.import_module("curate.stages.ingest")
+from curate.stages.ingest import IngestConfig, ingest, jsonl, process, progress_bar
 
 
 def run(*args: str):
@@ -290,11 +287,15 @@ def test_nothing_lost_property(lines):
 
 
 def test_progress_reports_every_batch_and_no_bar_off_a_terminal(write_raw, project, monkeypatch):
-    monkeypatch.setattr(ingest_module, "BATCH", 1000)
-    write_raw("a.jsonl", "".join(f'{{"q": "谜{i}", "a": "底"}}\n' for i in range(2500)))
+    monkeypatch.setattr(process, "BATCH", 1000)  # records of a file read whole
+    monkeypatch.setattr(jsonl, "CHUNK", 20_000)  # bytes of a streamed JSONL file
+    write_raw("a.csv", "q,a\n" + "".join(f"谜{i},底\n" for i in range(2500)))
+    write_raw("b.jsonl", "".join(f'{{"q": "谜{i}", "a": "底"}}\n' for i in range(2500)))
     calls = []
     ingest(IngestConfig(), progress=lambda done, total: calls.append((done, total)))
-    assert calls == [(1000, 2500), (2000, 2500), (2500, 2500)]
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and len(calls) >= 6  # per batch of each file, in order
+    assert calls[-1] == (5000, 5000)
     with progress_bar(Console(file=io.StringIO())) as callback:
         assert callback is None  # not a terminal: no bar
 

@@ -1,0 +1,149 @@
+"""Every input file converted in batches: JSONL streamed in chunks of lines (memory bounded by
+the batch), other formats read whole by `readers.read_file` and converted a batch of records
+at a time; files converted in parallel threads (polars and OpenCC release the GIL)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from curate.io import sha256_file
+from curate.stages.ingest import batches, filters, jsonl, readers
+
+# Records converted column-wise at a time: large enough for polars, small enough for memory.
+BATCH = 1 << 17
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class FileStats:
+    path: str
+    format: str
+    encoding: str | None
+    sha256: str
+    numbering: str = "line"
+    records: int = 0
+    kept: int = 0
+    reasons: Counter = field(default_factory=Counter)
+
+    def entry(self) -> dict:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "format": self.format,
+            "encoding": self.encoding,
+            "numbering": self.numbering,
+            "records": self.records,
+            "kept": self.kept,
+            "rejected": self.records - self.kept,
+        }
+
+
+@dataclass
+class FileResult:
+    stats: FileStats
+    kept: list[pl.DataFrame] = field(default_factory=list)
+    rejects: list[dict] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
+
+    def add(self, out: batches.Converted, n: int) -> None:
+        self.kept.append(out.kept.drop("order"))
+        self.rejects.extend(row for _, row in out.rejects)
+        self.stats.records += n
+        self.stats.kept += out.kept.height
+        self.stats.reasons.update(row["reason"] for _, row in out.rejects)
+
+
+class Done:
+    """Records done over all files, reported to `progress` per batch (thread-safe)."""
+
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.done, self.total, self.progress = 0, total, progress
+        self.lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        with self.lock:
+            self.done += n
+            if self.progress:
+                self.progress(self.done, max(self.total, self.done))
+
+
+def expected_records(path: Path) -> int:
+    """Lines of a file (an estimate of its records for the progress bar; 0 when compressed)."""
+    if path.suffix.lower() == ".gz":
+        return 0
+    with open(path, "rb") as f:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
+
+
+def stream(path: Path, name: str, config, limits: filters.Limits, done: Done) -> FileResult:
+    """A JSONL file batch by batch; NotStreamable when it must be read whole."""
+    stats = FileStats(name, "jsonl", jsonl.encoding_of(path), sha256_file(path))
+    result, counted, checked = FileResult(stats), 0, False
+    try:
+        for start, lines in jsonl.line_batches(path):
+            checked = checked or first_line_ok(lines)
+            mapped, slow, record, n = jsonl.map_lines(start, lines, config)
+            result.add(batches.convert_batch(mapped, slow, record, name, config, limits), n)
+            done.add(n)
+            counted += n
+    except jsonl.NotStreamable:
+        done.add(-counted)
+        raise
+    return result
+
+
+def first_line_ok(lines: list[str]) -> bool:
+    """Whether the first non-blank line was seen; NotStreamable when it opens a JSON document
+    that does not end on that line (read_file then reads the file as one JSON document)."""
+    first = next((ln.strip() for ln in lines if ln.strip()), "")
+    if first[:1] in ("[", "{"):
+        try:
+            json.loads(first)
+        except json.JSONDecodeError:
+            raise jsonl.NotStreamable(first[:20]) from None
+    return bool(first)
+
+
+def whole(src: readers.SourceFile, name: str, config, limits, done: Done) -> FileResult:
+    """A file read whole, converted a batch of records at a time."""
+    stats = FileStats(name, src.format, src.encoding, sha256_file(src.path), src.numbering)
+    result = FileResult(stats, warnings=src.warnings)
+    for start in range(0, len(src.records), BATCH):
+        records = src.records[start : start + BATCH]
+        mapped, slow = batches.map_records(records, config)
+        out = batches.convert_batch(mapped, slow, records.__getitem__, name, config, limits)
+        result.add(out, len(records))
+        done.add(len(records))
+    return result
+
+
+def convert_file(path: Path, name: str, config, done: Done) -> FileResult:
+    limits = filters.Limits(config.max_question_chars, config.max_answer_chars)
+    if jsonl.streamable(path, config.encoding):
+        try:
+            return stream(path, name, config, limits, done)
+        except jsonl.NotStreamable:
+            pass
+    names = (config.question_field or "", config.answer_field or "")
+    return whole(readers.read_file(path, config.encoding, names), name, config, limits, done)
+
+
+def convert_files(
+    files: list[tuple[Path, str]], config, progress: Progress | None
+) -> list[FileResult]:
+    """Every file's result, in the order given; two files at a time."""
+    done = Done(sum(expected_records(p) for p, _ in files), progress)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda f: convert_file(f[0], f[1], config, done), files))
+    if progress and (done.done != done.total or not done.done):
+        progress(done.done, done.done)  # the estimate was off (blank lines, headers, .gz)
+    return results
