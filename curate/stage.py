@@ -127,13 +127,19 @@ def file_entry(path: str | Path) -> dict:
 
 
 def manifest(
-    stage: str, params: object, inputs: list[dict], counts: dict, reasons: Mapping, **extra
+    stage: str,
+    params: object,
+    inputs: list[dict],
+    counts: dict,
+    reasons: Mapping,
+    engine: str = ENGINE,
+    **extra,
 ) -> dict:
     """The one manifest shape; `files` is filled in by the commit. No wall-clock time in it,
-    so identical runs write byte-identical manifests."""
+    so identical runs write byte-identical manifests (`engine` apart, whichever ran it)."""
     return {
         "stage": stage,
-        "engine": ENGINE,
+        "engine": engine,
         "params": jsonable(params),
         "inputs": inputs,
         "counts": counts,
@@ -147,7 +153,7 @@ def manifest(
 def write_stage(
     processed: str | Path,
     stage: str,
-    kept: pl.DataFrame,
+    kept: pl.DataFrame | pl.LazyFrame,
     rejects: list[dict] | pl.DataFrame,
     *,
     n_in: int,
@@ -156,25 +162,33 @@ def write_stage(
     extra: dict | None = None,
     also: Mapping[str, Callable[[Path], object]] | None = None,
     timings: dict[str, float] | None = None,
+    engine: str = ENGINE,
 ) -> StageResult:
     """Check `in == kept + rejected`, then commit `<stage>.parquet`, `<stage>.rejects.jsonl`,
     one file per `also` entry (`{"conflicts.jsonl": write(path)}`) and `<stage>.manifest.json`.
 
     `rejects` is a list of `record.reject` rows, or (for a million of them) a frame with the
-    same columns in the same order (`raw` a struct); both write the same bytes.
+    same columns in the same order (`raw` a struct); both write the same bytes. `kept` may be
+    a LazyFrame (rows spilled to disk by a streaming stage): it is streamed into the file.
     """
     framed = isinstance(rejects, pl.DataFrame)
     n_rejected = rejects.height if framed else len(rejects)
-    check_counts(n_in, kept.height, n_rejected)
+    lazy = isinstance(kept, pl.LazyFrame)
+    n_kept = kept.select(pl.len()).collect().item() if lazy else kept.height
+    check_counts(n_in, n_kept, n_rejected)
     if framed:
         reasons = Counter(dict(rejects["reason"].value_counts().iter_rows()))
     else:
         reasons = Counter(r["reason"] for r in rejects)
-    counts = {"in": n_in, "kept": kept.height, "rejected": n_rejected}
-    data = manifest(stage, params, inputs, counts, reasons, **(extra or {}))
+    counts = {"in": n_in, "kept": n_kept, "rejected": n_rejected}
+    data = manifest(stage, params, inputs, counts, reasons, engine, **(extra or {}))
     processed = Path(processed)
     writers = {
-        "parquet": lambda path: io.write_parquet(path, kept),
+        "parquet": lambda path: (
+            kept.sink_parquet(path, compression="zstd", statistics=False)
+            if lazy
+            else io.write_parquet(path, kept)
+        ),
         "rejects.jsonl": lambda path: (io.write_jsonl_frame if framed else io.write_jsonl)(
             path, rejects
         ),

@@ -8,15 +8,13 @@ fields; normalize, filter, key column-wise; process.py) -> write.
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import polars as pl
-
 from curate.errors import ConfigError
 from curate.normalize import CONVERSIONS
-from curate.record import SCHEMA
 from curate.stage import StageResult, Timer, locked, write_stage
 from curate.stages.ingest import filters, process, readers
 from curate.stages.ingest.process import FileStats
@@ -75,27 +73,28 @@ def ingest(config: IngestConfig, progress: Progress | None = None) -> IngestResu
     timer = Timer()
     with timer("read"):
         found = readers.find_inputs(list(config.sources), skip=config.processed)
-    with timer("convert"):
-        files = [(p, source_name(p)) for p in found.paths]
-        results = process.convert_files(files, config, progress)
-        warnings = found.warnings + [w for r in results for w in r.warnings]
-        kept = [frame for r in results for frame in r.kept]
-        frame = pl.concat(kept) if kept else pl.DataFrame(schema=SCHEMA)
-        rejects = [row for r in results for row in r.rejects]
-        stats = [r.stats for r in results]
-    n_in = sum(s.records for s in stats)  # as read; write_stage checks the sum
-    with timer("write"):
-        result = write_stage(
-            config.processed,
-            STAGE,
-            frame,
-            rejects,
-            n_in=n_in,
-            params=config,
-            inputs=[s.entry() for s in stats],
-            extra={"warnings": warnings} if warnings else None,
-            timings=timer.times,
-        )
+    config.processed.mkdir(parents=True, exist_ok=True)
+    # Kept rows of large inputs wait in part files here, so memory holds a few batches only.
+    with tempfile.TemporaryDirectory(prefix=".ingested.parts.", dir=config.processed) as parts:
+        with timer("convert"):
+            files = [(p, source_name(p)) for p in found.paths]
+            results = process.convert_files(files, config, progress, Path(parts))
+            warnings = found.warnings + [w for r in results for w in r.warnings]
+            rejects = [row for r in results for row in r.rejects]
+            stats = [r.stats for r in results]
+        n_in = sum(s.records for s in stats)  # as read; write_stage checks the sum
+        with timer("write"):
+            result = write_stage(
+                config.processed,
+                STAGE,
+                process.kept_rows(results),
+                rejects,
+                n_in=n_in,
+                params=config,
+                inputs=[s.entry() for s in stats],
+                extra={"warnings": warnings} if warnings else None,
+                timings=timer.times,
+            )
     return IngestResult(**result.fields(), files=stats, warnings=tuple(warnings))
 
 

@@ -15,10 +15,13 @@ from pathlib import Path
 import polars as pl
 
 from curate.io import sha256_file
+from curate.record import SCHEMA
 from curate.stages.ingest import batches, filters, jsonl, readers
 
 # Records converted column-wise at a time: large enough for polars, small enough for memory.
 BATCH = 1 << 17
+# Kept rows a file holds in memory before writing them to a part file (~300 MB of riddles).
+SPILL_ROWS = 1 << 20
 
 Progress = Callable[[int, int], None]
 
@@ -49,10 +52,15 @@ class FileStats:
 
 @dataclass
 class FileResult:
+    """One file's stats, rejects and kept rows: frames in memory, or part files once more than
+    SPILL_ROWS rows are held (when `spill` names a folder for them)."""
+
     stats: FileStats
-    kept: list[pl.DataFrame] = field(default_factory=list)
+    spill: Path | None = None
+    kept: list[pl.DataFrame | Path] = field(default_factory=list)
     rejects: list[dict] = field(default_factory=list)
     warnings: tuple[str, ...] = ()
+    held: int = 0
 
     def add(self, out: batches.Converted, n: int) -> None:
         self.kept.append(out.kept.drop("order"))
@@ -60,6 +68,30 @@ class FileResult:
         self.stats.records += n
         self.stats.kept += out.kept.height
         self.stats.reasons.update(row["reason"] for _, row in out.rejects)
+        self.held += out.kept.height
+        if self.spill is not None and self.held >= SPILL_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the frames held in memory to one part file (fast compression: read once)."""
+        frames = [k for k in self.kept if isinstance(k, pl.DataFrame)]
+        if not frames or self.spill is None:
+            return
+        self.spill.mkdir(parents=True, exist_ok=True)
+        path = self.spill / f"{id(self):x}-{len(self.kept):06d}.parquet"
+        pl.concat(frames).write_parquet(path, compression="lz4", statistics=False)
+        self.kept = [k for k in self.kept if isinstance(k, Path)] + [path]
+        self.held = 0
+
+
+def kept_rows(results: list[FileResult]) -> pl.DataFrame | pl.LazyFrame:
+    """All kept rows in file order: one frame, or a scan of the part files once any spilled."""
+    if any(isinstance(k, Path) for r in results for k in r.kept):
+        for r in results:
+            r.flush()
+        return pl.scan_parquet([k for r in results for k in r.kept])
+    frames = [k for r in results for k in r.kept]
+    return pl.concat(frames) if frames else pl.DataFrame(schema=SCHEMA)
 
 
 class Done:
@@ -84,10 +116,12 @@ def expected_records(path: Path) -> int:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
 
 
-def stream(path: Path, name: str, config, limits: filters.Limits, done: Done) -> FileResult:
+def stream(
+    path: Path, name: str, config, limits: filters.Limits, done: Done, spill: Path | None
+) -> FileResult:
     """A JSONL file batch by batch; NotStreamable when it must be read whole."""
     stats = FileStats(name, "jsonl", jsonl.encoding_of(path), sha256_file(path))
-    result, counted, checked = FileResult(stats), 0, False
+    result, counted, checked = FileResult(stats, spill), 0, False
     try:
         for start, lines in jsonl.line_batches(path):
             checked = checked or first_line_ok(lines)
@@ -113,10 +147,12 @@ def first_line_ok(lines: list[str]) -> bool:
     return bool(first)
 
 
-def whole(src: readers.SourceFile, name: str, config, limits, done: Done) -> FileResult:
+def whole(
+    src: readers.SourceFile, name: str, config, limits, done: Done, spill: Path | None
+) -> FileResult:
     """A file read whole, converted a batch of records at a time."""
     stats = FileStats(name, src.format, src.encoding, sha256_file(src.path), src.numbering)
-    result = FileResult(stats, warnings=src.warnings)
+    result = FileResult(stats, spill, warnings=src.warnings)
     for start in range(0, len(src.records), BATCH):
         records = src.records[start : start + BATCH]
         mapped, slow = batches.map_records(records, config)
@@ -126,24 +162,26 @@ def whole(src: readers.SourceFile, name: str, config, limits, done: Done) -> Fil
     return result
 
 
-def convert_file(path: Path, name: str, config, done: Done) -> FileResult:
+def convert_file(path: Path, name: str, config, done: Done, spill: Path | None) -> FileResult:
     limits = filters.Limits(config.max_question_chars, config.max_answer_chars)
     if jsonl.streamable(path, config.encoding):
         try:
-            return stream(path, name, config, limits, done)
+            return stream(path, name, config, limits, done, spill)
         except jsonl.NotStreamable:
             pass
     names = (config.question_field or "", config.answer_field or "")
-    return whole(readers.read_file(path, config.encoding, names), name, config, limits, done)
+    src = readers.read_file(path, config.encoding, names)
+    return whole(src, name, config, limits, done, spill)
 
 
 def convert_files(
-    files: list[tuple[Path, str]], config, progress: Progress | None
+    files: list[tuple[Path, str]], config, progress: Progress | None, spill: Path | None = None
 ) -> list[FileResult]:
-    """Every file's result, in the order given; two files at a time."""
+    """Every file's result, in the order given; two files at a time; kept rows beyond
+    SPILL_ROWS per file go to part files in `spill`."""
     done = Done(sum(expected_records(p) for p, _ in files), progress)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(lambda f: convert_file(f[0], f[1], config, done), files))
+        results = list(pool.map(lambda f: convert_file(f[0], f[1], config, done, spill), files))
     if progress and (done.done != done.total or not done.done):
         progress(done.done, done.done)  # the estimate was off (blank lines, headers, .gz)
     return results

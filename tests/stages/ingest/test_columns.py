@@ -19,7 +19,7 @@ from ingest_reference import reference_ingest
 
 from curate.normalize import display, match_key
 from curate.record import REASONS
-from curate.stages.ingest import IngestConfig, columns, ingest, jsonl
+from curate.stages.ingest import IngestConfig, columns, ingest, jsonl, process
 
 REPO = Path(__file__).resolve().parents[3]
 XIEHOUYU = REPO.parent / "shared" / "data" / "xiehouyu.json"
@@ -187,3 +187,22 @@ def test_jsonl_that_cannot_stream_is_read_whole(tmp_path, monkeypatch, data):
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw" / "a.jsonl").write_bytes(data)
     same_bytes(IngestConfig((tmp_path / "raw",), tmp_path / "out"), tmp_path)
+
+
+def test_kept_rows_spilled_to_part_files_read_back_in_order(tmp_path, monkeypatch):
+    """Large inputs: kept rows wait in part files (memory bounded); same rows, no parts left."""
+    monkeypatch.setattr(jsonl, "CHUNK", 200)
+    monkeypatch.setattr(process, "SPILL_ROWS", 3)
+    (tmp_path / "raw").mkdir()
+    lines = [json.dumps({"q": f"谜{i}？", "a": "底" if i % 7 else ""}) for i in range(60)]
+    (tmp_path / "raw" / "a.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    (tmp_path / "raw" / "b.csv").write_text("q,a\n什么,东西\n", encoding="utf-8")
+    config = IngestConfig((tmp_path / "raw",), tmp_path / "out")
+    ingest(config)
+    reference_ingest(config, tmp_path / "reference")
+    kept = pl.read_parquet(tmp_path / "out" / "ingested.parquet")
+    assert kept.equals(pl.read_parquet(tmp_path / "reference" / "ingested.parquet"))
+    assert kept.height == 52
+    name = "ingested.rejects.jsonl"
+    assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "reference" / name).read_bytes()
+    assert not list((tmp_path / "out").glob(".ingested.parts.*"))
