@@ -2,78 +2,29 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import itertools
 import json
 import os
-import sys
-import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
 
-
-if sys.version_info >= (3, 11):
-    import tomllib  # noqa: F401 (re-exported: the one TOML reader)
-else:  # pragma: no cover
-    import tomli as tomllib  # noqa: F401
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover
-    pass
+# The polars-free writers live in curate.files (the training path imports them alone).
+from curate.files import (  # noqa: F401 (re-exported)
+    UMASK,
+    atomic_path,
+    dumps,
+    sha256_file,
+    tomllib,
+    write_json,
+    write_jsonl,
+    write_text,
+)
 
 # Which command writes each stage file, so a missing input can say what to run first.
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
 PRODUCERS = {"ingested": "curate ingest", "deduped": "curate dedupe", "export": "curate export"}
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temp path beside `path`; rename it over `path` only if the block succeeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        # mkstemp creates 0600; outputs get the ordinary permissions a plain open() would give.
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def dumps(row: dict) -> str:
-    """One JSONL line: UTF-8, Chinese unescaped, stable key order as given."""
-    return json.dumps(row, ensure_ascii=False)
-
-
-def write_text(path: str | Path, text: str) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-
-
-def write_json(path: str | Path, obj: object) -> None:
-    write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
-
-
-def write_jsonl(path: str | Path, rows: Iterable[dict]) -> int:
-    """Write rows as JSON lines atomically; return how many."""
-    n = 0
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
-        for row in rows:
-            f.write(dumps(row) + "\n")
-            n += 1
-    return n
 
 
 def write_jsonl_frame(path: str | Path, frame: pl.DataFrame, chunk: int = 1 << 16) -> int:
@@ -183,14 +134,6 @@ def write_parquet(path: str | Path, df: pl.DataFrame) -> None:
 def read_jsonl(path: str | Path) -> list[dict]:
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def stage_path(processed: str | Path, stage: str, suffix: str = "parquet") -> Path:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 import unicodedata
@@ -61,6 +62,12 @@ def strip_html(text: str) -> str:
         if cleaned == text:
             return text
         text = cleaned
+
+
+def content_hash(question: str, answer: str) -> str:
+    """Hash of the match keys of question and answer: equal for exact duplicates."""
+    key = f"{match_key(question)}\x1f{match_key(answer)}"
+    return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
 def display(text: str, convert: str = "t2s") -> str:

@@ -7,7 +7,7 @@ import hashlib
 import polars as pl
 
 from curate.errors import InternalError
-from curate.normalize import match_key
+from curate.normalize import content_hash, match_key  # noqa: F401 (re-exported)
 
 SCHEMA: dict[str, pl.DataType] = {
     "id": pl.String(),
@@ -52,12 +52,6 @@ REASONS = {
 def record_id(source: str, line: int) -> str:
     """Stable id: the same file path and line always give the same id."""
     return hashlib.sha1(f"{source}\x00{line}".encode()).hexdigest()[:16]
-
-
-def content_hash(question: str, answer: str) -> str:
-    """Hash of the match keys of question and answer: equal for exact duplicates."""
-    key = f"{match_key(question)}\x1f{match_key(answer)}"
-    return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
 def empty_frame() -> pl.DataFrame:

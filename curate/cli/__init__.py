@@ -14,6 +14,7 @@ turned into messages here, in one place (`CurateGroup.invoke`):
 from __future__ import annotations
 
 import errno
+import importlib
 import traceback
 
 import click
@@ -22,6 +23,7 @@ from curate import __version__
 from curate.cli.config import config_option
 from curate.errors import ConfigError, CurateError
 from curate.memory import one_heap
+from curate.redact import redacted_streams
 
 DEBUG = "curate.debug"  # ctx.meta key set by --debug
 
@@ -48,6 +50,11 @@ def bug_message(exc: BaseException, debug: bool) -> str:
 
 
 class CurateGroup(click.Group):
+    def main(self, *args, **kwargs):
+        """Run with stdout and stderr redacted: no registered secret is printed (curate.redact)."""
+        with redacted_streams():
+            return super().main(*args, **kwargs)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -87,19 +94,51 @@ def main() -> None:
     one_heap()  # the process is ours: one malloc arena keeps large runs' peak down
 
 
+class LazyCommands(dict):
+    """The group's commands, where some modules are imported on first use (get, [], values).
+
+    The data commands' options come from the stage configs, whose packages import polars and
+    opencc; `curate train` and `curate eval` must run on a GPU machine that has neither.
+    """
+
+    def __init__(self, lazy: dict[str, tuple[str, str]]) -> None:
+        super().__init__(dict.fromkeys(lazy))
+        self._lazy = dict(lazy)  # name -> (module, attribute)
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name in self._lazy:
+            module, attr = self._lazy.pop(name)
+            super().__setitem__(name, getattr(importlib.import_module(module), attr))
+        return super().__getitem__(name)
+
+    def get(self, name: str, default=None):
+        return self[name] if name in self else default  # noqa: SIM401 (this is get)
+
+    def values(self):
+        return [self[name] for name in self]
+
+    def items(self):
+        return [(name, self[name]) for name in self]
+
+
 # The commands live in their own modules; the group only registers them.
-from curate.cli import data, models, run, ui  # noqa: E402
+main.commands = LazyCommands(
+    {
+        "ingest": ("curate.cli.data", "ingest"),
+        "dedupe": ("curate.cli.data", "dedupe"),
+        "export": ("curate.cli.data", "export"),
+        "validate": ("curate.cli.data", "validate"),
+        "report": ("curate.cli.data", "report_cmd"),
+        "run": ("curate.cli.run", "run_cmd"),
+    }
+)
+from curate.cli import models, ui  # noqa: E402
 
 for command in (
-    data.ingest,
-    data.dedupe,
-    data.export,
-    data.validate,
-    data.report_cmd,
-    run.run_cmd,
     models.train,
+    models.demo_model,
     models.eval_,
-    ui.ui,
     models.ask,
+    ui.ui,
 ):
     main.add_command(command)

@@ -24,7 +24,7 @@ from pathlib import Path
 import click
 
 from curate.errors import ConfigError
-from curate.io import tomllib
+from curate.files import tomllib
 
 CONFIG_NAME = "curate.toml"
 

@@ -6,12 +6,14 @@ Heavy libraries (torch, transformers, peft) are imported inside the commands onl
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 
 from curate.cli.options import field_option, with_options
 from curate.evaluation.config import EvalConfig
 from curate.training.base import BACKEND_NAMES, TrainConfig
+from curate.training.demo import ARCHS
 
 _PRESET = "[default: from --preset]"
 
@@ -45,14 +47,20 @@ _TRAIN_OPTIONS = [
     ),
     _train("seed", help="Seed of initialization and data order."),
     _train("resume", help="Continue from the last checkpoint."),
+    _train("force_resume", help="Resume even if flags differ from the checkpoint's run."),
     _train("merge", help="Also write the adapter merged into a full model."),
-    _train("gradient_checkpointing", help="Trade compute for GPU memory."),
+    _train(
+        "gradient_checkpointing",
+        "--gradient-checkpointing/--no-gradient-checkpointing",
+        help="Trade compute for GPU memory  [default: on with a GPU, off on CPU]",
+    ),
     _train("base_url", help="siliconflow: the API's base URL."),
     _train("api_key_env", help="Environment variable holding the API key."),
     _train("dry_run", help="siliconflow: everything but the upload."),
     _train("attach", metavar="MODEL_ID", help="siliconflow: verify an ft:LoRA/... model id."),
     _train("wait", help="With --attach: poll until the model answers."),
     _train("wait_timeout", help="Seconds --wait polls before giving up."),
+    _train("max_wait", help="Seconds of retry waits (Retry-After, backoff) in all."),
     _train("own_validation", help="siliconflow: upload our validation split."),
 ]
 
@@ -68,12 +76,35 @@ def train(**kwargs) -> None:
     modules = kwargs.pop("target_modules")
     targets = tuple(m.strip() for m in modules.split(",") if m.strip()) if modules else None
     result = run_train(TrainConfig(**kwargs, target_modules=targets))
+    if not result.reporting:  # another process of a multi-GPU run: the main one prints
+        return
     console = Console()
     console.print(f"[bold]train[/] ({result.backend}) -> {result.output}")
     for key, value in [*result.metrics.items(), *result.files.items()]:
         console.print(f"  {key}: {value}")
     for note in result.notes:
         console.print(note, soft_wrap=True, markup=False, highlight=False)
+
+
+@click.command(name="demo-model")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--arch", type=click.Choice(ARCHS), default=ARCHS[0], show_default=True)
+@click.option("--data", type=click.Path(path_type=Path), help="Also write the demo riddles here.")
+def demo_model(folder: Path, arch: str, data: Path | None) -> None:
+    """Build the tiny random model the README's CPU examples use (no download).
+
+    With --data, also write its 16 riddles as an export (12 to train on, 4 held out).
+    """
+    from curate.training.base import missing_extra
+    from curate.training.demo import build_tiny_model, write_demo_export
+
+    try:
+        build_tiny_model(folder, arch)
+    except ImportError as exc:
+        raise (missing_extra(exc) or exc) from None
+    click.echo(f"demo-model ({arch}) -> {folder}")
+    if data is not None:
+        click.echo(f"demo riddles -> {write_demo_export(data)}")
 
 
 def _eval(name: str, *decls: str, **attrs) -> Callable:

@@ -36,7 +36,7 @@ from curate.evaluation.overlap import check_overlap
 from curate.evaluation.report import render_markdown
 from curate.evaluation.source import export_params, riddle_types
 from curate.evaluation.summary import by_riddle_type, compare, summarize
-from curate.io import write_json, write_jsonl, write_text
+from curate.files import write_json, write_jsonl, write_text
 from curate.messages import Conversation, read_conversations
 
 

@@ -7,7 +7,6 @@ and `close()`. Decoding is greedy for both: temperature 0 on endpoints, do_sampl
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from urllib.parse import urlsplit
@@ -22,12 +21,12 @@ def endpoint_key(config: EvalConfig) -> str | None:
     """The API key from `$api_key_env`, or None: with --no-key, or when a loopback endpoint
     has none set. A local server (vLLM on 127.0.0.1) usually needs no key, so a missing key is
     an error only for remote endpoints; --no-key sends none even to a remote one."""
-    from curate.http import api_key_from_env
+    from curate.endpoint import api_key_from_env, optional_key
 
     if config.no_key:
         return None
     if urlsplit(config.endpoint or "").hostname in LOOPBACK:
-        return os.environ.get(config.api_key_env, "").strip() or None
+        return optional_key(config.api_key_env)
     try:
         return api_key_from_env(config.api_key_env)
     except ConfigError as exc:
@@ -45,10 +44,15 @@ class EndpointBackend:
     """Chat completions with at most `concurrency` requests in flight; answers in input order."""
 
     def __init__(self, config: EvalConfig) -> None:
-        from curate.http import Client
+        from curate.endpoint import Client
 
         self.config = config
-        self.client = Client(config.endpoint, endpoint_key(config), key_env=config.api_key_env)
+        self.client = Client(
+            config.endpoint,
+            endpoint_key(config),
+            key_env=config.api_key_env,
+            max_wait=config.max_wait,
+        )
 
     def generate(
         self, name: str, model: str, prompts: list[list[dict]], advance: Callable[[int], None]
@@ -99,8 +103,9 @@ class LocalBackend:
     """
 
     def __init__(self, config: EvalConfig) -> None:
-        from curate.training.base import missing_extra
+        from curate.training.base import check_versions, missing_extra
 
+        check_versions()
         try:
             from curate.training.local import load_for_inference
         except ImportError as exc:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from curate.http import SILICONFLOW_KEY_ENV
+from curate.endpoint import SILICONFLOW_KEY_ENV
 from curate.training.base import DEFAULT_DATA
 
 # `--system-prompt default`: a plain "riddle expert" prompt that asks for the answer only.
@@ -38,6 +38,7 @@ class EvalConfig:
     api_key_env: str = SILICONFLOW_KEY_ENV
     no_key: bool = False
     concurrency: int = 4
+    max_wait: float = 300.0  # seconds of retry waits (Retry-After, backoff) in all
     # local transformers model (+ peft adapter)
     model: Path | None = None
     adapter: Path | None = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from curate.record import content_hash
+from curate.normalize import content_hash
 
 MANIFEST = "manifest.json"
 DEDUPED = "deduped.parquet"

@@ -9,7 +9,14 @@ from __future__ import annotations
 import importlib
 
 from curate.errors import ConfigError
-from curate.training.base import BACKENDS, TrainConfig, TrainResult, missing_extra, resolve
+from curate.training.base import (
+    BACKENDS,
+    TrainConfig,
+    TrainResult,
+    check_versions,
+    missing_extra,
+    resolve,
+)
 
 __all__ = ["BACKENDS", "TrainConfig", "TrainResult", "train"]
 
@@ -19,6 +26,8 @@ def train(config: TrainConfig) -> TrainResult:
     if config.backend not in BACKENDS:
         raise ConfigError(f"unknown backend {config.backend!r}; use one of {sorted(BACKENDS)}")
     resolved = resolve(config)
+    if config.backend == "local":
+        check_versions()  # before transformers is imported: an old one fails clearly
     try:
         backend = importlib.import_module(BACKENDS[config.backend])
     except ImportError as exc:

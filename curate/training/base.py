@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from curate.endpoint import SILICONFLOW_KEY_ENV, SILICONFLOW_URL
 from curate.errors import ConfigError, CurateError
-from curate.http import SILICONFLOW_KEY_ENV, SILICONFLOW_URL
-from curate.io import tomllib
+from curate.files import tomllib
 
 # backend name -> the module with its `run(config)`, imported only when used
 BACKENDS = {"local": "curate.training.local", "siliconflow": "curate.training.siliconflow"}
@@ -92,6 +92,8 @@ LOCAL_BOUNDS: dict[str, tuple[float, float]] = {
 DEFAULT_SILICONFLOW_MODEL = "Qwen/Qwen2.5-7B-Instruct"
 DEFAULT_DATA = Path("processed/export/jsonl")  # `curate export --format jsonl` default OUT
 RUNS_DIR = Path("train/runs")
+# The oldest releases the local trainer works with; pyproject.toml's train extra says the same.
+TRAIN_FLOORS = {"torch": (2, 4), "transformers": (5, 0), "peft": (0, 17), "accelerate": (1, 1)}
 TRAIN_EXTRA = (
     "torch",
     "transformers",
@@ -126,8 +128,9 @@ class TrainConfig:
     seed: int = 42
     # local backend
     resume: bool = False
+    force_resume: bool = False  # resume although flags differ from the checkpoint's run
     merge: bool = False
-    gradient_checkpointing: bool = False
+    gradient_checkpointing: bool | None = None  # None: on with a CUDA GPU, off on CPU
     # siliconflow backend
     base_url: str = SILICONFLOW_URL
     api_key_env: str = SILICONFLOW_KEY_ENV
@@ -135,6 +138,7 @@ class TrainConfig:
     attach: str | None = None  # ft:LoRA/... model id copied from the console
     wait: bool = False  # with attach: poll until the model answers
     wait_timeout: float = 1800.0  # seconds --wait polls before giving up
+    max_wait: float = 300.0  # seconds of retry waits (Retry-After, backoff) in all
     own_validation: bool = False  # upload the export's validation split instead of the 10%
 
     def to_dict(self) -> dict:
@@ -158,6 +162,7 @@ class TrainResult:
     metrics: dict[str, float | int | str] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    reporting: bool = True  # False in the other processes of a multi-GPU run: they print nothing
 
 
 def load_preset(preset: str) -> dict[str, float | int]:
@@ -225,6 +230,31 @@ def resolve(config: TrainConfig) -> TrainConfig:
         raise ConfigError(f"preset {config.preset!r} sets no {missing}; pass them as flags")
     check_bounds(resolved, LOCAL_BOUNDS, "the local trainer")
     return resolved
+
+
+def check_versions() -> None:
+    """Refuse, at start-up, training packages older than the code needs (pyproject's floors).
+
+    transformers 4.x would fail late, or worse run wrong: it reads warmup_steps=0.03 as zero
+    steps (no warmup, silently), and older releases take no `dtype=` in from_pretrained.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    old = []
+    for name, floor in TRAIN_FLOORS.items():
+        try:
+            found = version(name)
+        except PackageNotFoundError:
+            continue  # a missing package is missing_extra's to explain
+        numbers = re.match(r"(\d+)\.(\d+)", found)
+        if numbers and tuple(map(int, numbers.groups())) < floor:
+            old.append(f"{name} {found} (needs {'.'.join(map(str, floor))} or newer)")
+    if old:
+        raise CurateError(
+            f"the local trainer needs newer packages: {', '.join(old)}; run "
+            "pip install -U 'curate[train]' (in its own virtual environment if another tool "
+            "pins transformers 4.x)"
+        )
 
 
 def missing_extra(exc: ImportError) -> CurateError | None:

@@ -2,8 +2,9 @@
 
 Reads the export's train/validation shards, renders each conversation with the model's own chat
 template, trains a LoRA adapter with the loss on assistant tokens only, and writes the adapter,
-tokenizer, resolved config, metrics and a loss plot. Multi-GPU: `accelerate launch -m curate.cli
-train ...` or `torchrun -m curate.cli train ...`; the Trainer picks the processes up.
+tokenizer, resolved config, metrics and a loss plot. Multi-GPU: `torchrun --nproc-per-node N
+-m curate train ...` or `accelerate launch --num-processes N -m curate train ...`; the Trainer
+picks the processes up, each loads the model onto its own GPU, the main process reports.
 """
 
 from __future__ import annotations
@@ -16,13 +17,20 @@ import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import Trainer, TrainingArguments, set_seed
 from transformers.trainer_callback import ProgressCallback
-from transformers.trainer_utils import get_last_checkpoint
 
 from curate.errors import ConfigError, InputError
-from curate.training import outputs, records
+from curate.training import outputs, records, resume
 from curate.training.base import TrainConfig, TrainResult
+from curate.training.callbacks import KeepBest, Meter
 from curate.training.collate import AssistantOnlyCollator, encode
-from curate.training.model import check_fits, load_model, load_tokenizer, precision
+from curate.training.model import (
+    check_fits,
+    check_source,
+    checkpointing,
+    load_model,
+    load_tokenizer,
+    precision,
+)
 
 __all__ = ["generate", "load_for_inference", "run"]
 
@@ -30,74 +38,87 @@ __all__ = ["generate", "load_for_inference", "run"]
 def run(config: TrainConfig) -> TrainResult:
     """Train a LoRA adapter on `config.data` and save everything under `config.output`."""
     out = Path(config.output)
+    main_process = int(os.environ.get("RANK", "0")) == 0
+    check_source(config.model)
     train_rows, val_rows = outputs.read_export(config.data)
-    checkpoint = _checkpoint(out / "checkpoints", config.resume)
-    check_fits(config.model)
+    config, checkpoint, ignored = resume.checkpoint(config)
     set_seed(config.seed)  # before the adapter is created: its initial weights are random
     tokenizer = load_tokenizer(config.model)
     train_set, stats = _encode_all(tokenizer, train_rows, config.max_seq_len)
     val_set, _ = _encode_all(tokenizer, val_rows, config.max_seq_len)
     if not train_set:
         raise ConfigError(
-            f"all {stats['rows']} training conversations lose their answer when cut to "
-            f"--max-seq-len {config.max_seq_len} tokens; raise --max-seq-len"
+            f"none of the {stats['rows']} training conversations fits --max-seq-len "
+            f"{config.max_seq_len} tokens even without its question; raise --max-seq-len"
         )
+    longest = max(len(e["input_ids"]) for e in train_set + val_set)
+    check_fits(config, longest, checkpointing(config))
     model = _with_lora(load_model(config.model), config)
-    trainer = _trainer(model, tokenizer, config, train_set, val_set, out)
-    seen_before = trainer.state.num_input_tokens_seen
-    result = trainer.train(resume_from_checkpoint=checkpoint)
-    seen = trainer.state.num_input_tokens_seen - seen_before
+    if main_process:
+        resume.write_config(config, ignored)  # now: a run stopped early can be resumed
+    meter, best = Meter(), KeepBest(out, main_process)
+    trainer = _trainer(model, tokenizer, config, train_set, val_set, [meter, best])
+    trainer.train(resume_from_checkpoint=checkpoint)
     if val_set:
-        trainer.evaluate()  # a final validation loss at the last step
-    if not trainer.is_world_process_zero():  # under torchrun/accelerate: rank 0 reports
-        return TrainResult("local", out, config)
-    files = outputs.save_run(trainer, tokenizer, config, stats, len(val_set))
-    shards = sorted(Path(config.data).glob("train-*.jsonl"))
-    files |= records.write_train_record(out, shards, train_rows)  # eval's overlap guard
+        trainer.evaluate()  # a final validation loss at the last step (kept if it is the best)
+    if not main_process:  # under torchrun / accelerate launch: the main process reports
+        return TrainResult("local", out, config, reporting=False)
+    performance = meter.report()
+    files = outputs.save_run(
+        trainer, tokenizer, config, stats, len(val_set), best.report(), performance
+    )
+    files["config"] = resume.write_config(config, ignored)
+    files |= _train_record(out, config, train_rows)
+    if best.step is not None:
+        files["best"] = best.folder
     if config.merge:
         files["merged"] = _merge(trainer.model, tokenizer, out / "merged")
     metrics = outputs.summary(trainer.state.log_history, stats, len(val_set))
-    metrics["tokens_per_s"] = round(seen / max(result.metrics["train_runtime"], 1e-9), 1)
+    metrics |= best.report() | performance
     metrics["precision"] = precision()[0]
+    metrics["gradient_checkpointing"] = checkpointing(config)
     if checkpoint:
         metrics["resumed_from"] = Path(checkpoint).name
     notes = outputs.notes(stats, config, len(val_set))
+    if records.HASHES_FILE not in {p.name for p in files.values()}:
+        notes += (
+            f"{records.HASHES_FILE} was not written: it needs opencc (the data extra), so "
+            "curate eval cannot check this adapter's riddles against its training",
+        )
+    notes += tuple(f"--force-resume: ignored {k} {v}" for k, v in ignored.items())
     return TrainResult("local", out, config, metrics, files, notes)
 
 
-def _checkpoint(folder: Path, resume: bool) -> str | None:
-    """The checkpoint to resume from; refuse to mix a fresh run into an old run's folder."""
-    last = get_last_checkpoint(str(folder)) if folder.is_dir() else None
-    if resume and last is None:
-        raise InputError(f"--resume: no checkpoint in {folder}; run without --resume to start")
-    if not resume and last is not None:
-        raise ConfigError(
-            f"{folder} holds checkpoints of an earlier run; pass --resume to continue it, "
-            "or remove that folder (or pick another --output) to start again"
-        )
-    return last
+def _train_record(out: Path, config: TrainConfig, rows: list[dict]) -> dict[str, Path]:
+    """Eval's overlap guard (records.py). Its hashes normalize with OpenCC, which a GPU machine
+    set up for training only may lack: then the run still succeeds and says so."""
+    shards = sorted(Path(config.data).glob("train-*.jsonl"))
+    try:
+        return records.write_train_record(out, shards, rows)
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] != "opencc" and "opencc" not in str(exc):
+            raise
+        return {}
 
 
 def _encode_all(tokenizer, rows: list[dict], max_seq_len: int) -> tuple[list[dict], dict]:
-    """Encode every conversation; count the cut ones and drop those left with no answer."""
-    examples, truncated, dropped = [], 0, 0
+    """Encode every conversation; count the cut ones and skip those that cannot fit."""
+    examples, truncated, skipped = [], 0, 0
     for row in rows:
         enc = encode(tokenizer, row["messages"], max_seq_len)
-        truncated += enc.truncated
-        if not any(enc.assistant_mask):
-            dropped += 1  # cut before its answer started: nothing to learn from
+        if not enc.fits:
+            skipped += 1  # its system prompt and answer alone are longer than max_seq_len
             continue
+        truncated += enc.truncated
         examples.append({"input_ids": enc.input_ids, "assistant_mask": enc.assistant_mask})
     tokens = sum(len(e["input_ids"]) for e in examples)
-    stats = {"examples": len(examples), "truncated": truncated, "dropped": dropped}
+    stats = {"examples": len(examples), "truncated": truncated, "skipped": skipped}
     return examples, {**stats, "tokens": tokens, "rows": len(rows)}
 
 
 def _with_lora(model, config: TrainConfig):
-    if config.gradient_checkpointing:
-        # Non-reentrant checkpointing works with frozen inputs (no enable_input_require_grads).
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-        model.config.use_cache = False
+    if checkpointing(config):
+        _checkpoint_activations(model)
     lora = LoraConfig(
         r=config.lora_rank,
         lora_alpha=config.lora_alpha,
@@ -109,6 +130,20 @@ def _with_lora(model, config: TrainConfig):
         return get_peft_model(model, lora)
     except ValueError as exc:
         raise ConfigError(f"--target-modules: {exc}") from None
+
+
+def _checkpoint_activations(model) -> None:
+    """Activation checkpointing, non-reentrant (it works with frozen inputs and DDP).
+
+    transformers 5 renamed gradient_checkpointing_enable to activation_checkpointing_enable
+    and deprecated the old name; the floor version may predate the new one.
+    """
+    options = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=options)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=options)
+    model.config.use_cache = False  # the cache is for generation; it conflicts with recompute
 
 
 def linear_layers(model) -> list[str]:
@@ -125,14 +160,14 @@ def linear_layers(model) -> list[str]:
     return sorted(names)
 
 
-def _trainer(model, tokenizer, config: TrainConfig, train_set, val_set, out: Path) -> Trainer:
+def _trainer(model, tokenizer, config: TrainConfig, train_set, val_set, callbacks) -> Trainer:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     per_step = config.batch_size * config.grad_accum * world
     per_epoch = math.ceil(len(train_set) / per_step)
     total = per_epoch * config.epochs
     name, _ = precision()
     args = TrainingArguments(
-        output_dir=str(out / "checkpoints"),
+        output_dir=str(Path(config.output) / "checkpoints"),
         num_train_epochs=config.epochs,
         per_device_train_batch_size=config.batch_size,
         per_device_eval_batch_size=config.batch_size,
@@ -154,6 +189,9 @@ def _trainer(model, tokenizer, config: TrainConfig, train_set, val_set, out: Pat
         report_to="none",
         remove_unused_columns=False,  # our examples carry assistant_mask for the collator
         include_num_input_tokens_seen="non_padding",
+        # LoRA on every block: all parameters get a gradient, so DDP need not search for
+        # unused ones (an extra autograd traversal each step).
+        ddp_find_unused_parameters=False,
     )
     trainer = Trainer(
         model=model,
@@ -164,13 +202,15 @@ def _trainer(model, tokenizer, config: TrainConfig, train_set, val_set, out: Pat
         processing_class=tokenizer,
     )
     trainer.remove_callback(ProgressCallback)
-    trainer.add_callback(outputs.LossBar())
+    for callback in (outputs.LossBar(), *callbacks):
+        trainer.add_callback(callback)
     return trainer
 
 
 def _merge(model, tokenizer, folder: Path) -> Path:
     """Fold the adapter into the base weights and save a full model (run last: it mutates)."""
     merged = model.merge_and_unload()
+    merged.config.use_cache = True  # training turned it off; the merged model is for inference
     merged.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder

@@ -9,7 +9,7 @@ from tqdm.auto import tqdm
 from transformers import TrainerCallback
 
 from curate.errors import InputError
-from curate.io import atomic_path, write_json
+from curate.files import atomic_path, write_json
 from curate.messages import read_conversations
 from curate.training.base import TrainConfig
 
@@ -84,6 +84,7 @@ def summary(log_history: list[dict], stats: dict, n_val: int) -> dict:
         "train_examples": stats["examples"],
         "validation_examples": n_val,
         "truncated": stats["truncated"],
+        "skipped": stats["skipped"],
         "steps": train[-1]["step"] if train else 0,
     }
     if train:
@@ -112,17 +113,20 @@ def plot(train: list[dict], val: list[dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def save_run(trainer, tokenizer, config: TrainConfig, stats: dict, n_val: int) -> dict[str, Path]:
-    """Adapter, tokenizer, resolved config, metrics.json and loss.png in the output folder."""
+def save_run(
+    trainer, tokenizer, config: TrainConfig, stats: dict, n_val: int, best: dict, performance: dict
+) -> dict[str, Path]:
+    """Adapter, tokenizer, metrics.json and loss.png in the output folder.
+
+    metrics.json is the same bytes on a rerun except its "performance" part (time, memory).
+    """
     out = Path(config.output)
     trainer.model.save_pretrained(out)  # adapter_config.json + adapter_model.safetensors
-    _sort_target_modules(out / "adapter_config.json")
+    sort_target_modules(out / "adapter_config.json")
     tokenizer.save_pretrained(out)
-    # Not config.json: that name would make loaders take the folder for a full model.
-    write_json(out / "train_config.json", config.to_dict())
     train, val = curves(trainer.state.log_history)
-    metrics = {"summary": summary(trainer.state.log_history, stats, n_val), "train": train}
-    metrics["validation"] = val
+    metrics = {"summary": summary(trainer.state.log_history, stats, n_val) | best}
+    metrics |= {"performance": performance, "train": train, "validation": val}
     write_json(out / "metrics.json", metrics)
     plot(train, val, out / "loss.png", f"{config.name}: LoRA r={config.lora_rank}")
     return {
@@ -133,7 +137,7 @@ def save_run(trainer, tokenizer, config: TrainConfig, stats: dict, n_val: int) -
     }
 
 
-def _sort_target_modules(path: Path) -> None:
+def sort_target_modules(path: Path) -> None:
     """peft writes target_modules from a set, in hash order; sort it so re-runs match."""
     config = json.loads(path.read_text(encoding="utf-8"))
     if isinstance(config.get("target_modules"), list):
@@ -149,8 +153,13 @@ def notes(stats: dict, config: TrainConfig, n_val: int) -> tuple[str, ...]:
             f"{stats['truncated']} of {stats['rows']} training conversations were longer than "
             f"--max-seq-len {config.max_seq_len} tokens and were cut"
         )
-    if stats["dropped"]:
-        lines.append(f"{stats['dropped']} of them lost their whole answer and were skipped")
+    if stats["truncated"]:
+        lines[-1] += " from the start of the question (the system prompt and answer are whole)"
+    if stats["skipped"]:
+        lines.append(
+            f"{stats['skipped']} of {stats['rows']} training conversations were skipped: their "
+            f"system prompt and answer alone are longer than --max-seq-len {config.max_seq_len}"
+        )
     if not n_val:
         lines.append(f"no validation-*.jsonl in {config.data}: no validation loss was computed")
     return tuple(lines)

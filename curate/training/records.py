@@ -14,9 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from curate.errors import InputError
-from curate.io import sha256_file, write_json, write_text
-from curate.normalize import display
-from curate.record import content_hash
+from curate.files import sha256_file, write_json, write_text
+from curate.normalize import content_hash, display
 
 SHARDS_FILE = "train_shards.json"
 HASHES_FILE = "train_records.txt"

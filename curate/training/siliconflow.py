@@ -14,9 +14,9 @@ import json
 import time
 from pathlib import Path
 
+from curate.endpoint import ApiError, BackendError, Client, api_key_from_env
 from curate.errors import ConfigError, InputError
-from curate.http import ApiError, BackendError, Client, api_key_from_env
-from curate.io import dumps, sha256_file, write_json, write_text
+from curate.files import dumps, sha256_file, write_json, write_text
 from curate.training import records
 from curate.training.base import SILICONFLOW_BOUNDS, TrainConfig, TrainResult, check_bounds
 
@@ -60,7 +60,9 @@ def run(config: TrainConfig) -> TrainResult:
 
 
 def _client(config: TrainConfig, key: str) -> Client:
-    return Client(config.base_url, key, key_env=config.api_key_env, sleep=SLEEP)
+    return Client(
+        config.base_url, key, key_env=config.api_key_env, sleep=SLEEP, max_wait=config.max_wait
+    )
 
 
 # -- prepare: check, write, upload, hand off ---------------------------------------------

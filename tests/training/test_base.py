@@ -136,3 +136,40 @@ def test_importing_the_cli_does_not_import_torch():
     code = "import sys, curate.cli, curate.training; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_old_transformers_is_refused_at_start_up(project, monkeypatch):
+    import importlib.metadata
+
+    real = importlib.metadata.version
+    old = {"transformers": "4.46.1", "peft": "0.13.2"}
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: old.get(name) or real(name))
+    result = CliRunner().invoke(main, ["train", "--model", "any"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "transformers 4.46.1 (needs 5.0 or newer)" in result.output
+    assert (
+        "peft 0.13.2 (needs 0.17 or newer)" in result.output and "pip install -U" in result.output
+    )
+
+
+BLOCK_DATA_LIBS = """
+import sys
+class Block:  # polars and opencc are not installed here
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("polars", "opencc"):
+            raise ImportError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Block())
+from curate.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.slow
+def test_training_runs_without_the_data_stage_libraries(tiny_model, riddle_export, project):
+    """The GPU machine may lack polars and opencc: `curate train` must not need them."""
+    args = ["train", "--model", str(tiny_model("qwen2")), "--epochs", "1", "--output", "run"]
+    out = subprocess.run([sys.executable, "-c", BLOCK_DATA_LIBS, *args], capture_output=True,
+                         text=True, timeout=300)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "train_records.txt was not written: it needs opencc" in out.stdout
+    assert (project / "run" / "adapter_model.safetensors").is_file()
