@@ -194,7 +194,7 @@ def test_cli_prints_the_table_and_writes_files(api, export, monkeypatch):
     assert KEY not in result.output
     assert sorted(p.name for p in out.iterdir()) == ["eval.json", "eval.md", "responses.jsonl"]
     md = (out / "eval.md").read_text("utf-8")
-    assert "| base |" in md and "## Where the configurations disagree (4 riddles)" in md
+    assert "| base |" in md and "## Where the configurations disagree (3 riddles)" in md
     systems = {r.json["messages"][0]["content"] for r in api.calls("POST /v1/chat/completions")}
     assert DEFAULT_SYSTEM_PROMPT in systems
 
