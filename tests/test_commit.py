@@ -4,7 +4,6 @@ run cleans up and succeeds. One writer at a time per processed directory."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -12,22 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import polars as pl
 import pytest
+from stagedata import NEW, OLD, run_stage, write_riddles
 
 from curate import commit, stage
 from curate.errors import CurateError, StageError
-from curate.stages.dedupe import DedupeConfig, dedupe
-from curate.stages.export import ExportConfig, export, read_manifest
-from curate.stages.ingest import IngestConfig, ingest
+from curate.stages.export import read_manifest
 from curate.stages.report import ReportConfig, report
 
-OLD = [
-    ("什么东西越洗越脏？", "水"),
-    ("什么人一年只上一天班？", "圣诞老人"),
-    ("画蛇添足", "多此一举"),
-]
-NEW = [(f"什么东西第{i}个越洗越脏？", f"答案{i}") for i in range(12)] + OLD[:1] * 3
 # Where each fault leaves a stage: before the old manifest goes, the old stage stands intact;
 # after it, until the new manifest is in place, nothing may be read.
 OUTCOME = {
@@ -44,26 +35,6 @@ STAGES = {
     "dedupe": ("deduped", lambda p: stage.read_stage(p, "deduped")),
     "export": ("export", lambda p: read_manifest(p / "export" / "jsonl")),
 }
-
-
-def write_riddles(folder: Path, pairs: list[tuple[str, str]]) -> None:
-    rows = [{"question": q, "answer": a} for q, a in pairs]
-    (folder / "raw" / "riddles.json").write_text(json.dumps(rows, ensure_ascii=False), "utf-8")
-
-
-def run_stage(command: str, folder: Path) -> None:
-    """One stage, in-process, in `folder` (as the command would run there: same paths)."""
-    cwd = os.getcwd()
-    os.chdir(folder)
-    try:
-        if command == "ingest":
-            ingest(IngestConfig())
-        elif command == "dedupe":
-            dedupe(DedupeConfig())
-        else:  # small shards: a later run, with other input, must remove those it does not list
-            export(ExportConfig(shard_size=2, val_fraction=0.3))
-    finally:
-        os.chdir(cwd)
 
 
 def prepared(folder: Path, command: str) -> Path:
@@ -152,36 +123,6 @@ def test_a_stage_killed_at_any_commit_step_is_old_new_or_refused(states, point, 
         assert shards == {Path(p).name for p in new if "-of-" in p}
 
 
-def test_a_changed_missing_or_resized_file_is_refused(project):
-    write_riddles(project, NEW)
-    run_stage("ingest", project)
-    run_stage("dedupe", project)
-    processed = project / "processed"
-    stage.read_stage(processed, "deduped")
-    parquet = processed / "deduped.parquet"
-    data = bytearray(parquet.read_bytes())
-    data[len(data) // 2] ^= 0xFF  # same size, other bytes
-    parquet.write_bytes(bytes(data))
-    with pytest.raises(StageError, match="deduped.parquet's sha256 differs"):
-        stage.read_stage(processed, "deduped")
-    with pytest.raises(StageError, match=r"deduped\.\* is incomplete or from two runs"):
-        export(ExportConfig(processed=processed))
-    run_stage("dedupe", project)
-    with open(processed / "deduped.clusters.md", "a", encoding="utf-8") as f:
-        f.write("a note\n")  # the review files are part of the stage too
-    with pytest.raises(StageError, match="deduped.clusters.md has .* bytes, its manifest says"):
-        stage.read_manifest(processed, "deduped")
-    run_stage("dedupe", project)
-    (processed / "deduped.rejects.jsonl").unlink()
-    with pytest.raises(StageError, match="deduped.rejects.jsonl is missing"):
-        stage.read_manifest(processed, "deduped")
-
-
-def test_a_stage_that_never_ran_says_which_command_to_run(project):
-    with pytest.raises(CurateError, match="ingested.parquet not found; run `curate ingest"):
-        dedupe(DedupeConfig(processed=project / "processed"))
-
-
 def test_a_second_writer_waits_then_names_the_holder(project, monkeypatch):
     write_riddles(project, OLD)
     code = (
@@ -212,25 +153,3 @@ def test_the_lock_is_reentrant_and_cleans_only_temp_names(project):
     keep.write_text("mine")
     with commit.lock(processed), commit.lock(processed):
         assert not stale.exists() and keep.exists()
-
-
-def test_every_stage_result_has_counts_reasons_timings_and_paths(project):
-    write_riddles(project, NEW)
-    results = {"ingest": ingest(IngestConfig()), "dedupe": dedupe(DedupeConfig())}
-    results["export"] = export(ExportConfig())
-    for name, result in results.items():
-        assert isinstance(result, stage.StageResult), name
-        c = result.counts
-        assert c["in"] == c["kept"] + c["rejected"] and result.manifest["counts"] == c
-        assert result.reasons == result.manifest["reasons"]
-        assert "write" in result.timings and result.seconds >= 0
-        assert result.paths[-1].name.endswith("manifest.json")
-        folder = result.paths[-1].parent
-        listed = [os.path.normpath(folder / f["path"]) for f in result.manifest["files"]]
-        assert listed == [os.path.normpath(p) for p in result.paths[:-1]]
-        assert all(p.is_file() for p in result.paths)
-        assert result.manifest["engine"] == "local" and all(
-            {"sha256", "bytes"} <= set(f) for f in result.manifest["files"]
-        )
-    assert results["dedupe"].removed["exact"] == 2  # three copies of one riddle
-    assert pl.read_parquet("processed/deduped.parquet").height == results["dedupe"].kept

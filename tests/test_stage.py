@@ -1,0 +1,83 @@
+"""The stage contract: every stage returns a StageResult and lists every file it wrote in its
+manifest; readers refuse a stage whose files changed or are missing."""
+
+from __future__ import annotations
+
+import os
+
+import polars as pl
+import pytest
+from stagedata import NEW, run_stage, write_riddles
+
+from curate import stage
+from curate.errors import CurateError, StageError
+from curate.stages.dedupe import DedupeConfig, dedupe
+from curate.stages.export import ExportConfig, export
+from curate.stages.ingest import IngestConfig, ingest
+
+
+def test_a_changed_missing_or_resized_file_is_refused(project):
+    write_riddles(project, NEW)
+    run_stage("ingest", project)
+    run_stage("dedupe", project)
+    processed = project / "processed"
+    stage.read_stage(processed, "deduped")
+    parquet = processed / "deduped.parquet"
+    data = bytearray(parquet.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, other bytes
+    parquet.write_bytes(bytes(data))
+    with pytest.raises(StageError, match="deduped.parquet's sha256 differs"):
+        stage.read_stage(processed, "deduped")
+    with pytest.raises(StageError, match=r"deduped\.\* is incomplete or from two runs"):
+        export(ExportConfig(processed=processed))
+    run_stage("dedupe", project)
+    with open(processed / "deduped.clusters.md", "a", encoding="utf-8") as f:
+        f.write("a note\n")  # the review files are part of the stage too
+    with pytest.raises(StageError, match="deduped.clusters.md has .* bytes, its manifest says"):
+        stage.read_manifest(processed, "deduped")
+    run_stage("dedupe", project)
+    (processed / "deduped.rejects.jsonl").unlink()
+    with pytest.raises(StageError, match="deduped.rejects.jsonl is missing"):
+        stage.read_manifest(processed, "deduped")
+
+
+def test_a_stage_that_never_ran_says_which_command_to_run(project):
+    with pytest.raises(CurateError, match="ingested.parquet not found; run `curate ingest"):
+        dedupe(DedupeConfig(processed=project / "processed"))
+
+
+def test_every_stage_result_has_counts_reasons_timings_and_paths(project):
+    write_riddles(project, NEW)
+    results = {"ingest": ingest(IngestConfig()), "dedupe": dedupe(DedupeConfig())}
+    results["export"] = export(ExportConfig())
+    for name, result in results.items():
+        assert isinstance(result, stage.StageResult), name
+        c = result.counts
+        assert c["in"] == c["kept"] + c["rejected"] and result.manifest["counts"] == c
+        assert result.reasons == result.manifest["reasons"]
+        assert "write" in result.timings and result.seconds >= 0
+        assert result.paths[-1].name.endswith("manifest.json")
+        folder = result.paths[-1].parent
+        listed = [os.path.normpath(folder / f["path"]) for f in result.manifest["files"]]
+        assert listed == [os.path.normpath(p) for p in result.paths[:-1]]
+        assert all(p.is_file() for p in result.paths)
+        assert result.manifest["engine"] == "local" and all(
+            {"sha256", "bytes"} <= set(f) for f in result.manifest["files"]
+        )
+    assert results["dedupe"].removed["exact"] == 2  # three copies of one riddle
+    assert pl.read_parquet("processed/deduped.parquet").height == results["dedupe"].kept
+
+
+def test_cli_names_the_incomplete_stage_and_the_command_to_rerun(project):
+    from click.testing import CliRunner
+
+    from curate.cli import main
+
+    write_riddles(project, NEW)
+    run_stage("ingest", project)
+    (project / "processed" / "ingested.manifest.json").unlink()  # as a kill mid-commit leaves it
+    result = CliRunner().invoke(main, ["dedupe"])
+    assert result.exit_code == 1
+    assert "processed/ingested.* is incomplete or from two runs" in result.output
+    assert "rerun `curate ingest --processed processed`" in result.output
+    assert not (project / "processed" / "deduped.parquet").exists()
