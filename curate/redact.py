@@ -3,8 +3,8 @@
 A secret (an API key, a password inside a URL) is registered when it is read; from then on
 `redact` masks it in any text, in the forms a server or a serializer may give it back:
 as is, URL-encoded, JSON-escaped, and cut short (any prefix of 8 characters or more, since
-an error message or a table cell may truncate it). Credentials inside URLs
-(`https://user:pass@host`) are masked whether registered or not.
+an error message may truncate it; any other run of 8 or more, since a table may wrap it).
+Credentials inside URLs (`https://user:pass@host`) are masked whether registered or not.
 
 The edges that apply it: the command line wraps stdout and stderr (`redacted_streams`) and
 its traceback hook; the file writers in `curate.files` redact every text file they write.
@@ -38,15 +38,24 @@ def register(secret: str | None) -> None:
 
 
 def _pattern(secret: str) -> re.Pattern[str]:
-    """The secret, or its first MIN_PREFIX+ characters, each as itself, %XX, \\uXXXX or \\/.
+    """Any run of MIN_PREFIX+ characters of the secret; from its start, each character also
+    as %XX, \\uXXXX or \\/ (encoded forms start where the secret starts).
 
-    Built as head(?:c9(?:c10(...)?)?)? so that a match runs as far as the text follows the key.
+    A run is head(?:c9(?:c10(...)?)?)? so that a match goes as far as the text follows the key.
+    Runs that start inside the key catch its pieces when a table or a terminal wraps it.
     """
-    chars = [_char(c) for c in secret]
-    pattern = ""
+    encoded = [_char(c) for c in secret]
+    plain = [re.escape(c) for c in secret]
+    runs = [_run(encoded)]
+    runs += [_run(plain[i:]) for i in range(1, len(secret) - MIN_PREFIX + 1)]
+    return re.compile("|".join(runs))
+
+
+def _run(chars: list[str]) -> str:
+    tail = ""
     for part in reversed(chars[MIN_PREFIX:]):
-        pattern = f"(?:{part}{pattern})?"
-    return re.compile("".join(chars[:MIN_PREFIX]) + pattern)
+        tail = f"(?:{part}{tail})?"
+    return "".join(chars[:MIN_PREFIX]) + tail
 
 
 def _char(c: str) -> str:

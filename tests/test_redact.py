@@ -39,6 +39,8 @@ def test_every_form_of_the_key_is_masked(registered):
     for text in forms:
         masked = redact.redact(f"before {text} after")
         assert "hostile" not in masked and masked.startswith("before ") and "***" in masked
+    wrapped = redact.redact(f"│ {KEY[:13]} │\n│ {KEY[13:]} │")  # a table cell wrapped it
+    assert wrapped == "│ *** │\n│ *** │"
     assert redact.redact("sk-host is short") == "sk-host is short"  # 7 characters: kept
     assert redact.redact("https://bob:pw@host/v1") == "https://***@host/v1"
 
@@ -96,6 +98,8 @@ def test_no_command_prints_or_writes_an_echoed_key(tmp_path):
             "eval": ("eval", "--data", str(export), "--endpoint", api.url,
                      "--base-model", "Qwen/Qwen2.5-7B-Instruct", "--finetuned-model", FT_ID,
                      "--system-prompt", "default", "--output", "ev"),
+            "ask": ("ask", "什么门永远关不上？", "--endpoint", api.url, "--base-model",
+                    "Qwen/Qwen2.5-7B-Instruct", "--finetuned-model", FT_ID, "--data", str(export)),
             "refused": ("train", "--backend", "siliconflow", "--data", str(export),
                         "--base-url", api.url, "--output", "refused"),
             "credentials": ("train", "--backend", "siliconflow", "--data", str(export),
@@ -106,10 +110,12 @@ def test_no_command_prints_or_writes_an_echoed_key(tmp_path):
             if name == "refused":
                 api.fail("POST /v1/files", 400, {"code": 1, "message": f"bad Bearer {KEY}"})
             results[name] = curate(*args, cwd=tmp_path)
-    for name in ("upload", "attach", "eval"):
+    for name in ("upload", "attach", "eval", "ask"):
         assert results[name].returncode == 0, results[name].stderr.decode()
     assert results["refused"].returncode == 1 and results["credentials"].returncode == 1
     assert b"http://***@127.0.0.1" in results["credentials"].stderr
+    for name in ("ask", "attach"):  # they show the reply "水 <key> ...", masked
+        assert "水".encode() in results[name].stdout and b"***" in results[name].stdout
     assert api.calls("POST /v1/chat/completions")  # the replies holding the key were received
     for name, result in results.items():
         assert leaks(result.stdout + result.stderr) == [], name
