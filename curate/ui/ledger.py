@@ -26,7 +26,14 @@ REJECT_FILES = ("ingested", "deduped", "exported")
 #   distinct  a and b are different riddles: never merge them;
 #   survivor  a and b are one riddle and a is the copy to keep;
 #   answer    a conflict: a's answer is the right one for the question; b is dropped.
+# Only the kinds `curate dedupe` reads (review.DECISIONS) are offered and written, so the
+# overrides file always stays valid for the next run.
 DECISIONS = ("distinct", "survivor", "answer")
+
+
+def honoured() -> tuple[str, ...]:
+    """The decision kinds the installed dedupe accepts and applies."""
+    return tuple(k for k in DECISIONS if k in review.DECISIONS)
 
 
 @dataclass
@@ -189,6 +196,11 @@ def decide(processed: Path, decision: str, a: dict, b: dict) -> dict:
     """Append one decision about records a and b (dicts with question and answer)."""
     if decision not in DECISIONS:
         raise InputError(f"decision must be one of {DECISIONS}, got {decision!r}")
+    if decision not in honoured():
+        raise InputError(
+            f"`curate dedupe` does not apply {decision!r} decisions yet "
+            f"(it reads {', '.join(honoured())}); nothing was written"
+        )
     for side in (a, b):
         if not str(side.get("question", "")).strip():
             raise InputError("both records need their question text")

@@ -103,26 +103,40 @@ def test_typed_key_stays_in_memory_and_out_of_pages_and_output(client, project):
 
 
 def test_review_decisions_are_content_keyed_lines_of_the_overrides_file(client, project):
-    form = {"csrf": client.token, "a_question": "什么门永远关不上？", "a_answer": "球门"}
-    form |= {"b_question": "什么门永远关不上", "b_answer": "足球门", "decision": "answer"}
+    form = {"csrf": client.token, "a_question": "什么床不能睡？", "a_answer": "牙床"}
+    form |= {"b_question": "什么酒不能喝？", "b_answer": "碘酒", "decision": "distinct"}
     assert client.post("/review/decide", data=form).status_code == 200
     bad = client.post("/review/decide", data=form | {"decision": "merge"})
     assert bad.status_code == 400 and "decision" in bad.json()["error"]
     lines = (project / "dedupe.overrides.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == [
         {
-            "a": "什么门永远关不上？",
-            "b": "什么门永远关不上",
-            "decision": "answer",
-            "a_answer": "球门",
-            "b_answer": "足球门",
+            "a": "什么床不能睡？",
+            "b": "什么酒不能喝？",
+            "decision": "distinct",
+            "a_answer": "牙床",
+            "b_answer": "碘酒",
         }
     ]
     key = ledger.decision_key(
-        {"question": "什么门永远关不上", "answer": "足球门"},
-        {"question": "什么门永远关不上？", "answer": "球门"},
+        {"question": "什么酒不能喝？", "answer": "碘酒"},
+        {"question": "什么床不能睡？", "answer": "牙床"},
     )
-    assert ledger.decided(project / "processed") == {key: "answer"}
+    assert ledger.decided(project / "processed") == {key: "distinct"}
+
+
+def test_only_decisions_dedupe_applies_are_written(client, project):
+    """A kind `curate dedupe` would refuse is refused here too: the next run must not fail."""
+    from curate.stages.dedupe import review
+
+    form = {"csrf": client.token, "a_question": "什么门永远关不上？", "a_answer": "球门"}
+    form |= {"b_question": "什么门永远关不上", "b_answer": "足球门"}
+    for kind in ledger.DECISIONS:
+        response = client.post("/review/decide", data=form | {"decision": kind})
+        assert (response.status_code == 200) == (kind in review.DECISIONS), kind
+    written = [json.loads(x)["decision"] for x in (project / "dedupe.overrides.jsonl").open()]
+    assert written == [k for k in ledger.DECISIONS if k in review.DECISIONS]
+    assert review.read_overrides(project / "dedupe.overrides.jsonl")  # dedupe reads it
 
 
 def test_rejects_are_paged_and_filtered(project):
