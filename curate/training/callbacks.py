@@ -69,7 +69,7 @@ class Meter(TrainerCallback):
             "train_tokens": tokens,
             "train_seconds": round(self.seconds, 2),
             "tokens_per_s": round(tokens / self.seconds, 1) if self.seconds else 0.0,
-            "peak_gpu_mem_gib": None if gpu is None else round(gpu, 2),
+            "peak_gpu_mem_gib": None if gpu is None else round(gpu, 3),
             "peak_rss_gib": round(peak_rss_bytes() / GIB, 2),
         }
 

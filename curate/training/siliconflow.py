@@ -334,6 +334,10 @@ def smoke_test(
                     "--wait-timeout"
                 ) from None
         polls += 1
+        client.notify(
+            f"{model_id} is not ready yet (code {NOT_READY}); next try in {delay:.0f}s "
+            f"(--wait-timeout {config.wait_timeout:g}s in all)"
+        )
         SLEEP(delay)
         delay = min(delay * 2, MAX_POLL)
 

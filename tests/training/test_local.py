@@ -214,3 +214,28 @@ def test_target_modules_flag(tiny_model, riddle_export, project):
     assert config["target_modules"] == ["q_proj", "v_proj"]
     result = train(*args, "--output", "bad", "--target-modules", "nope_proj")
     assert result.exit_code == 2 and "--target-modules" in result.output
+
+
+def test_gradient_checkpointing_defaults_to_on_with_a_gpu(monkeypatch):
+    import torch
+
+    from curate.training.base import TrainConfig
+    from curate.training.model import checkpointing
+
+    for cuda in (True, False):
+        monkeypatch.setattr(torch.cuda, "is_available", lambda cuda=cuda: cuda)
+        assert checkpointing(TrainConfig(model="m")) is cuda  # unset: on a GPU only
+        assert checkpointing(TrainConfig(model="m", gradient_checkpointing=False)) is False
+
+
+@pytest.mark.gpu
+def test_on_a_gpu_bf16_checkpointing_and_peak_memory(tiny_model, riddle_export, project):
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    result = train("--model", tiny_model("qwen2"), "--epochs", "2", "--output", "gpu")
+    assert result.exit_code == 0, result.output
+    assert "precision: bf16" in result.output and "gradient_checkpointing: True" in result.output
+    performance = json.loads((project / "gpu" / "metrics.json").read_text())["performance"]
+    assert 0 < performance["peak_gpu_mem_gib"] < 1 and performance["tokens_per_s"] > 0

@@ -275,4 +275,5 @@ def test_cli_attach_and_wait(keyed, export_dir, clock):
     result = cli("--base-url", keyed.url, "--output", "run", "--attach", FT_ID, "--wait")
     assert result.exit_code == 0, result.output
     assert "status: attached" in result.output and FT_ID in result.output and clock == [30.0]
+    assert "is not ready yet (code 20012); next try in 30s" in result.output
     assert json.loads(Path("run/siliconflow.json").read_text())["model"]["id"] == FT_ID
