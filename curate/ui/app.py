@@ -9,7 +9,8 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from curate.ui import UiConfig, files, pages_data, pages_model
+from curate.ui import files, pages_data, pages_model
+from curate.ui.config import UiConfig
 from curate.ui.jobs import Runner
 from curate.ui.web import State, download, job_cancel, job_events, job_state
 

@@ -27,7 +27,8 @@ from starlette.responses import (
 )
 
 from curate.errors import CurateError
-from curate.ui import UiConfig, files
+from curate.ui import files
+from curate.ui.config import UiConfig
 from curate.ui.jobs import Busy, Runner
 
 COOKIE = "curate_session"

@@ -109,6 +109,8 @@ def test_eval_page_three_way_table_and_disagreements(project, serve, page, shoot
     rows = page.locator("#eval-table tbody tr").all_inner_texts()
     assert [r.split("\t")[0] for r in rows] == ["base", "system_prompt", "finetuned"]
     assert "100.0%" in rows[2] and "0.0%" in rows[0]
+    assert page.locator("#eval-table .ci").count() >= 6  # 95% intervals of the two rates
+    assert "finetuned" in page.locator("#comparisons").inner_text()  # paired tests
     assert page.locator("#disagree tbody tr").count() == 4
     shoot(page, "eval")
     assert page.errors == []
