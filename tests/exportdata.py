@@ -12,6 +12,7 @@ import polars as pl
 
 from curate.normalize import display
 from curate.record import SCHEMA, content_hash, record_id
+from curate.riddle_type import detect
 from curate.stage import write_stage
 
 
@@ -30,6 +31,7 @@ def record(
         "source": source,
         "line": line,
         "category": category,
+        "riddle_type": detect(q, a, category),
         "question": q,
         "answer": a,
         "question_raw": question,
