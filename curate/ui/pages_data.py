@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -73,13 +74,12 @@ async def upload(request: Request):
     try:
         for upload_file in form.getlist("files"):
             name = files.clean_name(upload_file.filename or "")
-            data = await upload_file.read()
-            if len(data) > limit:
+            if (upload_file.size or 0) > limit:
                 raise InputError(f"{name}: larger than {st.config.max_upload_mb} MB")
             st.raw.mkdir(parents=True, exist_ok=True)
             path = files.free_path(st.raw, name)
-            with io.atomic_path(path) as tmp:
-                tmp.write_bytes(data)
+            with io.atomic_path(path) as tmp, open(tmp, "wb") as out:
+                shutil.copyfileobj(upload_file.file, out)  # spooled to disk, not held in memory
             saved.append({"path": files.rel(st.root, path)} | files.detect(path))
     except InputError as exc:
         return JSONResponse({"error": str(exc), "saved": saved}, status_code=400)
