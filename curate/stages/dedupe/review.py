@@ -112,9 +112,11 @@ def write_clusters(path: Path, members: pl.DataFrame) -> int:
     records make a few hundred thousand lines.
     """
     intro = (
-        "# Dedupe clusters\n\nEach section: the kept record, then what was merged into it. "
-        'To keep a removed record next time, add `{"a": "<kept id>", "b": "<removed id>", '
-        '"decision": "distinct"}` to the overrides file.\n'
+        "# Dedupe clusters\n\nEach section: the kept record, then what was merged into it, each "
+        "with the kind and score of its own comparison with the kept record. To keep a removed "
+        'record next time, add `{"a": "<kept question>", "b": "<removed question>", '
+        '"decision": "distinct"}` to the overrides file (questions are matched by content, so '
+        "the line survives moved or renamed files).\n"
     )
     order = members.select("cluster").unique(maintain_order=True).with_row_index("n", offset=1)
     members = members.join(order, on="cluster", maintain_order="left")
