@@ -1,0 +1,132 @@
+"""The Ray engine: a stage's batches as Ray Data tasks, on a local Ray or a cluster.
+
+Three primitives, each given the stage's own function (what to compute stays in the stage):
+- `map_tasks(fn, tasks)`: one Ray Data `map_batches` call per task (a file, a byte range),
+  results back in task order;
+- `map_table(table, fn)`: `map_batches` over an Arrow table, batch by batch, in order;
+- `map_group(table, batch_size, fn, keys, group_fn)`: `map_batches`, then a shuffle
+  `groupby(keys).map_groups(group_fn)`.
+Large read-only arrays go to the object store once (`share`) and are read zero-copy by every
+task on a node (`shared`). A task whose worker dies is retried by Ray (Ray Core's default
+`max_retries=3` for system failures); the driver commits only after every task is done.
+
+Paths handed to tasks are absolute: on a cluster, the inputs and `--processed` must be on a
+file system every node sees (NFS, a shared volume).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import pickle
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from curate.errors import ConfigError, CurateError
+
+NAME = "ray"
+INSTALL = "pip install 'curate[ray]' (from a checkout: pip install -e '.[ray]')"
+_cache: dict = {}  # per worker process: shared objects already fetched
+
+
+def require() -> None:
+    try:
+        import ray  # noqa: F401
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise CurateError(
+            f"--engine ray needs Ray Data, which is not installed: {INSTALL}"
+        ) from None
+
+
+@contextlib.contextmanager
+def session(address: str | None = None, **init: object) -> Iterator[None]:
+    """Ray for the block: the one already initialized in this process, else a new local Ray
+    (`address` None) or the cluster at `address` ("auto", "host:port"), shut down after."""
+    import ray
+
+    if ray.is_initialized():
+        yield
+        return
+    init.setdefault("include_dashboard", False)
+    init.setdefault("logging_level", logging.WARNING)
+    try:
+        ray.init(address=address, **init)
+    except (ConnectionError, ValueError) as exc:
+        raise ConfigError(f"cannot reach Ray at --ray-address {address}: {exc}") from None
+    try:
+        _quiet()
+        yield
+    finally:
+        ray.shutdown()
+
+
+def _quiet() -> None:
+    from ray.data import DataContext
+
+    ctx = DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
+    ctx.execution_options.preserve_order = True
+
+
+def share(obj: object):
+    """Put `obj` in the object store once; tasks read it with `shared(ref)`."""
+    import ray
+
+    return ray.put(obj)
+
+
+def shared(ref) -> object:
+    """The object behind `ref`, fetched once per worker process (numpy arrays zero-copy)."""
+    import ray
+
+    key = ref.hex()
+    if key not in _cache:
+        _cache.clear()  # one stage's objects at a time
+        _cache[key] = ray.get(ref)
+    return _cache[key]
+
+
+def map_tasks(fn: Callable[[object], object], tasks: list) -> list:
+    """`[fn(t) for t in tasks]`, each task a Ray Data task; results in task order."""
+    import ray.data
+
+    if not tasks:
+        return []
+    _quiet()
+    items = [{"i": n, "task": pickle.dumps(t)} for n, t in enumerate(tasks)]
+
+    def apply(batch: dict) -> dict:
+        out = [pickle.dumps(fn(pickle.loads(t))) for t in batch["task"]]
+        return {"i": batch["i"], "out": np.array(out, dtype=object)}
+
+    ds = ray.data.from_items(items, override_num_blocks=len(items))
+    ds = ds.map_batches(apply, batch_size=1, batch_format="numpy")
+    done = sorted((int(row["i"]), row["out"]) for row in ds.iter_rows())
+    return [pickle.loads(out) for _, out in done]
+
+
+def _blocks(table, batch_size: int):
+    import ray.data
+
+    _quiet()
+    return ray.data.from_arrow(table).repartition(max(1, -(-table.num_rows // batch_size)))
+
+
+def map_table(table, fn: Callable, batch_size: int) -> Iterator[dict]:
+    """`fn(batch)` over `table` (pyarrow) in batches of `batch_size` rows (numpy dicts), in
+    order."""
+    ds = _blocks(table, batch_size).map_batches(fn, batch_size=batch_size, batch_format="numpy")
+    yield from ds.iter_batches(batch_size=None, batch_format="numpy")
+
+
+def map_group(
+    table, batch_size: int, fn: Callable, keys: list[str], group_fn: Callable, partitions: int
+) -> Iterator[dict]:
+    """`fn` over `table` in batches, then `group_fn(group)` for each group of its output rows
+    with equal `keys` (a Ray Data hash shuffle into `partitions`); output in no set order."""
+    ds = _blocks(table, batch_size).map_batches(fn, batch_size=batch_size, batch_format="numpy")
+    ds = ds.groupby(keys, num_partitions=partitions).map_groups(group_fn, batch_format="numpy")
+    yield from ds.iter_batches(batch_size=None, batch_format="numpy")

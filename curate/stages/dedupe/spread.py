@@ -1,0 +1,131 @@
+"""The near-duplicate step spread over an engine's workers (`--engine ray`), computing what
+`graph.near_index` and `graph.near_edges` compute on one machine, with the same functions:
+
+1. signatures: MinHash of the question keys in `map_batches`, a batch of documents per task;
+2. band buckets: each task emits (band, key, document, priority) rows with a partition
+   number; a shuffle (`groupby` on the partition, a hash of band and key) brings every
+   bucket to one task, which forms its candidate pairs as `minhash.bucket_pairs` does;
+3. verification: the true Jaccard of each candidate pair in `map_batches`, in tasks reading
+   the shingle sets from the object store (one shared copy per node).
+The clustering then runs on the driver over the verified edge list (`graph`, `star`).
+
+Where the driver holds data (per distinct question key "doc", per record "row"):
+- the ranked frame and node ids of every record (as the local engine; ~150 B/row);
+- the signatures (num_perm x 4 B/doc: 256 B at 64 permutations), gathered because the
+  settling passes search the survivors again on the driver, and the shingle sets
+  (~16 B per n-gram: ~200 B/doc), also put once in the object store;
+- the candidate pairs and the edge list (~1 pair per doc: 24 B).
+At 100M records (~80M docs): ~15 GB of records, ~20 GB of signatures, ~16 GB of shingles and
+~2 GB of pairs: a 64 GB driver, while the signature and bucket work, the bulk of the time,
+runs on the cluster.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from curate.stages.dedupe import graph, minhash
+
+DOCS_PER_TASK = 1 << 17  # documents per signature / bucket task
+PAIRS_PER_TASK = 1 << 20  # candidate pairs per verification task
+ROWS_PER_PARTITION = 1 << 21  # (band, key) rows per bucket partition
+
+
+def near(frame, ids: graph.Ids, config, bands: int, rows: int, engine):
+    """(NearIndex, near edges) as `graph.near_index` + `graph.near_edges` give them."""
+    texts = frame["qkey"].gather(ids.doc_first)
+    sh = minhash.shingles(texts.to_list(), config.ngram)
+    sig = signatures(texts, config, engine)
+    index = graph.NearIndex(sh, sig)
+    sh.members  # noqa: B018 (computed once here, shared with the verification tasks)
+    shared = engine.share(sh)
+
+    def verify(index, docs, bands_, rows_, priority):
+        return verified_pairs(index, docs, bands_, rows_, priority, engine, shared)
+
+    return index, graph.near_edges(frame, ids, index, config, bands, rows, verify=verify)
+
+
+def signatures(texts, config, engine) -> np.ndarray:
+    """MinHash signatures of every document, computed a batch of documents per task."""
+    ngram, num_perm, seed = config.ngram, config.num_perm, config.seed
+
+    def sign(batch: dict) -> dict:
+        sh = minhash.shingles([str(t) for t in batch["text"]], ngram)
+        return {"doc": batch["doc"], "sig": minhash.signatures(sh, num_perm, seed)}
+
+    table = pa.table({"doc": np.arange(texts.len()), "text": texts.to_arrow()})
+    sig = np.empty((texts.len(), num_perm), dtype=np.uint32)
+    for out in engine.map_table(table, sign, DOCS_PER_TASK):
+        sig[out["doc"]] = out["sig"]
+    return sig
+
+
+def verified_pairs(index, docs, bands, rows, priority, engine, shared):
+    """`graph.verified_pairs`: candidates by a shuffle on band buckets, Jaccard in tasks."""
+    sig = np.take(index.sig, docs, axis=0)
+    rank = np.empty(docs.size, dtype=np.int64)
+    rank[priority] = np.arange(docs.size)
+    live = sig[:, 0] != np.uint32(0xFFFFFFFF)  # a document without shingles takes no part
+    n_rows = int(live.sum()) * bands
+    parts = max(1, -(-n_rows // ROWS_PER_PARTITION))
+    table = pa.table(
+        {
+            "doc": docs[live],
+            "prio": rank[live],
+            "sig": pa.FixedSizeListArray.from_arrays(sig[live].reshape(-1), sig.shape[1]),
+        }
+    )
+
+    def band_rows(batch: dict) -> dict:
+        sig = batch["sig"]
+        sig = np.stack(sig) if sig.dtype == object else sig  # a list column, or a tensor
+        keys = minhash.band_keys(sig.astype(np.uint32, copy=False), bands, rows)
+        n = keys.shape[0]
+        return {
+            "part": (keys.reshape(-1) % np.uint64(parts)).astype(np.int64),
+            "band": np.tile(np.arange(bands), n),
+            "key": keys.reshape(-1),
+            "doc": np.repeat(batch["doc"], bands),
+            "prio": np.repeat(batch["prio"], bands),
+        }
+
+    found = [
+        np.stack((out["i"], out["j"]), axis=1)
+        for out in engine.map_group(table, DOCS_PER_TASK, band_rows, ["part"], bucket_pairs, parts)
+    ]
+    n = np.int64(max(int(docs.max(initial=0)) + 1, 1))
+    both = np.concatenate(found) if found else np.zeros((0, 2), np.int64)
+    code = minhash.sorted_unique(both[:, 0] * n + both[:, 1])
+    i, j = code // n, code % n
+    return i, j, jaccard(i, j, engine, shared)
+
+
+def bucket_pairs(batch: dict) -> dict:
+    """Candidate pairs (i < j, document ids) of every band bucket in one partition."""
+    order = np.argsort(batch["prio"], kind="stable")  # priority order, as the local engine
+    band, key, doc = batch["band"][order], batch["key"][order], batch["doc"][order]
+    found = [np.zeros((0, 2), np.int64)]
+    for b in np.unique(band):
+        at = np.flatnonzero(band == b)
+        pos = minhash.bucket_pairs(key[at].astype(np.uint64))
+        found.append(doc[at][pos])
+    pairs = np.concatenate(found).astype(np.int64)
+    return {"i": pairs.min(axis=1), "j": pairs.max(axis=1)}
+
+
+def jaccard(i: np.ndarray, j: np.ndarray, engine, shared) -> np.ndarray:
+    """`minhash.jaccard` of each pair, a chunk of pairs per task, in order."""
+    if not i.size:
+        return np.zeros(0)
+
+    def score(batch: dict) -> dict:
+        sh = engine.shared(shared)
+        return {"k": batch["k"], "score": minhash.jaccard(sh, batch["i"], batch["j"])}
+
+    table = pa.table({"k": np.arange(i.size), "i": i, "j": j})
+    out = np.empty(i.size)
+    for batch in engine.map_table(table, score, PAIRS_PER_TASK):
+        out[batch["k"]] = batch["score"]
+    return out

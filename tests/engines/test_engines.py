@@ -1,0 +1,80 @@
+"""Engine selection and the read tasks of `--engine ray`, without Ray itself."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from curate.cli import main as cli
+from curate.engines import EngineConfig, get
+from curate.errors import ConfigError, CurateError
+from curate.stages.ingest import IngestConfig, jsonl, process, tasks
+
+
+def test_ray_engine_without_ray_says_how_to_install(project, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError
+    with pytest.raises(CurateError, match=r"pip install -e '\.\[ray\]'"):
+        get(EngineConfig("ray"))
+    result = CliRunner().invoke(cli, ["ingest", "--engine", "ray"])
+    assert result.exit_code == 1 and "pip install" in result.output
+    assert not list(Path("processed").glob("ingested.*"))
+
+
+def test_engine_choices_and_address_checked():
+    assert get(EngineConfig()).NAME == "local"
+    with pytest.raises(ConfigError, match="--ray-address needs --engine ray"):
+        get(EngineConfig("local", "auto"))
+    result = CliRunner().invoke(cli, ["dedupe", "--engine", "spark"])
+    assert result.exit_code == 2 and "'local', 'ray'" in result.output
+
+
+def test_run_reads_the_engine_from_curate_toml(project, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)
+    Path("curate.toml").write_text('[run]\nengine = "ray"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["run"])
+    assert result.exit_code == 1 and "--engine ray needs Ray" in result.output
+
+
+@pytest.mark.parametrize("size", [7, 64, 1000, 1 << 20])
+def test_byte_ranges_keep_true_line_numbers(tmp_path, size):
+    """Ranges cut only after a newline; their lines, numbered from each range's first line,
+    are the lines `jsonl.line_batches` reads (BOM, CRLF, bare CR, blank lines, no final EOL)."""
+    data = '\ufeff{"q": "一", "a": "二"}\r\n\n{"q": "三"}\r{"q": "四"}\r\r\n\n{"q": "五"}'
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(data.encode())
+    expected = [(n, line) for s, ls in jsonl.line_batches(path) for n, line in enumerate(ls, s)]
+    ranges = tasks.ranges_of(path, size)
+    got = [
+        (n, line) for r in ranges for n, line in enumerate(tasks.range_lines(path, r), r.first_line)
+    ]
+
+    def nonblank(rows):
+        return [(n, line.strip("\r")) for n, line in rows if line.strip()]
+
+    assert nonblank(got) == nonblank(expected)
+    assert ranges[0].start == 0 and ranges[-1].end == len(data.encode())
+    assert all(a.end == b.start for a, b in zip(ranges[:-1], ranges[1:], strict=True))
+
+
+def test_tasks_run_apart_give_the_local_result(project, write_raw):
+    """Every task converted on its own, merged in order: the local engine's rows."""
+    lines = [f'{{"question": "问题{i}？", "answer": "答{i % 7}"}}' for i in range(300)]
+    lines[5], lines[77] = '{"question": "", "answer": "x"}', '{"question": "cut'
+    write_raw("a.jsonl", "\n".join(lines) + "\n")
+    write_raw("b.json", [{"question": "甲", "answer": "乙"}])
+    config = IngestConfig()
+    files = [(p, f"raw/{p.name}") for p in sorted(Path("raw").iterdir())]
+
+    class Serial:  # the engine protocol, run here one task after another
+        map_tasks = staticmethod(lambda fn, items: [fn(t) for t in items])
+
+    todo = tasks.tasks(files, config, size=500)
+    assert len(todo) > 10 and todo[-1].range is None  # b.json: one whole-file task
+    apart = tasks.convert_files(files, config, Serial, project / "parts")
+    local = process.convert_files(files, config, None)
+    assert [r.stats.entry() for r in apart] == [r.stats.entry() for r in local]
+    assert [r.rejects for r in apart] == [r.rejects for r in local]
+    assert process.kept_rows(apart).collect().equals(process.kept_rows(local))
