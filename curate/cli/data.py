@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from curate.cli.options import field_option, processed_option, with_options
+from curate.cli.options import engine_options, field_option, processed_option, with_options
+from curate.engines import EngineConfig
 from curate.errors import CurateError
 from curate.stages.dedupe import CONFLICT_POLICIES, MAX_PERM, MIN_PERM, DedupeConfig
 from curate.stages.dedupe.minhash import MAX_N
@@ -44,18 +45,21 @@ EXPORT_OPTIONS = [
 
 
 @click.command()
-@with_options(EXPORT_OPTIONS)
-def export(**kwargs) -> None:
+@with_options(EXPORT_OPTIONS + engine_options())
+def export(engine: str, ray_address: str | None, **kwargs) -> None:
     """Write validated train/validation shards of deduped.parquet, with a manifest.
 
-    Records that would not validate go to PROCESSED/exported.rejects.jsonl.
+    Records that would not validate go to PROCESSED/exported.rejects.jsonl. Export runs on
+    this machine under either engine (its input is the deduplicated set).
     """
     from rich.console import Console
 
+    from curate.engines import get
     from curate.lengths import describe
     from curate.stages.export import export as run_export
     from curate.stages.export import shards
 
+    get(EngineConfig(engine, ray_address))  # checked and installed, as for the other stages
     m = run_export(ExportConfig(**kwargs)).manifest
     console, c = Console(highlight=False), m["counts"]
     reasons = f" {m['reasons']}" if m["reasons"] else ""
@@ -145,7 +149,8 @@ def report_cmd(
 )
 @field_option(IngestConfig, "max_question_chars", help="Longer questions are rejected (too_long).")
 @field_option(IngestConfig, "max_answer_chars", help="Longer answers are rejected (too_long).")
-def ingest(sources: tuple[Path, ...], **kwargs) -> None:
+@with_options(engine_options())
+def ingest(sources: tuple[Path, ...], engine: str, ray_address: str | None, **kwargs) -> None:
     """Read raw riddle files (SOURCES: files or folders, default raw/) into DIR/ingested.*."""
     from rich.console import Console
 
@@ -154,7 +159,7 @@ def ingest(sources: tuple[Path, ...], **kwargs) -> None:
 
     config = IngestConfig(**({"sources": sources} if sources else {}), **kwargs)
     with progress_bar(Console(stderr=True)) as progress:
-        result = run_ingest(config, progress)
+        result = run_ingest(config, progress, EngineConfig(engine, ray_address))
     console = Console(highlight=False)
     for table in summary_tables(result):
         console.print(table)
@@ -215,22 +220,14 @@ def ingest(sources: tuple[Path, ...], **kwargs) -> None:
     "overrides",
     help="JSONL of pairs marked distinct  [default: ../dedupe.overrides.jsonl]",
 )
-def dedupe(
-    processed: Path, prefer: tuple[str, ...], on_conflict: str, overrides: Path | None, **thresholds
-) -> None:
+@with_options(engine_options())
+def dedupe(processed: Path, engine: str, ray_address: str | None, **flags) -> None:
     """Remove exact, near-duplicate and variant riddles; list conflicts for review."""
     from rich.console import Console
 
     from curate.stages.dedupe import dedupe
 
-    config = DedupeConfig(
-        processed=processed,
-        prefer=prefer,
-        on_conflict=on_conflict,
-        overrides=overrides,
-        **thresholds,
-    )
-    result = dedupe(config)
+    result = dedupe(DedupeConfig(processed=processed, **flags), EngineConfig(engine, ray_address))
     console = Console()
     kinds = ", ".join(f"{k} {n}" for k, n in result.removed.items())
     console.print(

@@ -99,3 +99,22 @@ def processed_option(cls: type, **attrs: object) -> Callable:
     """--processed: the directory of stage outputs, with `cls`'s default."""
     attrs.setdefault("help", "Directory of stage outputs.")
     return field_option(cls, "processed", type=DIR, **attrs)
+
+
+def engine_options() -> list[Callable]:
+    """--engine and --ray-address (EngineConfig's fields), for the data stages and run."""
+    from curate.engines import ENGINES, EngineConfig
+
+    return [
+        field_option(
+            EngineConfig,
+            "engine",
+            type=click.Choice(tuple(ENGINES)),
+            help="Where the stage's batches run: this machine, or Ray (pip install -e '.[ray]').",
+        ),
+        field_option(
+            EngineConfig,
+            "ray_address",
+            help="Ray cluster to join (auto, host:port)  [default: start a local Ray]",
+        ),
+    ]

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from curate.cli.data import CONVERT_HELP, EXPORT_HELP, GROUP_BY
-from curate.cli.options import field_option, processed_option
+from curate.cli.options import engine_options, field_option, processed_option, with_options
+from curate.engines import EngineConfig
 from curate.stages.dedupe import DedupeConfig
 from curate.stages.export import ExportConfig
 from curate.stages.ingest import IngestConfig
@@ -34,6 +35,7 @@ from curate.stages.run import RunConfig
     ExportConfig, "user_template", unset=True, help="User turn, e.g. '歇后语：{question}——'"
 )
 @field_option(RunConfig, "report", help="Write the report page after the export.")
+@with_options(engine_options())
 @click.pass_context
 def run_cmd(
     ctx: click.Context,
@@ -42,6 +44,8 @@ def run_cmd(
     convert: str | None,
     prefer: tuple[str, ...],
     report: bool,
+    engine: str,
+    ray_address: str | None,
     **export_flags,
 ) -> None:
     """Run ingest -> dedupe -> export (jsonl) -> report on SOURCES (default raw/).
@@ -64,6 +68,7 @@ def run_cmd(
         dedupe=stage_config(DedupeConfig, ctx, "dedupe", prefer=prefer or None),
         export=stage_config(ExportConfig, ctx, "export", **export_flags),
         report=report,
+        engine=EngineConfig(engine, ray_address),
     )
     console = Console(highlight=False)
     with progress_bar(Console(stderr=True)) as progress:

@@ -13,7 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from curate import engines
 from curate.commit import lock
+from curate.engines import EngineConfig
 from curate.stages.dedupe import DedupeConfig, dedupe
 from curate.stages.export import ExportConfig, export
 from curate.stages.ingest import IngestConfig, ingest
@@ -36,6 +38,7 @@ class RunConfig:
     dedupe: DedupeConfig = field(default_factory=DedupeConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     report: bool = True
+    engine: EngineConfig = field(default_factory=EngineConfig)  # ingest and dedupe (one Ray)
 
 
 @dataclass
@@ -87,7 +90,8 @@ def run(
 ) -> RunResult:
     """Run the whole pipeline; `notify(phase, step)` hears "start"/"end" of every step."""
     processed = Path(config.processed)
-    with lock(processed):  # one writer for the whole run, not only for each step
+    runner = engines.get(config.engine)
+    with lock(processed), runner.session(config.engine.ray_address):  # one writer, one Ray
         return _run(config, processed, progress, _Steps(notify))
 
 
@@ -96,10 +100,11 @@ def _run(config: RunConfig, processed: Path, progress: Callable | None, steps: _
         ingested = ingest(
             dataclasses.replace(config.ingest, sources=config.sources, processed=processed),
             progress,
+            config.engine,
         )
         step.counts, step.detail = ingested.counts, _top(ingested.reasons)
     with steps("dedupe") as step:
-        deduped = dedupe(dataclasses.replace(config.dedupe, processed=processed))
+        deduped = dedupe(dataclasses.replace(config.dedupe, processed=processed), config.engine)
         step.counts = deduped.counts
         step.detail = _top({k: n for k, n in deduped.removed.items() if n})
     with steps("export") as step:

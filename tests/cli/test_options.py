@@ -22,16 +22,17 @@ from curate import (
 )
 from curate.cli import main
 from curate.cli.options import field_default
+from curate.engines import EngineConfig
 from curate.errors import ConfigError
 
 # command -> the configs its options fill, first match wins (run's own fields first)
 CONFIGS = {
-    "ingest": (IngestConfig,),
-    "dedupe": (DedupeConfig,),
-    "export": (ExportConfig,),
+    "ingest": (IngestConfig, EngineConfig),
+    "dedupe": (DedupeConfig, EngineConfig),
+    "export": (ExportConfig, EngineConfig),
     "validate": (ValidateConfig,),
     "report": (ReportConfig,),
-    "run": (RunConfig, IngestConfig, DedupeConfig, ExportConfig),
+    "run": (RunConfig, EngineConfig, IngestConfig, DedupeConfig, ExportConfig),
     "train": (TrainConfig,),
     "eval": (EvalConfig,),
 }
@@ -55,7 +56,7 @@ def test_every_option_default_is_its_config_fields(command):
             continue
         default = field_default(cls, param.name)
         assert cls in CONFIGS[command], (param.name, cls)
-        if command == "run" and cls is not RunConfig:
+        if command == "run" and cls not in (RunConfig, EngineConfig):
             # Stage settings are None unless given (curate.toml's tables apply below them);
             # the help shows the stage config's default instead of a copy of it.
             assert param.default is None, param.name

@@ -28,10 +28,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from curate import io, riddle_type, stage
+from curate import engines, io, riddle_type, stage
+from curate.engines import EngineConfig
 from curate.errors import ConfigError
 from curate.record import COLUMNS
-from curate.stages.dedupe import against, graph, minhash, rank, review
+from curate.stages.dedupe import against, graph, minhash, rank, review, spread
 from curate.stages.dedupe.keys import match_keys
 
 __all__ = ["DedupeConfig", "DedupeResult", "dedupe", "lsh_params", "match_keys"]
@@ -117,9 +118,11 @@ def _check(config: DedupeConfig) -> None:
 
 
 @stage.locked
-def dedupe(config: DedupeConfig) -> DedupeResult:
-    """Collapse duplicate riddles in `<processed>/ingested.parquet`; see the module doc."""
+def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeResult:
+    """Collapse duplicate riddles in `<processed>/ingested.parquet`; see the module doc.
+    `engine` runs the near step (default local; ray: `spread.py`)."""
     _check(config)
+    runner = engines.get(engine)
     timer = stage.Timer()
     processed = Path(config.processed)
     df = stage.read_stage(processed, "ingested")
@@ -134,8 +137,12 @@ def dedupe(config: DedupeConfig) -> DedupeResult:
         ids = graph.node_ids(frame, df)
     bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
     with timer("near"):
-        index = graph.near_index(frame, ids, config)
-        edges = graph.near_edges(frame, ids, index, config, bands, rows)
+        if runner.NAME == "local":
+            index = graph.near_index(frame, ids, config)
+            edges = graph.near_edges(frame, ids, index, config, bands, rows)
+        else:
+            with runner.session((engine or EngineConfig()).ray_address):
+                index, edges = spread.near(frame, ids, config, bands, rows, runner)
     with timer("overrides"):
         forbid = review.forbidden(frame, df["id"], ids, overrides)
         unmatched = review.unmatched(overrides, df["id"], frame["qkey"])
@@ -152,7 +159,9 @@ def dedupe(config: DedupeConfig) -> DedupeResult:
     if overrides:
         inputs.append(stage.file_entry(overrides_path))
     with timer("write"):
-        result, n_clusters = _write(processed, df, out, conflicts, config, bands, rows, inputs)
+        result, n_clusters = _write(
+            processed, df, out, conflicts, config, (bands, rows), inputs, runner.NAME
+        )
     warnings = unmatched + review.override_warnings(out, forbid)
     return DedupeResult(
         **(result.fields() | {"timings": timer.times}),
@@ -171,11 +180,12 @@ def _write(
     out: pl.DataFrame,
     conflicts: pl.DataFrame,
     config: DedupeConfig,
-    bands: int,
-    rows: int,
+    lsh: tuple[int, int],
     inputs: list[dict],
+    engine: str,
 ) -> tuple[stage.StageResult, int]:
     """The stage files and the review files, committed together; and the cluster count."""
+    bands, rows = lsh
     removed = out["removed"]  # out is in input order
     kinds = out.filter(pl.col("removed"))["kind"].value_counts()
     counts = dict(zip(kinds["kind"], kinds["count"], strict=False))
@@ -208,6 +218,7 @@ def _write(
         inputs=inputs,
         extra=extra,
         also=review_files,
+        engine=engine,
     )
     return result, clusters[0]
 

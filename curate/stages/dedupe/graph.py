@@ -120,22 +120,21 @@ def near_edges(
     bands: int,
     rows: int,
     nodes: np.ndarray | None = None,
+    verify=None,
 ) -> pl.DataFrame:
     """Verified near pairs of nodes (u < v): near_duplicate or conflict, with the Jaccard.
 
     `nodes` limits the search to those nodes (the survivors, in a settling pass): exactly the
-    documents, and star centres, that deduping the output again would see.
+    documents, and star centres, that deduping the output again would see. `verify` finds
+    and scores the candidates (default `verified_pairs`; the Ray engine passes its own).
     """
     nodes = np.arange(ids.n_nodes) if nodes is None else nodes
     docs = minhash.sorted_unique(ids.node_doc[nodes])
     # Star centres: the question text with the most records (usually the unedited original).
     weight = ids.node_doc[ids.rec_node] if nodes.size == ids.n_nodes else ids.node_doc[nodes]
     copies = np.bincount(weight, minlength=index.sig.shape[0])[docs]
-    a, b = minhash.candidate_pairs(
-        np.take(index.sig, docs, axis=0), bands, rows, priority=np.argsort(-copies, kind="stable")
-    )
-    i, j = docs[a], docs[b]
-    score = minhash.jaccard(index.sh, i, j)
+    priority = np.argsort(-copies, kind="stable")
+    i, j, score = (verify or verified_pairs)(index, docs, bands, rows, priority)
     ok = score >= config.near_threshold
     table = pl.DataFrame({"doc": ids.node_doc[nodes], "node": nodes})
     pairs = (
@@ -157,6 +156,15 @@ def near_edges(
     glyph |= ids.node_kind[edges["v"].to_numpy()] == GLYPH
     bar = np.where(glyph, config.glyph_conflict_threshold, config.conflict_threshold)
     return edges.filter((pl.col("kind") != "conflict") | (pl.col("score") >= pl.Series(bar)))
+
+
+def verified_pairs(index: NearIndex, docs: np.ndarray, bands: int, rows: int, priority):
+    """LSH candidate pairs among documents `docs` (sorted ids; `priority`: positions in
+    `docs`, best star centre first) as ids i < j in order, with their true Jaccard."""
+    sig = np.take(index.sig, docs, axis=0)
+    a, b = minhash.candidate_pairs(sig, bands, rows, priority=priority)
+    i, j = docs[a], docs[b]
+    return i, j, minhash.jaccard(index.sh, i, j)
 
 
 def _same_question(ids: Ids) -> pl.DataFrame:

@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 MAX_N = 3  # three 21-bit code points fill a uint64
+ALL_PAIRS_UPTO = 16  # a band bucket this large gives all its pairs, a larger one a star
 _M64 = (1 << 64) - 1
 _EMPTY = np.uint32(0xFFFFFFFF)
 # MurmurHash3 fmix32 constants, as datasketch's affine32 pre-mix.
@@ -205,7 +206,7 @@ def candidate_pairs(
     sig: np.ndarray,
     bands: int,
     rows: int,
-    all_pairs_upto: int = 16,
+    all_pairs_upto: int = ALL_PAIRS_UPTO,
     priority: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (i < j) of documents sharing a band bucket; empty documents take no part.
@@ -221,27 +222,34 @@ def candidate_pairs(
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     live_sig = np.take(sig, live, axis=0)  # rows; faster than sig[live]
 
-    def one(band: int) -> list[np.ndarray]:
-        k = _band_key(live_sig, band, rows)
-        order = np.argsort(k, kind="stable")
-        k = k[order]
-        new = np.concatenate(([True], k[1:] != k[:-1]))
-        run_start = np.maximum.accumulate(np.where(new, np.arange(k.size), 0))
-        run_id = np.cumsum(new) - 1
-        size = np.bincount(run_id)[run_id]
-        star = (~new) & (size > all_pairs_upto)
-        return [
-            np.stack((order[run_start[star]], order[star]), axis=1),
-            _small_bucket_pairs(order, run_start, size, all_pairs_upto),
-        ]
+    def one(band: int) -> np.ndarray:
+        return bucket_pairs(_band_key(live_sig, band, rows), all_pairs_upto)
 
     # Bands are independent: one per core at a time (numpy sorts release the GIL).
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        pairs = [p for found in pool.map(one, range(bands)) for p in found]
+        pairs = list(pool.map(one, range(bands)))
     both = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
     i, j = live[both[:, 0]], live[both[:, 1]]
     code = sorted_unique(np.minimum(i, j) * sig.shape[0] + np.maximum(i, j))
     return code // sig.shape[0], code % sig.shape[0]
+
+
+def bucket_pairs(k: np.ndarray, limit: int = ALL_PAIRS_UPTO) -> np.ndarray:
+    """Pairs of positions in `k` (documents in priority order) with equal keys: every pair of
+    a bucket of up to `limit` members, else a star to the bucket's first position."""
+    order = np.argsort(k, kind="stable")
+    k = k[order]
+    new = np.concatenate(([True], k[1:] != k[:-1]))
+    run_start = np.maximum.accumulate(np.where(new, np.arange(k.size), 0))
+    run_id = np.cumsum(new) - 1
+    size = np.bincount(run_id)[run_id]
+    star = (~new) & (size > limit)
+    return np.concatenate(
+        (
+            np.stack((order[run_start[star]], order[star]), axis=1),
+            _small_bucket_pairs(order, run_start, size, limit),
+        )
+    )
 
 
 def _small_bucket_pairs(

@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from curate import engines
+from curate.engines import EngineConfig
 from curate.errors import ConfigError
 from curate.normalize import CONVERSIONS
 from curate.stage import StageResult, Timer, locked, write_stage
-from curate.stages.ingest import filters, process, readers
+from curate.stages.ingest import filters, process, readers, tasks
 from curate.stages.ingest.process import FileStats
 
 STAGE = "ingested"
@@ -67,9 +69,13 @@ def source_name(path: Path) -> str:
 
 
 @locked
-def ingest(config: IngestConfig, progress: Progress | None = None) -> IngestResult:
-    """Read, normalize and filter every record of `config.sources`; write the ingested stage."""
+def ingest(
+    config: IngestConfig, progress: Progress | None = None, engine: EngineConfig | None = None
+) -> IngestResult:
+    """Read, normalize and filter every record of `config.sources`; write the ingested stage.
+    `engine` runs the conversion (default local; ray: files and byte ranges as Ray tasks)."""
     config.check()
+    runner = engines.get(engine)
     timer = Timer()
     with timer("read"):
         found = readers.find_inputs(list(config.sources), skip=config.processed)
@@ -78,7 +84,11 @@ def ingest(config: IngestConfig, progress: Progress | None = None) -> IngestResu
     with tempfile.TemporaryDirectory(prefix=".ingested.parts.", dir=config.processed) as parts:
         with timer("convert"):
             files = [(p, source_name(p)) for p in found.paths]
-            results = process.convert_files(files, config, progress, Path(parts))
+            if runner.NAME == "local":
+                results = process.convert_files(files, config, progress, Path(parts))
+            else:
+                with runner.session((engine or EngineConfig()).ray_address):
+                    results = tasks.convert_files(files, config, runner, Path(parts))
             warnings = found.warnings + [w for r in results for w in r.warnings]
             rejects = [row for r in results for row in r.rejects]
             stats = [r.stats for r in results]
@@ -94,6 +104,7 @@ def ingest(config: IngestConfig, progress: Progress | None = None) -> IngestResu
                 inputs=[s.entry() for s in stats],
                 extra={"warnings": warnings} if warnings else None,
                 timings=timer.times,
+                engine=runner.NAME,
             )
     return IngestResult(**result.fields(), files=stats, warnings=tuple(warnings))
 
