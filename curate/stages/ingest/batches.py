@@ -160,10 +160,11 @@ def convert_batch(
         question_raw=mapped["question"],
         answer_raw=mapped["answer"],
         meta=mapped["meta"],
-        slow=_suspect(limits) | glyphs,
+        glyph=glyphs,
+        suspect=_suspect(limits) & ~glyphs,
     )
-    slow = sorted(slow + frame.filter("slow")["order"].to_list())
-    fast = frame.filter(~pl.col("slow"))
+    slow = sorted(slow + frame.filter("glyph")["order"].to_list())
+    fast = frame.filter(~pl.col("glyph") & ~pl.col("suspect"))
     keys = fast.select(pl.concat_str("kq", "ka", separator="\x1f"))[:, 0].to_list()
     ids = sha16([f"{source}\x00{line}" for line in fast["line"].to_list()])
     fast = fast.with_columns(
@@ -172,9 +173,12 @@ def convert_batch(
         content_hash=pl.Series(sha16(keys), dtype=pl.String),
     ).select("order", *SCHEMA)
     kept, rejects = [], []
+    for row in frame.filter("suspect").iter_rows(named=True):
+        _check(row, record, source, config, limits, kept, rejects)
     for order in slow:
         row = convert_one(record(order), source, config, limits)
         (rejects if "reason" in row else kept).append((order, row))
+    rejects.sort(key=lambda pair: pair[0])
     if kept:
         more = pl.DataFrame(
             {"order": [o for o, _ in kept], **{c: [r[c] for _, r in kept] for c in SCHEMA}},
@@ -182,3 +186,21 @@ def convert_batch(
         )
         fast = pl.concat([fast, more]).sort("order")
     return Converted(fast, rejects)
+
+
+def _check(row: dict, record, source: str, config, limits, kept: list, rejects: list) -> None:
+    """A row some filter might reject: the filters, in Python, on its (exact) display text."""
+    order, line = row["order"], row["line"]
+    verdict = filters.check(row["question"], row["answer"], limits, config.disabled_filters)
+    if verdict is not None:
+        raw = record(order).raw
+        rejects.append(
+            (order, reject("ingest", *verdict, source, line, raw, id=record_id(source, line)))
+        )
+    else:
+        row.update(
+            id=record_id(source, line),
+            source=source,
+            content_hash=content_hash(row["question"], row["answer"]),
+        )
+        kept.append((order, row))

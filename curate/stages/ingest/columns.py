@@ -25,6 +25,7 @@ import polars as pl
 from curate import normalize
 
 _SEP = "\x01"  # joins a column for OpenCC: a control character, so never in cleaned text
+_MARK = "\x02"  # marks ASCII punctuation after Han for one replace_many (never in the text)
 
 
 def char_class(chars: list[int]) -> str:
@@ -101,17 +102,22 @@ def opencc(values: pl.Series, convert: str) -> pl.Series:
 
 
 def finish(col: pl.Expr) -> pl.Expr:
-    """After OpenCC: ASCII punctuation after Han in Chinese form, whitespace collapsed and
-    trimmed, spaces between CJK characters dropped (two passes reach every such space)."""
-    for half, full in normalize.HALF_PUNCT.items():
-        col = col.str.replace_all(f"({_HAN})\\{half}", f"${{1}}{full}")
+    """After OpenCC: ASCII punctuation after Han in Chinese form (marked, then mapped), whitespace
+    collapsed and trimmed, spaces between CJK characters dropped (two passes reach them all)."""
+    col = col.str.replace_all(f"({_HAN})([?!,:;])", f"${{1}}{_MARK}${{2}}")
+    half = list(normalize.HALF_PUNCT)
+    col = col.str.replace_many([_MARK + h for h in half], [normalize.HALF_PUNCT[h] for h in half])
     col = col.str.replace_all(classes()["spaces"], " ").str.strip_chars(" ")
     cjk = f"([{normalize.CJK}]) ([{normalize.CJK}])"
     return col.str.replace_all(cjk, "${1}${2}").str.replace_all(cjk, "${1}${2}")
 
 
 def display_column(values: pl.Series, convert: str = "t2s") -> pl.Series:
-    """`normalize.display` of each value; flagged rows computed one by one."""
+    """`normalize.display` of each value (nulls stay null); flagged rows one by one."""
+    if values.null_count():
+        present = values.is_not_null().arg_true()
+        shown = display_column(values.gather(present), convert)
+        return pl.Series(values.name, [None] * values.len(), pl.String).scatter(present, shown)
     frame = pl.DataFrame({"v": values}).with_columns(c=clean(pl.col("v")))
     frame = frame.with_columns(flag=flag(pl.col("c")), u=unescape(pl.col("c")))
     converted = opencc(frame["u"], convert)

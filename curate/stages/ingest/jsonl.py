@@ -31,6 +31,7 @@ from curate.stages.ingest.raw import RawRecord
 
 CHUNK = 1 << 24  # bytes of the file read per batch (16 MiB: about 200k riddles)
 MAX_SHAPES = 32  # distinct key lists mapped column-wise per batch; rarer ones line by line
+SAMPLE = 4096  # flat lines the usual shapes are learned from
 
 _STR = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
 _INT = r"(?:0|-?[1-9][0-9]{0,14})"
@@ -126,30 +127,66 @@ def plan(shape: str, question_field: str | None, answer_field: str | None) -> Pl
     )
 
 
-def _value(tokens: pl.Expr, index: pl.Expr) -> pl.Expr:
-    """The text of the value at `index`: JSON strings decoded, integers as written."""
-    token = tokens.list.get(index * 2 + 1, null_on_oob=True)
+def _decode(token: pl.Expr) -> pl.Expr:
+    """The text of a value token: JSON strings decoded, integers as written."""
     number = pl.concat_str(pl.lit('"'), token, pl.lit('"'))
     quoted = pl.when(token.str.starts_with(pl.lit('"'))).then(token).otherwise(number)
     return quoted.str.json_decode(pl.String)
 
 
-def _meta(tokens: pl.Expr, p: Plan) -> tuple[pl.Expr, pl.Expr]:
-    """The meta JSON text of rows of this plan, and whether a value needs decoding first."""
-    if not p.meta:
-        return pl.lit("{}"), pl.lit(False)
+def _escape(text: str) -> str:
+    """`text` as a literal in a (Rust) regex: ASCII punctuation written as \\x{..}."""
+    return "".join(c if c.isalnum() or ord(c) > 127 else f"\\x{{{ord(c):x}}}" for c in text)
+
+
+def shape_regex(shape: str) -> str:
+    """A regex matching a flat object with exactly these keys in this order; group i = the
+    token of value i."""
+    keys = shape.split("\x1f")
+    pairs = [f"{_escape(k)}[ \\t]*:[ \\t]*({_TOKEN})[ \\t]*" for k in keys]
+    return "^[ \\t]*\\{[ \\t]*" + ",[ \\t]*".join(pairs) + "\\}[ \\t]*$"
+
+
+def _fields(frame: pl.DataFrame, values: list[pl.Expr], p: Plan) -> pl.DataFrame:
+    """Mapped fields of rows of one shape, whose value tokens are `values`; rows whose meta
+    holds an escaped string are left out (read line by line)."""
     parts, escaped = [pl.lit("{")], pl.lit(False)
     for n, (key, i) in enumerate(p.meta):
-        value = tokens.list.get(2 * i + 1)
-        parts += [pl.lit(f"{', ' if n else ''}{key}: "), value]
-        escaped = escaped | value.str.contains("\\", literal=True)
-    return pl.concat_str([*parts, pl.lit("}")]), escaped
+        parts += [pl.lit(f"{', ' if n else ''}{key}: "), values[i]]
+        escaped = escaped | values[i].str.contains("\\", literal=True)
+    meta = pl.concat_str([*parts, pl.lit("}")]) if p.meta else pl.lit("{}")
+    category = pl.lit(None, pl.String) if p.category is None else _decode(values[p.category])
+    return frame.filter(~escaped).select(
+        "order",
+        "line",
+        question=_decode(values[p.question]),
+        answer=_decode(values[p.answer]),
+        category=category,
+        meta=meta,
+    )
+
+
+def _plans(frame: pl.DataFrame, config) -> dict[str, Plan]:
+    """Plans of the most frequent shapes among (a sample of) the flat rows of `frame`."""
+    tokens = frame.select(pl.col("raw").str.extract_all(_TOKEN).list.gather_every(2))
+    shapes = tokens.select(pl.first().list.join("\x1f"))[:, 0].value_counts(name="count")
+    shapes = shapes.sort(["count", shapes.columns[0]], descending=[True, False])
+    plans = {}
+    for shape in shapes[:, 0].head(MAX_SHAPES).to_list():
+        found = plan(shape, config.question_field, config.answer_field)
+        if found is not None:
+            plans[shape] = found
+    return plans
 
 
 def map_lines(
     start: int, lines: list[str], config
 ) -> tuple[pl.DataFrame, list[int], callable, int]:
-    """Fields of one batch of lines: (mapped, slow orders, record(order), non-blank records)."""
+    """Fields of one batch of lines: (mapped, slow orders, record(order), non-blank records).
+
+    Shapes are learned from the first flat rows, then each is matched by its own regex over
+    the batch (one pass per shape gives every value token); flat rows of other shapes are
+    learned from in a second round."""
     frame = pl.DataFrame({"raw": lines}, schema={"raw": pl.String}).with_row_index("n")
     frame = frame.with_columns(
         line=pl.col("n").cast(pl.Int64) + start, raw=pl.col("raw").str.strip_chars_end("\r\n")
@@ -158,49 +195,24 @@ def map_lines(
     frame = frame.filter(~blank).drop("n").with_row_index("order")
     frame = frame.with_columns(order=pl.col("order").cast(pl.Int64))
     flat = pl.col("raw").str.contains(_FLAT) & ~pl.col("raw").str.contains(_SURROGATE_ESCAPE)
-    tokens = pl.when(flat).then(pl.col("raw").str.extract_all(_TOKEN))
-    frame = frame.with_columns(tokens=tokens)
-    frame = frame.with_columns(shape=pl.col("tokens").list.gather_every(2).list.join("\x1f"))
-    shapes = frame["shape"].drop_nulls().value_counts(sort=True, name="count")
-    shapes = shapes.sort(["count", "shape"], descending=[True, False]).head(MAX_SHAPES)
-    plans = {}
-    for shape in shapes["shape"].to_list():
-        found = plan(shape, config.question_field, config.answer_field)
-        if found is not None:
-            plans[shape] = found
-    fast = _mapped(frame.filter(pl.col("shape").is_in(list(plans))), plans)
-    slow = sorted(set(frame["order"].to_list()) - set(fast["order"].to_list()))
+    rest = frame.filter(flat)
+    found: list[pl.DataFrame] = []
+    for sample in (SAMPLE, None):  # learn from a sample, then from whatever is left
+        if rest.is_empty():
+            break
+        plans = _plans(rest.head(sample) if sample else rest, config)
+        for shape, p in plans.items():
+            groups = rest.select(pl.col("raw").str.extract_groups(shape_regex(shape)))[:, 0]
+            hit = groups.struct.field(groups.struct.fields[0]).is_not_null()
+            matched = rest.with_columns(v=groups).filter(hit)
+            values = [pl.col("v").struct.field(f) for f in groups.struct.fields]
+            found.append(_fields(matched, values, p))
+            rest = rest.filter(~hit)
+    fast = pl.concat(found).sort("order") if found else pl.DataFrame(schema=FIELDS)
+    slow = frame.join(fast.select("order"), on="order", how="anti")["order"].to_list()
     lines_of, raws = frame["line"], frame["raw"]
 
     def record(order: int) -> RawRecord:
         return readers.jsonl_record(lines_of[order], raws[order])
 
     return fast.select(list(FIELDS)), slow, record, frame.height
-
-
-def _mapped(frame: pl.DataFrame, plans: dict[str, Plan]) -> pl.DataFrame:
-    """Question, answer, category and meta of rows whose shape has a plan."""
-    if frame.is_empty():
-        return pl.DataFrame(schema=FIELDS)
-    table = pl.DataFrame(
-        {
-            "shape": list(plans),
-            "qi": [p.question for p in plans.values()],
-            "ai": [p.answer for p in plans.values()],
-            "ci": [p.category for p in plans.values()],
-        },
-        schema={"shape": pl.String, "qi": pl.Int64, "ai": pl.Int64, "ci": pl.Int64},
-    )
-    frame = frame.join(table, on="shape", how="left", maintain_order="left")
-    meta, escaped = pl.lit(None, pl.String), pl.lit(False)
-    for shape, p in reversed(plans.items()):
-        m, e = _meta(pl.col("tokens"), p)
-        meta = pl.when(pl.col("shape") == pl.lit(shape)).then(m).otherwise(meta)
-        escaped = pl.when(pl.col("shape") == pl.lit(shape)).then(e).otherwise(escaped)
-    frame = frame.with_columns(meta=meta, escaped=escaped).filter(~pl.col("escaped"))
-    tokens = pl.col("tokens")
-    return frame.with_columns(
-        question=_value(tokens, pl.col("qi")),
-        answer=_value(tokens, pl.col("ai")),
-        category=_value(tokens, pl.col("ci")),
-    )

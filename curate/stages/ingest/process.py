@@ -1,6 +1,7 @@
-"""Every input file converted in batches: JSONL streamed in chunks of lines (memory bounded by
-the batch), other formats read whole by `readers.read_file` and converted a batch of records
-at a time; files converted in parallel threads (polars and OpenCC release the GIL)."""
+"""Every input file converted in batches: JSONL streamed in chunks of lines and Parquet in
+slices of rows (memory bounded by the batch), other formats read whole by `readers.read_file`
+and converted a batch of records at a time; two files at a time (polars and OpenCC release
+the GIL)."""
 
 from __future__ import annotations
 
@@ -154,19 +155,45 @@ def whole(
     stats = FileStats(name, src.format, src.encoding, sha256_file(src.path), src.numbering)
     result = FileResult(stats, spill, warnings=src.warnings)
     for start in range(0, len(src.records), BATCH):
-        records = src.records[start : start + BATCH]
-        mapped, slow = batches.map_records(records, config)
-        out = batches.convert_batch(mapped, slow, records.__getitem__, name, config, limits)
-        result.add(out, len(records))
-        done.add(len(records))
+        _add(result, src.records[start : start + BATCH], config, limits, done)
+    return result
+
+
+def _add(result: FileResult, records: list, config, limits, done: Done) -> None:
+    mapped, slow = batches.map_records(records, config)
+    name = result.stats.path
+    result.add(
+        batches.convert_batch(mapped, slow, records.__getitem__, name, config, limits), len(records)
+    )
+    done.add(len(records))
+
+
+def stream_parquet(
+    path: Path, name: str, config, limits: filters.Limits, done: Done, spill: Path | None
+) -> FileResult:
+    """A Parquet file a slice of rows at a time (polars reads only the row groups it needs)."""
+    result = FileResult(FileStats(name, "parquet", None, sha256_file(path), "row"), spill)
+    try:
+        scan = pl.scan_parquet(path)
+        casts = readers.integers_with_nulls(scan)
+        rows = scan.select(pl.len()).collect().item()
+    except Exception:  # polars raises several types for corrupt files; read_file names it
+        raise jsonl.NotStreamable(str(path)) from None
+    for start in range(0, rows, BATCH):
+        frame = scan.slice(start, BATCH).collect().with_columns(casts)
+        _add(result, list(readers.parquet_records(frame, start + 1)), config, limits, done)
     return result
 
 
 def convert_file(path: Path, name: str, config, done: Done, spill: Path | None) -> FileResult:
     limits = filters.Limits(config.max_question_chars, config.max_answer_chars)
-    if jsonl.streamable(path, config.encoding):
+    parquet = readers.input_format(path) == "parquet" and path.suffix.lower() != ".gz"
+    streamer = (
+        stream if jsonl.streamable(path, config.encoding) else stream_parquet if parquet else None
+    )
+    if streamer is not None:
         try:
-            return stream(path, name, config, limits, done, spill)
+            return streamer(path, name, config, limits, done, spill)
         except jsonl.NotStreamable:
             pass
     names = (config.question_field or "", config.answer_field or "")

@@ -267,22 +267,30 @@ def read_parquet(data: bytes, path: Path) -> Iterator[RawRecord]:
         frame = pl.read_parquet(io.BytesIO(data))
     except Exception as exc:  # polars raises several types for corrupt files
         raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
-    frame = frame.with_columns(_integers_with_nulls(frame))
-    for number, row in enumerate(frame.iter_rows(named=True), 1):
+    frame = frame.with_columns(integers_with_nulls(frame.lazy()))
+    yield from parquet_records(frame, 1)
+
+
+def parquet_records(frame, first: int) -> Iterator[RawRecord]:
+    """Rows of a Parquet frame as records numbered from `first` (the row number)."""
+    for number, row in enumerate(frame.iter_rows(named=True), first):
         yield RawRecord(number, json.dumps(row, ensure_ascii=False, default=str), row)
 
 
-def _integers_with_nulls(frame) -> list:
+def integers_with_nulls(frame) -> list:
     """Float columns holding only whole numbers and some nulls, cast back to integers: pandas
-    stores an integer column with a missing value as float64, which would read `2` as `2.0`."""
+    stores an integer column with a missing value as float64, which would read `2` as `2.0`.
+    `frame` is a LazyFrame (a scan of a large file is checked streaming)."""
     import polars as pl
 
-    out = []
-    for name, dtype in frame.schema.items():
-        if not dtype.is_float() or frame[name].null_count() == 0:
-            continue
-        values = frame[name].drop_nulls()
-        whole = values.is_finite().all() and (values == values.round(0)).all()
-        if whole and (values.abs().max() or 0) < 2**53:  # exact as float64 up to 2**53
-            out.append(pl.col(name).cast(pl.Int64))
-    return out
+    floats = [name for name, dtype in frame.collect_schema().items() if dtype.is_float()]
+    if not floats:
+        return []
+    checks = []
+    for name in floats:
+        values = pl.col(name).drop_nulls()
+        whole = values.is_finite().all() & (values == values.round(0)).all()
+        small = values.abs().max().fill_null(0) < 2**53  # exact as float64 up to 2**53
+        checks.append((pl.col(name).null_count() > 0) & whole & small)
+    found = frame.select(pl.concat_list(checks).alias("cast")).collect()["cast"][0].to_list()
+    return [pl.col(name).cast(pl.Int64) for name, cast in zip(floats, found, strict=True) if cast]

@@ -206,3 +206,21 @@ def test_kept_rows_spilled_to_part_files_read_back_in_order(tmp_path, monkeypatc
     name = "ingested.rejects.jsonl"
     assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "reference" / name).read_bytes()
     assert not list((tmp_path / "out").glob(".ingested.parts.*"))
+
+
+def test_parquet_read_in_slices_byte_identical(tmp_path, monkeypatch):
+    """Slices of rows; a float column of whole numbers with a null is read as integers in
+    every slice (decided on the whole column), as read_file does."""
+    monkeypatch.setattr(process, "BATCH", 2)
+    (tmp_path / "raw").mkdir()
+    pl.DataFrame(
+        {
+            "question": ["什么东西越洗越脏？", "门里有口", None, "阴天戴草帽", "x&nbsp;y"],
+            "answer": ["水", "问", "空", "多此一举", "z"],
+            "rank": [1.0, None, 3.0, 4.0, 5.0],
+            "score": [0.5, 1.0, None, 2.0, 3.0],
+        }
+    ).write_parquet(tmp_path / "raw" / "a.parquet", row_group_size=2)
+    same_bytes(IngestConfig((tmp_path / "raw",), tmp_path / "out"), tmp_path)
+    kept = pl.read_parquet(tmp_path / "out" / "ingested.parquet")
+    assert '"rank": 4' in kept["meta"][2] and '"score": 2.0' in kept["meta"][2]
