@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -152,24 +153,32 @@ def test_old_transformers_is_refused_at_start_up(project, monkeypatch):
     )
 
 
-BLOCK_DATA_LIBS = """
-import sys
-class Block:  # polars and opencc are not installed here
-    def find_spec(self, name, path, target=None):
-        if name.split(".")[0] in ("polars", "opencc"):
-            raise ImportError(f"No module named {name!r}", name=name)
-sys.meta_path.insert(0, Block())
-from curate.cli import main
-main(sys.argv[1:])
-"""
+def without(names: tuple[str, ...], folder: Path) -> dict:
+    """Environment for a Python that does not have `names` installed: `python -S` with a copy
+    of site-packages made of links, minus those packages (their modules and dist-info)."""
+    import site
+
+    packages = Path(next(p for p in site.getsitepackages() if p.endswith("site-packages")))
+    folder.mkdir()
+    for entry in packages.iterdir():
+        stem = entry.name.lstrip("_").split("-")[0].split(".")[0].lower()
+        if not any(stem == n or stem.startswith(f"{n}_") for n in names):
+            (folder / entry.name).symlink_to(entry)
+    repo = Path(__file__).resolve().parents[2]  # the editable install's .pth is not read
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(repo), str(folder)])}
 
 
 @pytest.mark.slow
 def test_training_runs_without_the_data_stage_libraries(tiny_model, riddle_export, project):
-    """The GPU machine may lack polars and opencc: `curate train` must not need them."""
+    """The GPU machine lacks polars and opencc (and datasets): `curate train` must not need them."""
+    env = without(("polars", "opencc", "datasets"), project / "site")
+    probe = "import importlib.util as u; print(u.find_spec('polars'), u.find_spec('opencc'))"
+    check = subprocess.run([sys.executable, "-S", "-c", probe], env=env, capture_output=True,
+                           text=True)  # fmt: skip
+    assert check.stdout.split() == ["None", "None"], check.stderr[-2000:]
     args = ["train", "--model", str(tiny_model("qwen2")), "--epochs", "1", "--output", "run"]
-    out = subprocess.run([sys.executable, "-c", BLOCK_DATA_LIBS, *args], capture_output=True,
-                         text=True, timeout=300)  # fmt: skip
+    out = subprocess.run([sys.executable, "-S", "-m", "curate", *args], env=env,
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     assert "train_records.txt was not written: it needs opencc" in out.stdout
     assert (project / "run" / "adapter_model.safetensors").is_file()
