@@ -79,7 +79,8 @@ class FileResult:
         if not frames or self.spill is None:
             return
         self.spill.mkdir(parents=True, exist_ok=True)
-        path = self.spill / f"{id(self):x}-{len(self.kept):06d}.parquet"
+        parts = sum(isinstance(k, Path) for k in self.kept)
+        path = self.spill / f"{id(self):x}-{parts:06d}.parquet"
         pl.concat(frames).write_parquet(path, compression="lz4", statistics=False)
         self.kept = [k for k in self.kept if isinstance(k, Path)] + [path]
         self.held = 0

@@ -192,7 +192,7 @@ def test_jsonl_that_cannot_stream_is_read_whole(tmp_path, monkeypatch, data):
 def test_kept_rows_spilled_to_part_files_read_back_in_order(tmp_path, monkeypatch):
     """Large inputs: kept rows wait in part files (memory bounded); same rows, no parts left."""
     monkeypatch.setattr(jsonl, "CHUNK", 200)
-    monkeypatch.setattr(process, "SPILL_ROWS", 3)
+    monkeypatch.setattr(process, "SPILL_ROWS", 20)
     (tmp_path / "raw").mkdir()
     lines = [json.dumps({"q": f"谜{i}？", "a": "底" if i % 7 else ""}) for i in range(60)]
     (tmp_path / "raw" / "a.jsonl").write_text("\n".join(lines), encoding="utf-8")
