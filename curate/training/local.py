@@ -218,6 +218,7 @@ def _merge(model, tokenizer, folder: Path) -> Path:
 
 def load_for_inference(model: str | Path, adapter: str | Path | None = None):
     """(model, tokenizer) ready for generation: the base model, with `adapter` merged in."""
+    check_source(str(model))  # a missing folder or an unknown hub id: one clear error, fast
     source = adapter if adapter and Path(adapter, "tokenizer_config.json").exists() else model
     tokenizer = load_tokenizer(str(source))
     base = load_model(str(model))
