@@ -65,6 +65,7 @@ def session(address: str | None = None, **init: object) -> Iterator[None]:
 def _quiet() -> None:
     from ray.data import DataContext
 
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # one INFO line per dataset
     ctx = DataContext.get_current()
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False

@@ -9,15 +9,18 @@
    the shingle sets from the object store (one shared copy per node).
 The clustering then runs on the driver over the verified edge list (`graph`, `star`).
 
-Where the driver holds data (per distinct question key "doc", per record "row"):
-- the ranked frame and node ids of every record (as the local engine; ~150 B/row);
-- the signatures (num_perm x 4 B/doc: 256 B at 64 permutations), gathered because the
-  settling passes search the survivors again on the driver, and the shingle sets
-  (~16 B per n-gram: ~200 B/doc), also put once in the object store;
-- the candidate pairs and the edge list (~1 pair per doc: 24 B).
-At 100M records (~80M docs): ~15 GB of records, ~20 GB of signatures, ~16 GB of shingles and
-~2 GB of pairs: a 64 GB driver, while the signature and bucket work, the bulk of the time,
-runs on the cluster.
+Where the driver holds data: everything the local engine's dedupe holds except the working
+sets of steps 1-3 (per-batch shingles, band keys and sorts, pair lookups), i.e.
+- the ingested frame and the ranked frame with keys and node ids of every record, and the
+  review/write step's frames (as the local engine: the bulk of it);
+- the signatures (num_perm x 4 B per distinct question key: 256 B at 64 permutations),
+  gathered because the settling passes search the survivors again on the driver, and the
+  shingle sets (~16 B per n-gram), also put once in the object store;
+- the candidate pairs and the edge list (about one pair per record, 24 B each).
+Measured (bench/bench_scale.py): the driver's peak is 1.6 GB at 1M records, as the local
+engine's 1.4 GB; linear, that is ~150 GB at 100M records. So on Ray dedupe spreads its
+compute, not its memory: past what one machine holds, the per-record frames must leave the
+driver first (read only the key columns, write the kept rows by a streamed row mask).
 """
 
 from __future__ import annotations
