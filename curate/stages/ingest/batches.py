@@ -123,12 +123,22 @@ def _suspect(limits: filters.Limits) -> pl.Expr:
     for test in (
         lambda c: c.str.contains(_GARBLED),
         lambda c: c.str.contains(_SPLIT),
-        _unbalanced,
         columns.key_flag,
     ):
         maybe = maybe | test(either[0]) | test(either[1])
     too_long = (q.str.len_chars() > limits.max_question) | (a.str.len_chars() > limits.max_answer)
     return maybe | too_long
+
+
+def _brackets(frame: pl.DataFrame) -> pl.DataFrame:
+    """Also suspect: rows with an unmatched bracket (checked only on rows holding a bracket)."""
+    q, a = pl.col("question"), pl.col("answer")
+    has = q.str.contains(_BRACKETS) | a.str.contains(_BRACKETS)
+    rows = frame.select(has & ~pl.col("suspect") & ~pl.col("glyph"))[:, 0].arg_true()
+    if rows.len() == 0:
+        return frame
+    bad = frame[rows].select(_unbalanced(q) | _unbalanced(a))[:, 0]
+    return frame.with_columns(frame["suspect"].scatter(rows, bad))
 
 
 def convert_batch(
@@ -163,6 +173,7 @@ def convert_batch(
         glyph=glyphs,
         suspect=_suspect(limits) & ~glyphs,
     )
+    frame = _brackets(frame)
     slow = sorted(slow + frame.filter("glyph")["order"].to_list())
     fast = frame.filter(~pl.col("glyph") & ~pl.col("suspect"))
     keys = fast.select(pl.concat_str("kq", "ka", separator="\x1f"))[:, 0].to_list()

@@ -73,9 +73,10 @@ def clean(col: pl.Expr) -> pl.Expr:
     return col.str.normalize("NFC").str.replace_many(_FULLWIDTH, _ASCII)
 
 
-def flag(col: pl.Expr) -> pl.Expr:
-    """Rows of a cleaned column the column code cannot normalize exactly (see module doc)."""
-    return unescape(col).str.contains(_ENTITY_START) | col.str.contains(classes()["foreign"])
+def flag(col: pl.Expr, unescaped: pl.Expr) -> pl.Expr:
+    """Rows of a cleaned column (and its `unescape`) the column code cannot normalize exactly
+    (see module doc)."""
+    return unescaped.str.contains(_ENTITY_START) | col.str.contains(classes()["foreign"])
 
 
 def unescape(col: pl.Expr) -> pl.Expr:
@@ -95,10 +96,10 @@ def opencc(values: pl.Series, convert: str) -> pl.Series:
     converter = normalize.converter(convert)
     out = []
     for start in range(0, values.len(), 1 << 16):
-        chunk = values.slice(start, 1 << 16).fill_null("")
-        joined = converter.convert(_SEP.join(chunk.to_list()))
-        out.extend(joined.split(_SEP))
-    return pl.Series(values.name, out, dtype=pl.String)
+        # One Python string in, one out: no Python object per value.
+        joined = values.slice(start, 1 << 16).fill_null("").str.join(_SEP).item()
+        out.append(pl.Series([converter.convert(joined)]).str.split(_SEP).explode())
+    return pl.concat(out).alias(values.name)
 
 
 def finish(col: pl.Expr) -> pl.Expr:
@@ -119,7 +120,8 @@ def display_column(values: pl.Series, convert: str = "t2s") -> pl.Series:
         shown = display_column(values.gather(present), convert)
         return pl.Series(values.name, [None] * values.len(), pl.String).scatter(present, shown)
     frame = pl.DataFrame({"v": values}).with_columns(c=clean(pl.col("v")))
-    frame = frame.with_columns(flag=flag(pl.col("c")), u=unescape(pl.col("c")))
+    frame = frame.with_columns(u=unescape(pl.col("c")))
+    frame = frame.with_columns(flag=flag(pl.col("c"), pl.col("u")))
     converted = opencc(frame["u"], convert)
     out = frame.select(finish(pl.lit(converted)).alias("d"))["d"]
     slow = frame["flag"].arg_true().to_list()

@@ -18,7 +18,7 @@ import gzip
 import json
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,7 +181,7 @@ def _plans(frame: pl.DataFrame, config) -> dict[str, Plan]:
 
 def map_lines(
     start: int, lines: list[str], config
-) -> tuple[pl.DataFrame, list[int], callable, int]:
+) -> tuple[pl.DataFrame, list[int], Callable[[int], RawRecord], int]:
     """Fields of one batch of lines: (mapped, slow orders, record(order), non-blank records).
 
     Shapes are learned from the first flat rows, then each is matched by its own regex over
