@@ -84,9 +84,11 @@ def child(args: argparse.Namespace) -> None:
         start = time.perf_counter()
         ingested = ingest(IngestConfig((args.raw,), args.processed), engine=engine)
         seconds["ingest"] = time.perf_counter() - start
-        start = time.perf_counter()
-        deduped = dedupe(DedupeConfig(args.processed), engine=engine)
-        seconds["dedupe"] = time.perf_counter() - start
+        deduped = None
+        if "dedupe" in args.stages:
+            start = time.perf_counter()
+            deduped = dedupe(DedupeConfig(args.processed), engine=engine)
+            seconds["dedupe"] = time.perf_counter() - start
     finally:
         sampler.sample()
         sampler.stop.set()
@@ -98,8 +100,8 @@ def child(args: argparse.Namespace) -> None:
                 "seconds": seconds,
                 "peak": sampler.peak,
                 "ingest": ingested.counts,
-                "dedupe": deduped.counts,
-                "timings": {"ingest": ingested.timings, "dedupe": deduped.timings},
+                "dedupe": deduped.counts if deduped else None,
+                "timings": {"ingest": ingested.timings, "dedupe": deduped and deduped.timings},
             }
         )
     )
@@ -143,7 +145,7 @@ def measure(n: int, engine: str, args: argparse.Namespace) -> dict:
     shutil.rmtree(processed, ignore_errors=True)
     cmd = [sys.executable, __file__, "--child", "--engine", engine]
     cmd += ["--raw", str(raw), "--processed", str(processed), "--cpus", str(args.cpus)]
-    cmd += ["--store-gb", str(args.store_gb)]
+    cmd += ["--store-gb", str(args.store_gb), "--stages", args.stages]
     cmd += ["--ray-address", args.ray_address] if args.ray_address else []
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
@@ -172,10 +174,12 @@ def table(rows: list[dict], args: argparse.Namespace) -> str:
             out.append(f"| {r['n']:,} | {r['engine']} | did not finish: {r['failed']} |||||||")
             continue
         s, p = r["seconds"], r["peak"]
+        dedupe = f"{s['dedupe']:.0f}" if "dedupe" in s else "not run"
+        kept = (r["dedupe"] or r["ingest"])["kept"]
         out.append(
-            f"| {r['n']:,} | {r['engine']} | {s['ingest']:.0f} | {s['dedupe']:.0f} | "
-            f"{s['ingest'] + s['dedupe']:.0f} | {p['driver'] / gb:.2f} | {p['workers'] / gb:.2f} "
-            f"| {p['store'] / gb:.2f} | {p['all'] / gb:.2f} | {r['dedupe']['kept']:,} |"
+            f"| {r['n']:,} | {r['engine']} | {s['ingest']:.0f} | {dedupe} | "
+            f"{sum(s.values()):.0f} | {p['driver'] / gb:.2f} | {p['workers'] / gb:.2f} "
+            f"| {p['store'] / gb:.2f} | {p['all'] / gb:.2f} | {kept:,} |"
         )
     return "\n".join(out) + "\n"
 
@@ -189,6 +193,7 @@ def main() -> None:
     parser.add_argument("--store-gb", type=float, default=2.0)
     parser.add_argument("--ray-address", default=None, help="join this cluster (auto, host:port)")
     parser.add_argument("--timeout", type=float, default=4 * 3600)
+    parser.add_argument("--stages", default="ingest,dedupe", help="ingest alone: its memory")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--engine", help=argparse.SUPPRESS)
     parser.add_argument("--raw", type=Path, help=argparse.SUPPRESS)
