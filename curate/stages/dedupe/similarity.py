@@ -14,7 +14,6 @@ cosine of the two feature sets: W(A ∩ B) / sqrt(W(A) · W(B)).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,29 +91,68 @@ def variant_evidence(texts: list[str], i, j) -> tuple[np.ndarray, np.ndarray]:
 class PairFeatures:
     """Candidate pairs with their shared features, looked up once and then scored under the
     IDF of any subset of the texts (the variant passes shrink the set of survivors a little
-    each time; the lookup is the expensive part, the re-weighting a few bincounts)."""
+    each time; the lookup is the expensive part, the re-weighting a few bincounts). Texts
+    and pairs can be added (`extend`): the entries stay sorted by pair."""
 
     feats: minhash.Shingles
     i: np.ndarray  # pairs (texts i[k], j[k]) with enough shared content bigrams
     j: np.ndarray
     shared: np.ndarray  # content bigrams both share
-    entry_pair: np.ndarray  # each shared feature: its pair, and its member index
+    entry_pair: np.ndarray  # each shared feature: its pair (sorted), and its member index
     entry_at: np.ndarray
-
-    @functools.cached_property
-    def split(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(doc, feature) of every member, each shared entry's feature, and the template
-        flags: the same for every pass, so computed once."""
-        u = np.int64(self.feats.uniq.size)
-        doc, shingle = self.feats.members // u, self.feats.members % u
-        return doc, shingle, shingle[self.entry_at], _is_template(self.feats.uniq)
 
 
 def pair_features(texts: list[str], i, j, min_shared: int) -> PairFeatures:
     """`variant_evidence`'s lookup, keeping only pairs sharing >= min_shared content bigrams
     (that count does not depend on the weights, so the rest can never merge)."""
+    return _lookup(features(texts), i, j, min_shared)
+
+
+def extend(pf: PairFeatures | None, texts: list[str], i, j, min_shared: int) -> PairFeatures:
+    """`pf` with `texts` appended (numbered after its own texts) and the pairs (i, j) of the
+    combined texts looked up: only the new pairs cost a lookup.
+
+    The old entries stay valid: members are sorted by text, then by feature code, and the old
+    texts keep their numbers and their features, so each member keeps its position."""
+    if pf is None:
+        return pair_features(texts, i, j, min_shared)
+    feats = _merge(pf.feats, features(texts))
+    new = _lookup(feats, i, j, min_shared)
+    return PairFeatures(
+        feats,
+        np.concatenate((pf.i, new.i)),
+        np.concatenate((pf.j, new.j)),
+        np.concatenate((pf.shared, new.shared)),
+        np.concatenate((pf.entry_pair, new.entry_pair + pf.i.size)),
+        np.concatenate((pf.entry_at, new.entry_at)),
+    )
+
+
+def _merge(a: minhash.Shingles, b: minhash.Shingles) -> minhash.Shingles:
+    """The shingles of a's texts, then b's (b's texts numbered after a's). The members are
+    built without a sort: renumbering the features keeps their order within each text."""
+    uniq = minhash.sorted_unique(np.concatenate((a.uniq, b.uniq)))
+    ra, rb = np.searchsorted(uniq, a.uniq), np.searchsorted(uniq, b.uniq)
+    n, ua, ub = np.int64(uniq.size), np.int64(a.uniq.size), np.int64(b.uniq.size)
+    merged = minhash.Shingles(
+        np.concatenate((a.code, b.code)),
+        np.concatenate((a.doc, b.doc + a.n_docs)),
+        a.n_docs + b.n_docs,
+        uniq,
+        np.concatenate((ra[a.sid], rb[b.sid])),
+    )
+    members = np.concatenate(
+        (
+            a.members // ua * n + ra[a.members % ua],
+            (b.members // ub + a.n_docs) * n + rb[b.members % ub],
+        )
+    )
+    merged.__dict__["members"] = members  # the cached property, filled in
+    return merged
+
+
+def _lookup(feats: minhash.Shingles, i, j, min_shared: int) -> PairFeatures:
     i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
-    feats = features(texts)
     bigram = (feats.uniq >> np.uint64(21)) > 0
     content = (bigram & ~_is_template(feats.uniq)).astype(np.float64)
     content_members = feats.members[content[feats.members % np.int64(feats.uniq.size)] > 0]
@@ -133,23 +171,62 @@ def pair_features(texts: list[str], i, j, min_shared: int) -> PairFeatures:
     return PairFeatures(feats, i, j, shared, np.concatenate(pairs), np.concatenate(ats))
 
 
-def pair_scores(pf: PairFeatures, live: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The weighted cosine of every pair of `pf`, with the IDF over the texts where `live`
-    (equal to `variant_evidence` on just those texts: same sums in the same order), and the
-    Jaccard of the two questions' content characters (`content_chars`)."""
-    doc, shingle, entry_shingle, template = pf.split
-    df = np.bincount(shingle[live[doc]], minlength=pf.feats.uniq.size)
+@dataclass(frozen=True)
+class Weights:
+    """What each feature (by code, sorted) weighs: its IDF and whether it is a content
+    character, over some set of texts; `fill` weighs a feature none of them has."""
+
+    uniq: np.ndarray
+    idf: np.ndarray
+    content: np.ndarray
+    fill: tuple[float, float, float]  # idf of a new feature, template or not; content: 1
+
+
+def weights_of(pf: PairFeatures, live: np.ndarray) -> Weights:
+    """The weights of the features of `pf` with the IDF over the texts where `live`."""
+    u = np.int64(pf.feats.uniq.size)
+    template = _is_template(pf.feats.uniq)
+    df = np.bincount((pf.feats.members % u)[live[pf.feats.members // u]], minlength=u)
     n_live = int(live.sum())
     idf = np.log((n_live + PRIOR_DOCS) / (df + 1.0))
     idf = np.where(template, idf * TEMPLATE_WEIGHT, idf)  # as _idf
-    size = np.bincount(doc, weights=idf[shingle], minlength=pf.feats.n_docs)
-    inter = np.bincount(pf.entry_pair, weights=idf[entry_shingle], minlength=pf.i.size)
-    norm = np.sqrt(size[pf.i] * size[pf.j])
-    score = np.where(norm > 0, inter / np.maximum(norm, 1e-12), 0.0)
     content = content_chars(pf.feats.uniq, template, df, n_live).astype(np.float64)
+    unseen = float(np.log(n_live + PRIOR_DOCS))
+    return Weights(pf.feats.uniq, idf, content, (unseen * TEMPLATE_WEIGHT, unseen, 1.0))
+
+
+def pair_scores(
+    pf: PairFeatures, live: np.ndarray, start: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The weighted cosine of the pairs of `pf` from `start` on, with the IDF over the texts
+    where `live` (equal to `variant_evidence` on just those texts: same sums in the same
+    order), and the Jaccard of the two questions' content characters (`content_chars`)."""
+    return scores(pf, weights_of(pf, live), start)
+
+
+def scores(pf: PairFeatures, w: Weights, start: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """`pair_scores` under given weights (those of other texts: features matched by code)."""
+    u = np.int64(pf.feats.uniq.size)
+    doc, shingle = pf.feats.members // u, pf.feats.members % u
+    idf, content = w.idf, w.content
+    if w.uniq is not pf.feats.uniq:  # weights of other texts: look each feature up
+        at = np.minimum(np.searchsorted(w.uniq, pf.feats.uniq), max(w.uniq.size - 1, 0))
+        known = w.uniq[at] == pf.feats.uniq if w.uniq.size else np.zeros(u, dtype=bool)
+        template, single = _is_template(pf.feats.uniq), (pf.feats.uniq >> np.uint64(21)) == 0
+        new_idf = np.where(template, w.fill[0], w.fill[1])
+        idf = np.where(known, idf[at] if w.uniq.size else 0.0, new_idf)
+        new_content = np.where(single & ~template, w.fill[2], 0.0)
+        content = np.where(known, content[at] if w.uniq.size else 0.0, new_content)
+    size = np.bincount(doc, weights=idf[shingle], minlength=pf.feats.n_docs)
+    first = int(np.searchsorted(pf.entry_pair, start))  # entries of the pairs from `start`
+    pair, entry = pf.entry_pair[first:] - start, shingle[pf.entry_at[first:]]
+    i, j, n = pf.i[start:], pf.j[start:], pf.i.size - start
+    inter = np.bincount(pair, weights=idf[entry], minlength=n)
+    norm = np.sqrt(size[i] * size[j])
+    score = np.where(norm > 0, inter / np.maximum(norm, 1e-12), 0.0)
     csize = np.bincount(doc, weights=content[shingle], minlength=pf.feats.n_docs)
-    cshared = np.bincount(pf.entry_pair, weights=content[entry_shingle], minlength=pf.i.size)
-    union = csize[pf.i] + csize[pf.j] - cshared
+    cshared = np.bincount(pair, weights=content[entry], minlength=n)
+    union = csize[i] + csize[j] - cshared
     return score, np.where(union > 0, cshared / np.maximum(union, 1), 0.0)
 
 

@@ -25,60 +25,132 @@ _NONE = {"u": pl.Int64, "v": pl.Int64, "score": pl.Float64, "kind": pl.String}
 def variant_edges(
     frame, ids, edges: pl.DataFrame, forbid: set, config, cutoff, cache: dict | None = None
 ) -> pl.DataFrame:
-    """Add variant edges between survivors until a pass finds none.
+    """Add variant edges between survivors until a full pass finds none.
 
     Deduping the output again must find nothing, and the output's riddles are the survivors;
-    so each pass scores survivors against each other with the IDF of the survivors. `cache`
-    carries the pair lookup from one call to the next (it is redone when a survivor appears
-    that it does not cover: a record left alone when its center joined another)."""
+    so a full pass scores every pair of survivors with the IDF of the survivors, and only a
+    full pass that finds nothing ends the search. When a center joins another, the records
+    it had absorbed become survivors again unless they match the new center directly; the
+    passes in between score only the pairs with such a new survivor, under the weights of
+    the last full pass (`cache` carries the lookup, the scores and the weights)."""
     cache = {} if cache is None else cache
-    center = star.centers(ids.n_nodes, edges)
+    merging = edges.filter(pl.col("kind") != "conflict")
+    u, v = merging["u"].to_numpy(), merging["v"].to_numpy()
+    center = star.star(ids.n_nodes, u, v)
+    full = "score" not in cache
     while True:
         reps = np.flatnonzero(center == np.arange(ids.n_nodes))
-        new = _variant_pass(ids, reps, forbid, config, cutoff, cache)
+        new = _variant_pass(ids, reps, forbid, config, cutoff, cache, full)
         if not new.height:
-            return edges
+            if full:
+                return edges
+            full = True
+            continue
         # Unsorted here: only the graph matters until `settle` sorts the final edge list.
         edges = pl.concat([edges, new.cast(edges.schema)])
-        center = star.centers(ids.n_nodes, edges)
+        u, v = np.concatenate((u, new["u"].to_numpy())), np.concatenate((v, new["v"].to_numpy()))
+        center = star.star(ids.n_nodes, u, v)
+        full = False
 
 
-def _lookup(ids, reps: np.ndarray, ok: np.ndarray, group: np.ndarray, config, cache: dict):
-    """Shared features of every pair of survivors in one answer group, looked up once."""
-    if "pairs" in cache and np.isin(reps[ok], cache["nodes"]).all():
-        return cache["pairs"], cache["nodes"]
-    nodes = reps[ok]
-    pi, pj = _group_pairs(np.arange(nodes.size), group[ok])
-    questions = ids.questions.gather(ids.row[ids.node_first[nodes]])
-    texts = keys.content_keys(questions).to_list()
-    cache["pairs"] = similarity.pair_features(texts, pi, pj, config.variant_min_shared)
-    cache["nodes"] = nodes
-    return cache["pairs"], nodes
+def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict):
+    """Pairs (u < v) of survivors `nodes` (sorted) in one answer group (`group`) that were
+    not both survivors at the last pass: those with a node new since then."""
+    if "live" not in cache:
+        cache["live"] = np.zeros(ids.n_nodes, dtype=bool)  # survivors at the last pass
+    fresh = ~cache["live"][nodes]
+    cache["live"][:] = False
+    cache["live"][nodes] = True
+    hot = np.zeros(int(group.max(initial=-1)) + 1, dtype=bool)
+    hot[group[fresh]] = True  # groups with a new survivor: only their pairs can be new
+    pi, pj = _group_pairs(np.flatnonzero(hot[group]), group)
+    keep = fresh[pi] | fresh[pj]
+    return nodes[pi[keep]], nodes[pj[keep]]
 
 
-def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dict):
-    """Variant edges between the survivors `reps` (sorted; one pass)."""
+def _texts(ids, nodes: np.ndarray) -> list[str]:
+    return keys.content_keys(ids.questions.gather(ids.row[ids.node_first[nodes]])).to_list()
+
+
+def _full_lookup(ids, u: np.ndarray, v: np.ndarray, config, cache: dict) -> None:
+    """Add the pairs (u, v), and those of the passes since the last full one, to the lookup
+    of every pair scored so far (`cache["pf"]`, texts numbered by `cache["slot"]`)."""
+    if "pf" not in cache:
+        cache["slot"] = np.full(ids.n_nodes, -1, dtype=np.int64)  # node -> its text
+        cache["nodes"] = np.zeros(0, dtype=np.int64)  # text -> its node
+        cache["pf"], cache["stale"] = None, np.zeros(0, dtype=bool)
+    pending = cache.pop("pending", None)
+    if pending is not None:
+        u, v = np.concatenate((pending[0], u)), np.concatenate((pending[1], v))
+    pf, slot = cache["pf"], cache["slot"]
+    if pf is not None and not u.size:
+        return
+    again = (slot[u] >= 0) & (slot[v] >= 0)
+    if again.any():  # looked up before (apart or together): an older score is stale
+        old = cache["nodes"][pf.i] * ids.n_nodes + cache["nodes"][pf.j]
+        cache["stale"] |= np.isin(old, u[again] * ids.n_nodes + v[again])
+    add = minhash.sorted_unique(np.concatenate((u, v)))
+    add = add[slot[add] < 0]
+    slot[add] = cache["nodes"].size + np.arange(add.size)
+    cache["nodes"] = np.concatenate((cache["nodes"], add))
+    pf = similarity.extend(pf, _texts(ids, add), slot[u], slot[v], config.variant_min_shared)
+    grown = np.zeros(pf.i.size - cache["stale"].size, dtype=bool)
+    cache["stale"] = np.concatenate((cache["stale"], grown))
+    cache["pf"] = pf
+
+
+def _local_scores(ids, u: np.ndarray, v: np.ndarray, config, cache: dict):
+    """Nodes, score and content overlap of the pairs (u, v) and of the earlier passes since
+    the last full one, under the weights of that full pass (`cache["pending"]`)."""
+    if u.size:
+        add = minhash.sorted_unique(np.concatenate((u, v)))
+        texts, i, j = _texts(ids, add), np.searchsorted(add, u), np.searchsorted(add, v)
+        local = similarity.pair_features(texts, i, j, config.variant_min_shared)
+        score, content = similarity.scores(local, cache["weights"])
+        found = (add[local.i], add[local.j], score, content)
+        if "pending" in cache:
+            found = tuple(np.concatenate(x) for x in zip(cache["pending"], found, strict=True))
+        cache["pending"] = found
+    return cache["pending"]
+
+
+def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dict, full: bool):
+    """Variant edges between the survivors `reps` (sorted; one pass). A full pass scores
+    every pair with the IDF of the survivors; another scores only the new pairs."""
     _, group = minhash.unique_inverse(ids.node_answer[reps])
     size = np.bincount(group)
     ok = (size[group] >= 2) & (cutoff(config, size[group]) <= 1.0)
-    if not ok.any():
+    nu, nv = _new_pairs(ids, reps[ok], group[ok], cache)
+    if full:
+        _full_lookup(ids, nu, nv, config, cache)
+    pf = cache.get("pf")
+    if pf is None:
         return pl.DataFrame(schema=_NONE)
-    pf, nodes = _lookup(ids, reps, ok, group, config, cache)
+    nodes = cache["nodes"]
     at = np.minimum(np.searchsorted(reps, nodes), reps.size - 1)
     live = (reps[at] == nodes) & ok[at]  # each looked-up text: still a survivor in range
-    valid = live[pf.i] & live[pf.j]
-    if not valid.any():
-        return pl.DataFrame(schema=_NONE)
-    score, content = similarity.pair_scores(pf, live)
+    if full:
+        cache["weights"] = similarity.weights_of(pf, live)
+        cache["score"], cache["content"] = similarity.scores(pf, cache["weights"])
     u, v = nodes[pf.i], nodes[pf.j]
+    score, content, valid = cache["score"], cache["content"], live[pf.i] & live[pf.j]
+    valid &= ~cache["stale"]
+    if not full and (nu.size or "pending" in cache):
+        pu, pv, ps, pc = _local_scores(ids, nu, nv, config, cache)
+        alive = np.zeros(ids.n_nodes, dtype=bool)
+        alive[reps[ok]] = True
+        u, v = np.concatenate((u, pu)), np.concatenate((v, pv))
+        score, content = np.concatenate((score, ps)), np.concatenate((content, pc))
+        valid = np.concatenate((valid, alive[pu] & alive[pv]))
     strict = (ids.node_kind[u] != PLAIN) | (ids.node_kind[v] != PLAIN)
     keep = valid & (score >= config.variant_threshold) & (content > 0)
     keep &= ~strict | (content >= config.content_threshold)
     if forbid:
-        code = np.minimum(u, v) * ids.n_nodes + np.maximum(u, v)
+        code = u * ids.n_nodes + v
         blocked = np.array([a * ids.n_nodes + b for a, b in forbid], dtype=np.int64)
         keep &= ~np.isin(code, blocked)
-    pi, pj, score = at[pf.i[keep]], at[pf.j[keep]], score[keep]
+    pi, pj = np.searchsorted(reps, u[keep]), np.searchsorted(reps, v[keep])
+    score = score[keep]
     chosen = np.zeros(pi.size, dtype=bool)
     while True:  # merging lowers k and so the cutoff: repeat until the chosen set is stable
         center = star.star(reps.size, pi[chosen], pj[chosen])
@@ -88,10 +160,9 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
             break
         chosen = now
     u, v = reps[pi[chosen]], reps[pj[chosen]]
-    variants = pl.DataFrame(
-        {"u": np.minimum(u, v), "v": np.maximum(u, v), "score": score[chosen]}
-    ).with_columns(kind=pl.lit("variant"))
-    return variants.cast(_NONE)
+    variants = pl.DataFrame({"u": u, "v": v, "score": score[chosen]})
+    variants = variants.unique(["u", "v"], keep="first", maintain_order=True)
+    return variants.with_columns(kind=pl.lit("variant")).cast(_NONE)
 
 
 def _group_pairs(members: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

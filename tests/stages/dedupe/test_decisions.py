@@ -123,6 +123,18 @@ def test_survivor_is_the_best_formed_exact_copy(project):
     }
 
 
+def test_edited_copies_each_match_the_most_copied_wording_directly(project):
+    """The wording most records share is the center: a shorter edited copy would keep the
+    other edits apart (泥菩过江 / 泥菩萨渡江 share too few content characters)."""
+    processed = project / "processed"
+    edits = ["泥菩过江——", "泥菩萨渡江——", "泥菩萨要过江——"]
+    rows = [("泥菩萨过江——", "自身难保")] * 3 + [(q, "自身难保") for q in edits]
+    write_ingested(processed, frame(rows))
+    _, rejects = run(processed)
+    assert kept_pairs(processed) == {("泥菩萨过江——", "自身难保")}
+    assert {r["kind"] for r in rejects.values()} == {"exact", "variant"}
+
+
 def test_character_riddles_merge_only_on_their_own_clues(project):
     processed = project / "processed"
     rows = [

@@ -99,3 +99,25 @@ def test_variant_pair_lookup_reweighted_equals_a_fresh_score(keys):
     fresh, shared = similarity.variant_evidence(texts, renumber[pf.i[both]], renumber[pf.j[both]])
     assert np.allclose(similarity.pair_scores(pf, live)[0][both], fresh, rtol=1e-12, atol=0)
     assert (shared == pf.shared[both]).all() and (pf.shared >= 1).all()
+
+
+def test_variant_lookup_extended_in_batches_equals_one_lookup(keys):
+    """Later passes add texts and pairs to the lookup: the same scores as looking up all at once."""
+    from curate.stages.dedupe import similarity
+
+    rng = np.random.default_rng(5)
+    i, j = rng.integers(0, len(keys), 2000), rng.integers(0, len(keys), 2000)
+    half = len(keys) // 2
+    first = (i < half) & (j < half)
+    pf = similarity.extend(None, keys[:half], i[first], j[first], min_shared=0)
+    pf = similarity.extend(pf, keys[half:], i[~first], j[~first], min_shared=0)
+    whole = similarity.pair_features(keys, i, j, min_shared=0)
+    live = rng.random(len(keys)) < 0.8
+
+    def scored(p):
+        pairs = zip(p.i.tolist(), p.j.tolist(), strict=True)
+        return dict(zip(pairs, similarity.pair_scores(p, live)[0].tolist(), strict=True))
+
+    got, want = scored(pf), scored(whole)
+    assert got.keys() == want.keys() and len(want) > 100
+    assert all(abs(got[k] - want[k]) < 1e-12 for k in want)
