@@ -74,8 +74,10 @@ def variant_scores(texts: list[str], i, j) -> np.ndarray:
 def variant_evidence(texts: list[str], i, j) -> tuple[np.ndarray, np.ndarray]:
     """The weighted cosine, and how many bigrams that are not pure template both share.
 
-    The count guards short texts: 云彩里摆手 / 飞机上摆手 (one bigram, 摆手, in common) are two
-    sayings; 鼻梁上推小车 / 鼻子上推小车 (上推, 推小, 小车) are one.
+    The count is a cheap first cut (`variant_min_shared`, default 1: a pair with no content
+    bigram in common, 什么鸟不会飞 / 哪种鸟飞不起来, is never a variant). Short sayings on a
+    shared punchline are told apart by their content characters instead (`variants.py`):
+    云彩里摆手 / 飞机上摆手 share the bigram 摆手 but 2 of 6 content characters.
     """
     i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
     feats = features(texts)
