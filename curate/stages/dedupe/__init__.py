@@ -8,7 +8,7 @@ pair; `via` = the same survivor), `deduped.manifest.json`, `deduped.conflicts.js
 Steps (each timed in the result):
 1. keys: match keys of question and answer (polars; equal to `normalize.match_key`);
    records ranked by survivor priority, from content only (`rank.py`); `--against` records
-   first.
+   first, then the records review decisions choose (`decisions.py`).
 2. exact: same question key and answer key -> one node.
 3. near: MinHash LSH over character n-grams of question keys; every candidate verified by its
    true Jaccard. Same answer (or one's alternatives contain the other's) -> near_duplicate,
@@ -17,7 +17,8 @@ Steps (each timed in the result):
    threshold that rises with how many distinct riddles share the answer, and content
    characters that must overlap (`variants.py`; strictly for 字谜 and 歇后语).
 5. survivors: star clustering in survivor order over the verified edges (`star.py`): every
-   removed record was compared with its survivor directly. Rejects, review files, manifest.
+   removed record was compared with its survivor directly; a conflict a person settled (an
+   `answer` decision) merges too. Rejects, review files, manifest.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from curate import engines, io, riddle_type, stage
 from curate.engines import EngineConfig
 from curate.errors import ConfigError
 from curate.record import COLUMNS
-from curate.stages.dedupe import against, graph, minhash, rank, review, spread
+from curate.stages.dedupe import against, decisions, graph, minhash, rank, review, spread
 from curate.stages.dedupe.keys import match_keys
 
 __all__ = ["DedupeConfig", "DedupeResult", "dedupe", "lsh_params", "match_keys"]
@@ -127,13 +128,15 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
     processed = Path(config.processed)
     df = stage.read_stage(processed, "ingested")
     overrides_path = config.overrides or review.default_overrides(processed)
-    overrides = review.read_overrides(overrides_path, required=config.overrides is not None)
+    overrides = decisions.read(overrides_path, required=config.overrides is not None)
     with timer("keys"):
         df = _with_types(df)
         n_own = df.height
         if config.against:  # external records join at the end, ranked first
             df = pl.concat([df, against.load(config.against).select(df.columns)])
         frame = rank.ranked(df, config.prefer, n_own)
+        hits = decisions.match(overrides, frame, df)  # the records each decision names
+        frame = decisions.promote(frame, overrides, hits, n_own)  # chosen survivors first
         ids = graph.node_ids(frame, df)
     bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
     with timer("near"):
@@ -144,14 +147,16 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
             with runner.session((engine or EngineConfig()).ray_address):
                 index, edges = spread.near(frame, ids, config, bands, rows, runner)
     with timer("overrides"):
-        forbid = review.forbidden(frame, df["id"], ids, overrides)
-        unmatched = review.unmatched(overrides, df["id"], frame["qkey"])
+        nodes = decisions.side_nodes(hits, ids)
+        forbid = decisions.forbidden(overrides, nodes)
+        unmatched = decisions.unmatched(overrides, hits)
         edges = graph.drop_forbidden(edges, forbid)
     with timer("variant"):
         edges = graph.settle(frame, ids, index, edges, forbid, config, bands, rows, variant_cutoff)
     del index  # signatures and shingles: not needed to write, and the write is the peak
     with timer("survivors"):
-        out, conflicts = review.survivors(frame, df, ids, edges, config.on_conflict, n_own)
+        settled, applied, not_conflicts = decisions.resolved(overrides, nodes, edges)
+        out, conflicts = review.survivors(frame, df, ids, edges, config.on_conflict, n_own, settled)
     del edges, frame, ids  # the ranked copy of every record: the write is the peak
     df = df.head(n_own)
     inputs = [stage.file_entry(io.stage_path(processed, "ingested"))]
@@ -162,7 +167,8 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
         result, n_clusters = _write(
             processed, df, out, conflicts, config, (bands, rows), inputs, runner.NAME
         )
-    warnings = unmatched + review.override_warnings(out, forbid)
+    warnings = unmatched + not_conflicts + review.override_warnings(out, forbid)
+    warnings += decisions.outcome(overrides, hits, out, applied)
     return DedupeResult(
         **(result.fields() | {"timings": timer.times}),
         removed=result.manifest["removed_by_kind"],

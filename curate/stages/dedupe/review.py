@@ -5,73 +5,22 @@
 - `deduped.conflicts.jsonl`: the same or a near-identical question with different answers.
   Default policy (`--on-conflict keep`): keep every member and list the pair here.
 - overrides (`--overrides PATH`, default `<processed>/../dedupe.overrides.jsonl` when it exists):
-  one JSON line per pair a person has judged, `{"a": ID_OR_QUESTION, "b": ..., "decision":
-  "distinct"}`; the next run never merges those two records.
+  one JSON line per decision a person took (distinct, survivor, answer; `decisions.py`).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from curate import io
-from curate.errors import ConfigError, InputError
-from curate.normalize import match_key
 from curate.stages.dedupe import graph, star
-
-DECISIONS = ("distinct",)
 
 
 def default_overrides(processed: Path) -> Path:
     return Path(processed).resolve().parent / "dedupe.overrides.jsonl"
-
-
-def read_overrides(path: Path | None, required: bool = False) -> list[tuple[str, str]]:
-    """(a, b) pairs marked distinct; a missing default file means none, a missing file the
-    user named (`required`) is an error."""
-    if path is None or not Path(path).exists():
-        if required:
-            raise InputError(f"{path}: no such overrides file (--overrides)")
-        return []
-    pairs = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            a, b, decision = str(row["a"]), str(row["b"]), row.get("decision", "distinct")
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(
-                f'{path}:{n}: expected {{"a": ID_OR_QUESTION, "b": ..., "decision": '
-                f'"distinct"}}, got {line.strip()[:80]!r} ({exc})'
-            ) from None
-        if decision not in DECISIONS:
-            raise ConfigError(f"{path}:{n}: decision must be one of {DECISIONS}, got {decision!r}")
-        pairs.append((a, b))
-    return pairs
-
-
-def unmatched(
-    overrides: list[tuple[str, str]], ids: pl.Series, qkeys: pl.Series
-) -> tuple[str, ...]:
-    """A warning per override reference that names no record (a stale id, a changed question)."""
-    refs = dict.fromkeys(ref for pair in overrides for ref in pair)
-    return tuple(
-        f"override {ref[:40]!r} matches no record id or question; it has no effect"
-        for ref in refs
-        if resolve(ref, ids, qkeys).len() == 0
-    )
-
-
-def resolve(ref: str, ids: pl.Series, qkeys: pl.Series) -> pl.Series:
-    """Row positions that an override names: a record id, or else a question's text."""
-    hit = ids == ref
-    if not hit.any():
-        hit = qkeys == match_key(ref)
-    return hit.arg_true()
 
 
 def write_conflicts(path: Path, pairs: pl.DataFrame, policy: str) -> int:
@@ -158,16 +107,28 @@ def write_clusters(path: Path, members: pl.DataFrame) -> int:
 
 
 def survivors(
-    frame: pl.DataFrame, df: pl.DataFrame, ids, edges: pl.DataFrame, policy: str, n_own: int
+    frame: pl.DataFrame,
+    df: pl.DataFrame,
+    ids,
+    edges: pl.DataFrame,
+    policy: str,
+    n_own: int,
+    settled: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per input row (`df`, in input order; `_rank` = its ranked row): cluster, survivor,
     removed, kind, score; and the conflict pairs. Rows from `n_own` on are an external set
-    (`--against`): a record whose survivor is one of them is `contaminated`.
+    (`--against`): a record whose survivor is one of them is `contaminated`. `settled`: the
+    conflict edges a person resolved (`decisions.resolved`): merged whatever the policy, and
+    no longer listed as conflicts.
 
     Clusters are stars (`star.py`): each removed record points at a survivor it was directly
     compared with, and `kind` and `score` are those of that pair (exact: the same text).
     """
     merge = edges if policy == "survivor" else edges.filter(pl.col("kind") != "conflict")
+    listed = edges
+    if settled is not None and settled.height:
+        merge = merge if policy == "survivor" else pl.concat([merge, settled])
+        listed = edges.join(settled.select("u", "v"), on=["u", "v"], how="anti")
     center = star.centers(ids.n_nodes, merge, with_conflicts=True)
     link_kind, link_score = _direct_links(ids.n_nodes, merge, center)
     names = {-1: "exact", -2: "contaminated"} | {c: k for k, c in graph.KIND_RANK.items()}
@@ -194,7 +155,7 @@ def survivors(
         score=pl.Series(np.where(is_center, 1.0, link_score[node]).round(4)),
         _rank=pl.Series(rank),
     )
-    conflicts = _conflict_pairs(df, ids, edges, center, row, n_own, survivor_id)
+    conflicts = _conflict_pairs(df, ids, listed, center, row, n_own, survivor_id)
     if n_own < df.height:  # an external survivor: named with its file and line, in detail
         origin = df.select(pl.format("{}:{}", "source", "line")).to_series()
         out = out.with_columns(against=origin.gather(survivor_row)).head(n_own)
@@ -322,18 +283,3 @@ def override_warnings(out: pl.DataFrame, forbid: set) -> tuple[str, ...]:
         for u, v in sorted(forbid)
         if cluster.get(u) == cluster.get(v)
     )
-
-
-def forbidden(
-    frame: pl.DataFrame, record_ids: pl.Series, ids: graph.Ids, overrides: list[tuple[str, str]]
-) -> set:
-    """Node pairs (u < v) that overrides mark distinct (`record_ids`: in input order)."""
-    out: set = set()
-    if not overrides:
-        return out
-    ranked_ids = record_ids.gather(ids.row)
-    for a, b in overrides:
-        na = ids.rec_node[resolve(a, ranked_ids, frame["qkey"]).to_numpy()]
-        nb = ids.rec_node[resolve(b, ranked_ids, frame["qkey"]).to_numpy()]
-        out |= {(min(x, y), max(x, y)) for x in na.tolist() for y in nb.tolist() if x != y}
-    return out
