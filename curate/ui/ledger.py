@@ -18,22 +18,15 @@ import polars as pl
 
 from curate import io
 from curate.errors import InputError
-from curate.stages.dedupe import review
+from curate.stages.dedupe import decisions, review
 
 REJECT_FILES = ("ingested", "deduped", "exported")
-# The review decisions (dedupe's overrides file); `a` and `b` are question texts, and
-# `a_answer`/`b_answer` complete the content key of each side:
+# The review decisions, as dedupe's overrides file has them (`decisions.py`); `a` and `b`
+# are question texts, and `a_answer`/`b_answer` complete the content key of each side:
 #   distinct  a and b are different riddles: never merge them;
-#   survivor  a and b are one riddle and a is the copy to keep;
-#   answer    a conflict: a's answer is the right one for the question; b is dropped.
-# Only the kinds `curate dedupe` reads (review.DECISIONS) are offered and written, so the
-# overrides file always stays valid for the next run.
-DECISIONS = ("distinct", "survivor", "answer")
-
-
-def honoured() -> tuple[str, ...]:
-    """The decision kinds the installed dedupe accepts and applies."""
-    return tuple(k for k in DECISIONS if k in review.DECISIONS)
+#   survivor  a is the copy to keep (b: the record it was merged into);
+#   answer    a conflict: a's answer is the right one for the question; b is removed.
+DECISIONS = decisions.KINDS
 
 
 @dataclass
@@ -194,13 +187,6 @@ def decided(processed: Path) -> dict[str, str]:
 
 def decide(processed: Path, decision: str, a: dict, b: dict) -> dict:
     """Append one decision about records a and b (dicts with question and answer)."""
-    if decision not in DECISIONS:
-        raise InputError(f"decision must be one of {DECISIONS}, got {decision!r}")
-    if decision not in honoured():
-        raise InputError(
-            f"`curate dedupe` does not apply {decision!r} decisions yet "
-            f"(it reads {', '.join(honoured())}); nothing was written"
-        )
     for side in (a, b):
         if not str(side.get("question", "")).strip():
             raise InputError("both records need their question text")
@@ -211,6 +197,10 @@ def decide(processed: Path, decision: str, a: dict, b: dict) -> dict:
         "a_answer": a.get("answer", ""),
         "b_answer": b.get("answer", ""),
     }
+    try:  # the line dedupe will read: never write one it would refuse
+        decisions.parse(row)
+    except ValueError as exc:
+        raise InputError(f"{exc}; nothing was written") from None
     path = overrides_path(processed)
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     if old and not old.endswith("\n"):

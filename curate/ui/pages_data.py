@@ -147,7 +147,6 @@ async def review_page(request: Request):
         dedupe=_manifest(st.processed, "deduped"),
         decided=ledger.decided(st.processed),
         key=ledger.decision_key,
-        honoured=ledger.honoured(),
         overrides=files.rel(st.root, ledger.overrides_path(st.processed)),
     )
 

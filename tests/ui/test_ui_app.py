@@ -20,7 +20,7 @@ KEY = "sk-secret-0123456789"
 @pytest.fixture
 def client(project):
     app = create_app(UiConfig(root=project, max_upload_mb=1))
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://127.0.0.1:8765") as c:  # the Host a browser sends
         c.token = re.search(r'name="csrf" content="([^"]+)"', c.get("/data").text)[1]
         c.runner = app.state.curate.runner
         yield c
@@ -46,12 +46,52 @@ def test_state_changing_requests_need_the_session_token(client, project):
     bad = {"decision": "distinct", "a_question": "甲", "b_question": "乙"}
     assert client.post("/review/decide", data=bad).status_code == 403
     assert client.post("/review/decide", data=bad | {"csrf": "forged"}).status_code == 403
-    other = TestClient(client.app)  # another browser: its own session, not this token
+    other = TestClient(client.app, base_url=client.base_url)  # another browser: own session
     assert other.post("/review/decide", data=bad | {"csrf": client.token}).status_code == 403
     assert not (project / "dedupe.overrides.jsonl").exists()
     ok = client.post("/review/decide", data=bad | {"csrf": client.token})
     assert ok.status_code == 200
     assert client.post("/data/upload", files={"files": ("a.json", b"[]")}).status_code == 403
+
+
+def test_only_requests_addressed_to_loopback_are_served(project):
+    """DNS rebinding: a page of evil.example resolved to 127.0.0.1 sends its own Host."""
+    app = create_app(UiConfig(root=project))  # 127.0.0.1:8765
+    for host, status in [
+        ("http://127.0.0.1:8765", 200),
+        ("http://localhost:8765", 200),
+        ("http://[::1]:8765", 200),
+        ("http://evil.example:8765", 400),
+        ("http://127.0.0.1.evil.example:8765", 400),
+    ]:
+        with TestClient(app, base_url=host) as c:
+            response = c.get("/data")
+            assert response.status_code == status, host
+            form = {"a_question": "甲", "b_question": "乙", "decision": "distinct"}
+            refused = c.post("/review/decide", data=form).status_code  # no CSRF token either
+            assert refused == (403 if status == 200 else 400), host
+    assert not (project / "dedupe.overrides.jsonl").exists()
+    assert "Invalid host header" in TestClient(app, base_url="http://evil.example").get("/").text
+    exposed = create_app(UiConfig(root=project, host="0.0.0.0"))  # warned about; names unknown
+    assert TestClient(exposed, base_url="http://box.lan:8765").get("/data").status_code == 200
+
+
+def test_host_is_checked_against_the_listening_port(project, serve):
+    import http.client
+
+    url, _ = serve(UiConfig(root=project, port=0))  # an ephemeral port, as in the tests
+    port = int(url.rsplit(":", 1)[1])
+    wrong_port = port + 1 if port < 65535 else port - 1  # another loopback service's address
+    cases = [
+        (f"127.0.0.1:{port}", 200),
+        (f"evil.example:{port}", 400),
+        (f"localhost:{wrong_port}", 400),
+    ]
+    for host, status in cases:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/data", headers={"Host": host})
+        assert conn.getresponse().status == status, host
+        conn.close()
 
 
 def test_no_path_traversal(client, project):
@@ -125,18 +165,22 @@ def test_review_decisions_are_content_keyed_lines_of_the_overrides_file(client, 
     assert ledger.decided(project / "processed") == {key: "distinct"}
 
 
-def test_only_decisions_dedupe_applies_are_written(client, project):
-    """A kind `curate dedupe` would refuse is refused here too: the next run must not fail."""
-    from curate.stages.dedupe import review
+def test_every_review_decision_is_a_line_dedupe_reads(client, project):
+    """Each kind the page offers is written as a line `curate dedupe` accepts; a line it would
+    refuse (an answer decision without the answers) is refused here and nothing is written."""
+    from curate.stages.dedupe import decisions
 
     form = {"csrf": client.token, "a_question": "什么门永远关不上？", "a_answer": "球门"}
     form |= {"b_question": "什么门永远关不上", "b_answer": "足球门"}
     for kind in ledger.DECISIONS:
-        response = client.post("/review/decide", data=form | {"decision": kind})
-        assert (response.status_code == 200) == (kind in review.DECISIONS), kind
-    written = [json.loads(x)["decision"] for x in (project / "dedupe.overrides.jsonl").open()]
-    assert written == [k for k in ledger.DECISIONS if k in review.DECISIONS]
-    assert review.read_overrides(project / "dedupe.overrides.jsonl")  # dedupe reads it
+        assert client.post("/review/decide", data=form | {"decision": kind}).status_code == 200
+    no_answer = client.post("/review/decide", data=form | {"decision": "answer", "b_answer": ""})
+    assert no_answer.status_code == 400 and "b_answer" in no_answer.json()["error"]
+    read = decisions.read(project / "dedupe.overrides.jsonl")
+    assert [d.kind for d in read] == ["distinct", "survivor", "answer"]
+    assert read[2] == decisions.Decision(
+        "answer", "什么门永远关不上？", "什么门永远关不上", "球门", "足球门"
+    )
 
 
 def test_rejects_are_paged_and_filtered(project):
