@@ -68,6 +68,13 @@ def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict):
     return nodes[pi[keep]], nodes[pj[keep]]
 
 
+def _nodes_of(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The nodes of the pairs, sorted (a mark per node: no sort of millions of pairs)."""
+    seen = np.zeros(ids.n_nodes, dtype=bool)
+    seen[u], seen[v] = True, True
+    return np.flatnonzero(seen)
+
+
 def _texts(ids, nodes: np.ndarray) -> list[str]:
     return keys.content_keys(ids.questions.gather(ids.row[ids.node_first[nodes]])).to_list()
 
@@ -89,7 +96,7 @@ def _full_lookup(ids, u: np.ndarray, v: np.ndarray, config, cache: dict) -> None
     if again.any():  # looked up before (apart or together): an older score is stale
         old = cache["nodes"][pf.i] * ids.n_nodes + cache["nodes"][pf.j]
         cache["stale"] |= np.isin(old, u[again] * ids.n_nodes + v[again])
-    add = minhash.sorted_unique(np.concatenate((u, v)))
+    add = _nodes_of(ids, u, v)
     add = add[slot[add] < 0]
     slot[add] = cache["nodes"].size + np.arange(add.size)
     cache["nodes"] = np.concatenate((cache["nodes"], add))
@@ -103,7 +110,7 @@ def _local_scores(ids, u: np.ndarray, v: np.ndarray, config, cache: dict):
     """Nodes, score and content overlap of the pairs (u, v) and of the earlier passes since
     the last full one, under the weights of that full pass (`cache["pending"]`)."""
     if u.size:
-        add = minhash.sorted_unique(np.concatenate((u, v)))
+        add = _nodes_of(ids, u, v)
         texts, i, j = _texts(ids, add), np.searchsorted(add, u), np.searchsorted(add, v)
         local = similarity.pair_features(texts, i, j, config.variant_min_shared)
         score, content = similarity.scores(local, cache["weights"])
@@ -129,29 +136,23 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     nodes = cache["nodes"]
     at = np.minimum(np.searchsorted(reps, nodes), reps.size - 1)
     live = (reps[at] == nodes) & ok[at]  # each looked-up text: still a survivor in range
-    if full:
+    if full:  # what does not change until the next full pass: scores, and who may merge
+        u, v = nodes[pf.i], nodes[pf.j]
         cache["weights"] = similarity.weights_of(pf, live)
         cache["score"], cache["content"] = similarity.scores(pf, cache["weights"])
-    u, v = nodes[pf.i], nodes[pf.j]
-    score, content, valid = cache["score"], cache["content"], live[pf.i] & live[pf.j]
-    valid &= ~cache["stale"]
+        cache["can"] = _can_merge(ids, u, v, cache["score"], cache["content"], forbid, config)
+    keep = cache["can"] & live[pf.i] & live[pf.j] & ~cache["stale"]
+    u, v, score = nodes[pf.i[keep]], nodes[pf.j[keep]], cache["score"][keep]
     if not full and (nu.size or "pending" in cache):
         pu, pv, ps, pc = _local_scores(ids, nu, nv, config, cache)
         alive = np.zeros(ids.n_nodes, dtype=bool)
         alive[reps[ok]] = True
-        u, v = np.concatenate((u, pu)), np.concatenate((v, pv))
-        score, content = np.concatenate((score, ps)), np.concatenate((content, pc))
-        valid = np.concatenate((valid, alive[pu] & alive[pv]))
-    strict = (ids.node_kind[u] != PLAIN) | (ids.node_kind[v] != PLAIN)
-    keep = valid & (score >= config.variant_threshold) & (content > 0)
-    keep &= ~strict | (content >= config.content_threshold)
-    if forbid:
-        code = u * ids.n_nodes + v
-        blocked = np.array([a * ids.n_nodes + b for a, b in forbid], dtype=np.int64)
-        keep &= ~np.isin(code, blocked)
-    pi, pj = np.searchsorted(reps, u[keep]), np.searchsorted(reps, v[keep])
-    score = score[keep]
-    chosen = np.zeros(pi.size, dtype=bool)
+        can = _can_merge(ids, pu, pv, ps, pc, forbid, config) & alive[pu] & alive[pv]
+        u, v, score = (np.concatenate((x, y[can])) for x, y in ((u, pu), (v, pv), (score, ps)))
+    pi, pj = np.searchsorted(reps, u), np.searchsorted(reps, v)
+    if not pi.size:
+        return pl.DataFrame(schema=_NONE)
+    chosen = score >= cutoff(config, size[group[pi]])  # k before any merge: the group size
     while True:  # merging lowers k and so the cutoff: repeat until the chosen set is stable
         center = star.star(reps.size, pi[chosen], pj[chosen])
         k = np.bincount(group[center == np.arange(reps.size)], minlength=size.size)
@@ -163,6 +164,18 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     variants = pl.DataFrame({"u": u, "v": v, "score": score[chosen]})
     variants = variants.unique(["u", "v"], keep="first", maintain_order=True)
     return variants.with_columns(kind=pl.lit("variant")).cast(_NONE)
+
+
+def _can_merge(ids, u, v, score, content, forbid: set, config) -> np.ndarray:
+    """Pairs (u < v) whose score reaches the lowest cutoff and whose content characters
+    overlap enough for their types, and that no override keeps apart."""
+    strict = (ids.node_kind[u] != PLAIN) | (ids.node_kind[v] != PLAIN)
+    keep = (score >= config.variant_threshold) & (content > 0)
+    keep &= ~strict | (content >= config.content_threshold)
+    if forbid:
+        blocked = np.array([a * ids.n_nodes + b for a, b in forbid], dtype=np.int64)
+        keep &= ~np.isin(u * ids.n_nodes + v, blocked)
+    return keep
 
 
 def _group_pairs(members: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
