@@ -218,7 +218,8 @@ def ingest(sources: tuple[Path, ...], engine: str, ray_address: str | None, **kw
 @field_option(
     DedupeConfig,
     "overrides",
-    help="JSONL of pairs marked distinct  [default: ../dedupe.overrides.jsonl]",
+    help="JSONL of review decisions (distinct, survivor, answer)  "
+    "[default: ../dedupe.overrides.jsonl]",
 )
 @with_options(engine_options())
 def dedupe(processed: Path, engine: str, ray_address: str | None, **flags) -> None:

@@ -1,10 +1,12 @@
-"""The whole path in a real browser: upload -> run -> review -> rerun -> export -> download."""
+"""The whole path in a real browser: upload -> run -> review (different riddles, keep this one,
+this answer is right; each followed by a rerun) -> export -> download."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import polars as pl
 from uihelpers import run_job
 
 from curate.ui import UiConfig
@@ -55,10 +57,39 @@ def test_upload_run_review_rerun_export_download(project, serve, page, shoot):
     assert _kept(project) == kept_before + 1  # the pair is no longer merged
     assert question not in page.locator("main").inner_text()  # gone from the clusters
 
+    # Keep the removed copy instead of the survivor: after the rerun it is the kept record.
+    page.goto(f"{url}/review?kind=near_duplicate")
+    cluster = page.locator(".cluster").filter(has=page.locator(".member")).first
+    old_survivor = cluster.locator(".survivor .q").inner_text()
+    chosen = cluster.locator(".member .q").first.inner_text()
+    cluster.locator(".member button[data-decision=survivor]").first.click()
+    page.wait_for_selector(".tag.decided")
+    job = run_job(page, app, lambda: page.click("#rerun"))
+    assert job.status == "done", job.lines[-5:]
+    page.goto(f"{url}/review?kind=near_duplicate")
+    swapped = page.locator(".cluster").filter(has=page.locator(".survivor .q", has_text=chosen))
+    assert swapped.count() == 1 and old_survivor in swapped.locator(".member .q").all_inner_texts()
+    assert _kept(project) == kept_before + 1  # the same riddles, another copy kept
+
     page.goto(f"{url}/review?tab=conflicts")
     manifest = json.loads((project / "processed" / "deduped.manifest.json").read_text())
     assert page.locator(".conflict").count() == manifest["conflicts"] >= 1
     shoot(page, "conflicts")
+    # Settle the first conflict: A's answer is right; B's is removed as a conflict of A.
+    wrong = page.locator(".conflict").first.locator(".side").nth(1).locator(".a").inner_text()
+    page.locator(".conflict").first.locator("button[data-decision=answer]").first.click()
+    page.wait_for_selector(".conflict .tag.decided")
+    job = run_job(page, app, lambda: page.click("#rerun"))
+    assert job.status == "done", job.lines[-5:]
+    after = json.loads((project / "processed" / "deduped.manifest.json").read_text())
+    assert after["conflicts"] == manifest["conflicts"] - 1
+    assert after["removed_by_kind"]["conflict"] == manifest["removed_by_kind"]["conflict"] + 1
+    assert _kept(project) == kept_before
+    rejects = (project / "processed" / "deduped.rejects.jsonl").read_text(encoding="utf-8")
+    settled = [json.loads(x) for x in rejects.splitlines() if '"conflict"' in x]
+    assert [r["kind"] for r in settled] == ["conflict"]
+    ingested = pl.read_parquet(project / "processed" / "ingested.parquet")
+    assert ingested.filter(pl.col("id") == settled[0]["id"])["answer"].to_list() == [wrong]
 
     page.goto(f"{url}/export")
     page.fill("#val_fraction", "0.2")

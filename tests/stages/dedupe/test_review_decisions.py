@@ -160,3 +160,12 @@ def test_malformed_decisions_are_errors_naming_the_line(project, processed, line
     with pytest.raises(ConfigError, match=r"dedupe.overrides.jsonl:2") as error:
         run(processed)
     assert message in str(error.value)
+
+
+def test_the_readme_examples_are_valid_decisions():
+    from curate.stages.dedupe import decisions
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("one JSON line each.", 1)[1].split("```json\n", 1)[1].split("```")[0]
+    read = [decisions.parse(json.loads(line)) for line in block.splitlines()]
+    assert [d.kind for d in read] == list(decisions.KINDS)
