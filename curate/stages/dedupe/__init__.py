@@ -58,7 +58,7 @@ class DedupeConfig:
     conflict_threshold: float = 0.65  # ... for a different answer to count as a conflict
     variant_threshold: float = 0.22  # weighted cosine needed when 2 riddles share an answer
     variant_slope: float = 0.2  # ... plus this * ln(k / 2) when k riddles share it
-    variant_min_shared: int = 1  # content bigrams a variant pair must share
+    variant_min_shared: int = 2  # content bigrams a variant pair must share
     # 字谜 and 歇后语 share answers across many riddles: their content characters must match
     content_threshold: float = 0.55  # Jaccard of content characters, for those types
     glyph_conflict_threshold: float = 0.9  # a 字谜 conflict: questions this close, not 0.65

@@ -74,10 +74,11 @@ def variant_scores(texts: list[str], i, j) -> np.ndarray:
 def variant_evidence(texts: list[str], i, j) -> tuple[np.ndarray, np.ndarray]:
     """The weighted cosine, and how many bigrams that are not pure template both share.
 
-    The count is a cheap first cut (`variant_min_shared`, default 1: a pair with no content
-    bigram in common, 什么鸟不会飞 / 哪种鸟飞不起来, is never a variant). Short sayings on a
-    shared punchline are told apart by their content characters instead (`variants.py`):
-    云彩里摆手 / 飞机上摆手 share the bigram 摆手 but 2 of 6 content characters.
+    The count guards short texts (`variant_min_shared`, default 2): 云彩里摆手 / 飞机上摆手
+    (one bigram, 摆手, in common) are two sayings; 鼻梁上推小车 / 鼻子上推小车 (上推, 推小,
+    小车) are one. At 1 brain-teaser rewordings merge more often (什么车寸步难行？ /
+    什么车一步也走不了？) but so do different riddles on one answer (身体白又长…越烧越短小 /
+    什么东西越长越短？, both 蜡烛): bench/README.md has both trade-offs.
     """
     i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
     feats = features(texts)
