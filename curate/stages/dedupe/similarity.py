@@ -29,6 +29,7 @@ PRIOR_DOCS = 1000
 # A character in more than this share of the questions is template too (的, 上, 里, 子 in a
 # corpus of 歇后语): it says nothing about which riddle a question is.
 TEMPLATE_DF = 0.02
+_CHUNK = 1 << 20  # shared entries scored at a time
 
 
 def features(texts: list[str]) -> minhash.Shingles:
@@ -132,26 +133,27 @@ def extend(pf: PairFeatures | None, texts: list[str], i, j, min_shared: int) -> 
 
 
 def _merge(a: minhash.Shingles, b: minhash.Shingles) -> minhash.Shingles:
-    """The shingles of a's texts, then b's (b's texts numbered after a's). The members are
-    built without a sort: renumbering the features keeps their order within each text."""
+    """The shingles of a's texts, then b's (b's texts numbered after a's), slim (`_slim`).
+    The members are built without a sort: renumbering the features keeps their order."""
     uniq = minhash.sorted_unique(np.concatenate((a.uniq, b.uniq)))
     ra, rb = np.searchsorted(uniq, a.uniq), np.searchsorted(uniq, b.uniq)
     n, ua, ub = np.int64(uniq.size), np.int64(a.uniq.size), np.int64(b.uniq.size)
-    merged = minhash.Shingles(
-        np.concatenate((a.code, b.code)),
-        np.concatenate((a.doc, b.doc + a.n_docs)),
-        a.n_docs + b.n_docs,
-        uniq,
-        np.concatenate((ra[a.sid], rb[b.sid])),
-    )
     members = np.concatenate(
         (
             a.members // ua * n + ra[a.members % ua],
             (b.members // ub + a.n_docs) * n + rb[b.members % ub],
         )
     )
-    merged.__dict__["members"] = members  # the cached property, filled in
-    return merged
+    return _slim(a.n_docs + b.n_docs, uniq, members)
+
+
+def _slim(n_docs: int, uniq: np.ndarray, members: np.ndarray) -> minhash.Shingles:
+    """Shingles holding only what scoring reads (the members, the distinct codes): the
+    per-occurrence arrays (code, doc, sid) are twice the members' size and unused here."""
+    none = np.zeros(0, dtype=np.int64)
+    slim = minhash.Shingles(none.astype(np.uint64), none, n_docs, uniq, none)
+    slim.__dict__["members"] = members  # the cached property, filled in
+    return slim
 
 
 def _lookup(feats: minhash.Shingles, i, j, min_shared: int) -> PairFeatures:
@@ -167,11 +169,13 @@ def _lookup(feats: minhash.Shingles, i, j, min_shared: int) -> PairFeatures:
         shared[lo : lo + chunk] = np.bincount(pair, minlength=i[lo : lo + chunk].size)
     keep = shared >= min_shared
     i, j, shared = i[keep], j[keep], shared[keep]
-    pairs, ats = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    # Entries as int32 (pairs and members stay far below 2**31): the largest arrays kept.
+    pairs, ats = [np.zeros(0, np.int32)], [np.zeros(0, np.int32)]
     for lo, pair, at in minhash.shared_members(feats, i, j, chunk):
-        pairs.append(pair + lo)
-        ats.append(at)
-    return PairFeatures(feats, i, j, shared, np.concatenate(pairs), np.concatenate(ats))
+        pairs.append((pair + lo).astype(np.int32))
+        ats.append(at.astype(np.int32))
+    slim = _slim(feats.n_docs, feats.uniq, feats.members)
+    return PairFeatures(slim, i, j, shared, np.concatenate(pairs), np.concatenate(ats))
 
 
 @dataclass(frozen=True)
@@ -221,14 +225,19 @@ def scores(pf: PairFeatures, w: Weights, start: int = 0) -> tuple[np.ndarray, np
         new_content = np.where(single & ~template, w.fill[2], 0.0)
         content = np.where(known, content[at] if w.uniq.size else 0.0, new_content)
     size = np.bincount(doc, weights=idf[shingle], minlength=pf.feats.n_docs)
-    first = int(np.searchsorted(pf.entry_pair, start))  # entries of the pairs from `start`
-    pair, entry = pf.entry_pair[first:] - start, shingle[pf.entry_at[first:]]
+    csize = np.bincount(doc, weights=content[shingle], minlength=pf.feats.n_docs)
     i, j, n = pf.i[start:], pf.j[start:], pf.i.size - start
-    inter = np.bincount(pair, weights=idf[entry], minlength=n)
+    inter, cshared = np.zeros(n), np.zeros(n)
+    # The shared entries (millions at a million records) summed a chunk at a time: their
+    # weights are not all held at once, and the memory peak of dedupe is in this step.
+    first = int(np.searchsorted(pf.entry_pair, start))  # entries of the pairs from `start`
+    for lo in range(first, pf.entry_pair.size, _CHUNK):
+        pair = pf.entry_pair[lo : lo + _CHUNK] - start
+        entry = shingle[pf.entry_at[lo : lo + _CHUNK]]
+        inter += np.bincount(pair, weights=idf[entry], minlength=n)
+        cshared += np.bincount(pair, weights=content[entry], minlength=n)
     norm = np.sqrt(size[i] * size[j])
     score = np.where(norm > 0, inter / np.maximum(norm, 1e-12), 0.0)
-    csize = np.bincount(doc, weights=content[shingle], minlength=pf.feats.n_docs)
-    cshared = np.bincount(pair, weights=content[entry], minlength=n)
     union = csize[i] + csize[j] - cshared
     return score, np.where(union > 0, cshared / np.maximum(union, 1), 0.0)
 
