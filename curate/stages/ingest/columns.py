@@ -11,8 +11,8 @@ flag; a flagged row is left to `normalize.display` / `filters.check` (see batche
   unassigned in Python's table, a combining mark (NFC after width folding) or a capital sigma
   (final-sigma rules) is flagged.
 
->>> display_column(pl.Series(["  什麼人<b>一年</b>", "ｂ　ａ&nbsp;？"]))[1]
-'b a？'
+>>> display_column(pl.Series(["  什麼人<b>一年</b>", "ｂ　ａ&nbsp;？"])).to_list()
+['什么人一年', 'b a ？']
 """
 
 from __future__ import annotations

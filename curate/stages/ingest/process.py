@@ -172,17 +172,22 @@ def _add(result: FileResult, records: list, config, limits, done: Done) -> None:
 def stream_parquet(
     path: Path, name: str, config, limits: filters.Limits, done: Done, spill: Path | None
 ) -> FileResult:
-    """A Parquet file a slice of rows at a time (polars reads only the row groups it needs)."""
-    result = FileResult(FileStats(name, "parquet", None, sha256_file(path), "row"), spill)
+    """A Parquet file a slice of rows at a time (polars reads only the row groups it needs);
+    NotStreamable when polars cannot read it (read_file then names the problem)."""
+    result, counted = (
+        FileResult(FileStats(name, "parquet", None, sha256_file(path), "row"), spill),
+        0,
+    )
     try:
         scan = pl.scan_parquet(path)
         casts = readers.integers_with_nulls(scan)
-        rows = scan.select(pl.len()).collect().item()
-    except Exception:  # polars raises several types for corrupt files; read_file names it
+        for start in range(0, scan.select(pl.len()).collect().item(), BATCH):
+            frame = scan.slice(start, BATCH).collect().with_columns(casts)
+            _add(result, list(readers.parquet_records(frame, start + 1)), config, limits, done)
+            counted += frame.height
+    except Exception:  # polars raises several types for a corrupt file; read_file names it
+        done.add(-counted)
         raise jsonl.NotStreamable(str(path)) from None
-    for start in range(0, rows, BATCH):
-        frame = scan.slice(start, BATCH).collect().with_columns(casts)
-        _add(result, list(readers.parquet_records(frame, start + 1)), config, limits, done)
     return result
 
 
