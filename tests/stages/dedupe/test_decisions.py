@@ -85,8 +85,8 @@ def test_same_answer_sayings_from_the_issue_stay_apart(xiehouyu):
         assert a in kept and b in kept, (a, b)
 
 
-def test_same_records_under_other_folders_and_order_keep_the_same_riddles(tmp_path):
-    rows = [(q, a) for q, a in xiehouyu_rows()[:3000]]
+def test_same_records_under_other_folders_and_order_keep_the_same_riddles(tmp_path, xiehouyu_path):
+    rows = xiehouyu_rows(xiehouyu_path)[:3000]
     rows += [
         ("什么东西越洗越脏？", "水"),
         ("什么东西越洗越脏", "水。"),
@@ -108,8 +108,7 @@ def test_same_records_under_other_folders_and_order_keep_the_same_riddles(tmp_pa
     assert ("什么东西越洗越脏？", "水") in kept_pairs(first)  # the best-formed copy
 
 
-def xiehouyu_rows() -> list[tuple[str, str]]:
-    path = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "xiehouyu.json"
+def xiehouyu_rows(path: Path) -> list[tuple[str, str]]:
     return [(d["riddle"], d["answer"]) for d in json.loads(path.read_text(encoding="utf-8"))]
 
 
