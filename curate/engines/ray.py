@@ -50,7 +50,7 @@ def session(address: str | None = None, **init: object) -> Iterator[None]:
         yield
         return
     init.setdefault("include_dashboard", False)
-    init.setdefault("logging_level", logging.WARNING)
+    init.setdefault("logging_level", logging.ERROR)  # warnings about tokens, progress bars
     try:
         ray.init(address=address, **init)
     except (ConnectionError, ValueError) as exc:
@@ -65,7 +65,7 @@ def session(address: str | None = None, **init: object) -> Iterator[None]:
 def _quiet() -> None:
     from ray.data import DataContext
 
-    logging.getLogger("ray.data").setLevel(logging.WARNING)  # one INFO line per dataset
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # INFO per dataset, bar warnings
     ctx = DataContext.get_current()
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
