@@ -28,12 +28,13 @@ def once(code_dir: Path, corpus: Path) -> dict:
     env = os.environ | {"PYTHONPATH": str(code_dir)}
     out = subprocess.run(
         [sys.executable, "-c", CURATE, str(corpus)],
-        check=True,
         capture_output=True,
         text=True,
         cwd=code_dir,
         env=env,
     )
+    if out.returncode:
+        sys.exit(f"{code_dir}: dedupe failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
