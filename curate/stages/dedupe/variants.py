@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from curate.stages.dedupe import keys, minhash, similarity, star
+from curate.stages.dedupe import keys, similarity, star
 from curate.stages.dedupe.rank import PLAIN
 
 _NONE = {"u": pl.Int64, "v": pl.Int64, "score": pl.Float64, "kind": pl.String}
@@ -124,7 +124,10 @@ def _local_scores(ids, u: np.ndarray, v: np.ndarray, config, cache: dict):
 def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dict, full: bool):
     """Variant edges between the survivors `reps` (sorted; one pass). A full pass scores
     every pair with the IDF of the survivors; another scores only the new pairs."""
-    _, group = minhash.unique_inverse(ids.node_answer[reps])
+    answer = ids.node_answer[reps]  # dense ids: their ranks among those present, no sort
+    present = np.zeros(int(ids.node_answer.max(initial=-1)) + 1, dtype=bool)
+    present[answer] = True
+    group = (np.cumsum(present) - 1)[answer]
     size = np.bincount(group)
     ok = (size[group] >= 2) & (cutoff(config, size[group]) <= 1.0)
     nu, nv = _new_pairs(ids, reps[ok], group[ok], cache)
