@@ -16,16 +16,15 @@ import secrets
 import signal
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from curate import io
 from curate.errors import CurateError
+from curate.verify import LOCK_NAME, sha256_files  # noqa: F401 (sha256_files re-exported)
 
 # CURATE_FAULT=<point> or <stage>:<point>: the process SIGKILLs itself there (tests only).
 FAULT_ENV = "CURATE_FAULT"
 FAULT_POINTS = ("write", "synced", "unlinked", "rename", "renamed", "manifest")
-LOCK_NAME = ".curate.lock"
 LOCK_WAIT_ENV = "CURATE_LOCK_WAIT"  # seconds a second writer waits; default LOCK_WAIT
 LOCK_WAIT = 30.0
 # Temp names: ".<name>.<8 random characters>.tmp", as Commit.path and io.atomic_path
@@ -105,14 +104,6 @@ def _acquire(f, processed: Path, wait: float) -> None:
                     f"(or set {LOCK_WAIT_ENV} to wait longer)."
                 ) from None
             time.sleep(0.05)
-
-
-def sha256_files(paths: list[Path]) -> list[str]:
-    """sha256 of each file, hashed in parallel (hashlib releases the GIL on large reads)."""
-    if len(paths) < 2:
-        return [io.sha256_file(p) for p in paths]
-    with ThreadPoolExecutor(min(len(paths), os.cpu_count() or 1)) as pool:
-        return list(pool.map(io.sha256_file, paths))
 
 
 def fsync(path: Path) -> None:

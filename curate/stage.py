@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import platform
 import time
 from collections import Counter
@@ -25,8 +24,9 @@ from pathlib import Path
 import polars as pl
 
 from curate import commit, io
-from curate.errors import CurateError, InputError, StageError
+from curate.errors import CurateError, InputError
 from curate.memory import release_memory
+from curate.verify import verified
 
 _PACKAGES = ("curate", "polars", "pyarrow", "datasketch", "opencc", "jsonschema")
 ENGINE = "local"
@@ -224,32 +224,3 @@ def read_stage(processed: str | Path, stage: str) -> pl.DataFrame:
     """`<processed>/<stage>.parquet`, from a verified stage, or say which command to run."""
     read_manifest(processed, stage)
     return pl.read_parquet(io.stage_path(processed, stage))
-
-
-def verified(path: Path, label: str, rerun: str) -> dict:
-    """The manifest at `path` once every file it lists has its size and sha256; else a
-    StageError: "`label` is incomplete or from two runs (why); rerun `rerun`"."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        problem = _mismatch(Path(path).parent, data["files"])
-    except FileNotFoundError:
-        problem = f"{Path(path).name} is missing"
-    except (ValueError, KeyError, TypeError):
-        problem = f"{Path(path).name} is not a stage manifest"
-    if problem:
-        raise StageError(f"{label} is incomplete or from two runs ({problem}); rerun `{rerun}`")
-    return data
-
-
-def _mismatch(folder: Path, files: list[dict]) -> str | None:
-    """The first listed file that is missing or differs in size or sha256, or None."""
-    paths = [folder / f["path"] for f in files]
-    for f, path in zip(files, paths, strict=True):
-        if not path.is_file():
-            return f"{f['path']} is missing"
-        if path.stat().st_size != f["bytes"]:
-            return f"{f['path']} has {path.stat().st_size} bytes, its manifest says {f['bytes']}"
-    for f, digest in zip(files, commit.sha256_files(paths), strict=True):
-        if digest != f["sha256"]:
-            return f"{f['path']}'s sha256 differs from its manifest"
-    return None

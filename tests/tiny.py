@@ -11,4 +11,5 @@ from curate.training.demo import (  # noqa: F401 (re-exported for the tests)
     build_tokenizer,
     riddle_messages,
     write_export,
+    write_manifest,
 )

@@ -38,6 +38,7 @@ from curate.evaluation.source import export_params, riddle_types
 from curate.evaluation.summary import by_riddle_type, compare, summarize
 from curate.files import write_json, write_jsonl, write_text
 from curate.messages import Conversation, read_conversations
+from curate.verify import check_file, split_files
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def configurations(config: EvalConfig) -> dict[str, str]:
 def load_riddles(data: Path, split: str, limit: int | None = None) -> list[Riddle]:
     """The (system?, user, assistant) of each line of the split's shards, in file order."""
     data = Path(data)
-    files = [data] if data.is_file() else sorted(data.glob(f"{split}-*.jsonl"))
+    files = [check_file(data)] if data.is_file() else split_files(data, split)
     if not files:
         raise InputError(f"no {split}-*.jsonl in {data}; run `curate export` first")
     hint = "export with --format jsonl, or check the files with `curate validate`"

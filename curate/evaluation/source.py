@@ -2,43 +2,39 @@
 
 The export folder's `manifest.json` holds the user template and system prompt every line was
 made with (so `curate ask` can send a typed question the same way) and the `deduped.parquet`
-it read. When that file has a `riddle_type` column, each eval riddle is found there by the
-hash of its question and answer match keys and the scores are broken down by type.
+it read; it is read verified (`curate.verify`), so an export from two runs is refused. When
+that file has a `riddle_type` column, each eval riddle is found there by the hash of its
+question and answer match keys and the scores are broken down by type.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from curate.normalize import content_hash
+from curate.verify import export_manifest
 
-MANIFEST = "manifest.json"
 DEDUPED = "deduped.parquet"
+
+
+def _manifest(data: Path) -> dict:
+    """The export's verified manifest ({} for a file, or a folder that is not an export);
+    StageError for an export whose files differ from it."""
+    data = Path(data)
+    return (export_manifest(data) if data.is_dir() else None) or {}
 
 
 def export_params(data: Path) -> dict:
     """The export's params (user_template, system_prompt, ...), or {} when not an export."""
-    path = Path(data) / MANIFEST
-    if not path.is_file():
-        return {}
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return {}
-    params = manifest.get("params") if isinstance(manifest, dict) else None
+    params = _manifest(data).get("params")
     return params if isinstance(params, dict) else {}
 
 
 def _deduped(data: Path) -> Path | None:
     """The deduped.parquet the export read: as its manifest names it, else PROCESSED/."""
     data = Path(data)
-    named = []
-    try:
-        manifest = json.loads((data / MANIFEST).read_text(encoding="utf-8"))
-        named = [Path(i["path"]) for i in manifest.get("inputs", []) if "path" in i]
-    except (OSError, ValueError, TypeError, AttributeError):
-        pass
+    inputs = _manifest(data).get("inputs") or []
+    named = [Path(i["path"]) for i in inputs if isinstance(i, dict) and "path" in i]
     candidates = [p for p in named if p.name == DEDUPED] + [data.parent.parent / DEDUPED]
     return next((p for p in candidates if p.is_file()), None)
 

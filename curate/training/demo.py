@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from curate.files import write_text
+from curate.files import sha256_file, write_json, write_text
+from curate.verify import MANIFEST, SHARD
 
 ARCHS = ("qwen2", "llama")
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
@@ -59,7 +60,26 @@ def write_export(folder: Path, train_rows: list[dict], val_rows: list[dict]) -> 
     for split, rows in (("train", train_rows), ("validation", val_rows)):
         lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
         write_text(folder / f"{split}-00000-of-00001.jsonl", lines)
+    write_manifest(folder)
     return folder
+
+
+def write_manifest(folder: Path, params: dict | None = None) -> dict:
+    """A manifest.json for the shards in `folder`, in the shape `curate export` writes
+    (files with split, size and sha256), so readers verify a hand-made export as a real one."""
+    files = [
+        {
+            "path": p.name,
+            "split": p.name.split("-")[0],
+            "sha256": sha256_file(p),
+            "bytes": p.stat().st_size,
+        }
+        for p in sorted(Path(folder).iterdir())
+        if SHARD.match(p.name)
+    ]
+    manifest = {"stage": "export", "format": "jsonl", "params": params or {}, "files": files}
+    write_json(Path(folder) / MANIFEST, manifest)
+    return manifest
 
 
 def write_demo_export(folder: Path, held_out: int = HELD_OUT) -> Path:

@@ -12,6 +12,7 @@ from curate.errors import InputError
 from curate.files import atomic_path, write_json
 from curate.messages import read_conversations
 from curate.training.base import TrainConfig
+from curate.verify import split_files
 
 EXPORT_HINT = "run `curate export --format jsonl` first, or pass --data EXPORT_DIR"
 
@@ -23,15 +24,16 @@ def _read_rows(files: list[Path]) -> list[dict]:
 
 
 def read_export(data: Path) -> tuple[list[dict], list[dict]]:
-    """(train rows, validation rows) from the export's train-*.jsonl and validation-*.jsonl."""
+    """(train rows, validation rows) from the export's train-*.jsonl and validation-*.jsonl;
+    an export whose files differ from its manifest is refused (StageError)."""
     data = Path(data)
     if not data.is_dir():
         raise InputError(f"export folder {data} not found; {EXPORT_HINT}")
-    train_files = sorted(data.glob("train-*.jsonl"))
+    train_files = split_files(data, "train")
     if not train_files:
         raise InputError(f"no train-*.jsonl files in {data}; {EXPORT_HINT}")
     train = _read_rows(train_files)
-    val = _read_rows(sorted(data.glob("validation-*.jsonl")))
+    val = _read_rows(split_files(data, "validation"))
     if not train:
         raise InputError(f"the train files in {data} are empty; {EXPORT_HINT}")
     return train, val

@@ -130,12 +130,11 @@ def check_parameters(config: TrainConfig) -> list[str]:
 def read_split(data: Path, split: str) -> tuple[list[str], list[str]]:
     """The split's lines, checked and reduced to `{"messages": [...]}`; and the shard names."""
     from curate.messages import read_conversations
+    from curate.verify import check_file, split_files
 
     data = Path(data)
-    if data.is_file() and split == "train":
-        shards = [data]
-    else:
-        shards = sorted(data.glob(f"{split}-*.jsonl"))
+    one_file = data.is_file() and split == "train"
+    shards = [check_file(data)] if one_file else split_files(data, split)
     if not shards:
         hint = "run `curate export --format jsonl` first"
         if split != "train":

@@ -117,7 +117,7 @@ def _records(processed: Path, ids: list[str]) -> dict[str, dict]:
 def clusters_page(processed: Path, kind: str = "", page: int = 1, size: int = 20) -> dict:
     """Dedupe clusters (survivor + removed members, each with its direct score), paged."""
     path = io.stage_path(processed, "deduped", "rejects.jsonl")
-    if not path.exists():
+    if not path.exists() or path.stat().st_size == 0:  # no dedupe yet, or nothing removed
         return {"clusters": [], "total": 0, "page": 1, "pages": 1, "kinds": {}}
     ledger = pl.read_ndjson(path).select("id", "duplicate_of", "kind", "score", "via")
     kinds = dict(ledger["kind"].value_counts(sort=True).iter_rows())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -11,8 +10,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from curate import io
-from curate.errors import InputError
+from curate import io, stage
+from curate.errors import InputError, StageError
+from curate.stages.export import exported
+from curate.stages.export import read_manifest as read_export
 from curate.stages.export.formats import FORMATS as EXPORT_FORMATS
 from curate.ui import files, ledger
 from curate.ui.jobs import curate_command
@@ -21,9 +22,20 @@ from curate.ui.web import check_csrf, guarded, render, start_job, state
 FORMATS = tuple(EXPORT_FORMATS)
 
 
-def _manifest(processed: Path, stage: str) -> dict | None:
-    path = io.stage_path(processed, stage, "manifest.json")
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+def _manifests(processed: Path, *names: str) -> tuple[dict, list[str]]:
+    """Stage name -> its verified manifest (None when it has not run or is refused), and the
+    message of each refused stage ("... is incomplete or from two runs; rerun ..."), which the
+    page shows."""
+    manifests, errors = {}, []
+    for name in names:
+        manifests[name] = None
+        if not stage.present(processed, name):
+            continue
+        try:
+            manifests[name] = stage.read_manifest(processed, name)
+        except StageError as exc:
+            errors.append(str(exc))
+    return manifests, errors
 
 
 def _page(request: Request) -> int:
@@ -44,6 +56,7 @@ async def data_page(request: Request):
     except InputError as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     listing = await run_in_threadpool(files.raw_files, st.root, chosen)
+    manifests, errors = await run_in_threadpool(_manifests, st.processed, "ingested")
     for entry in listing:  # detected with ingest's own reader
         entry |= await run_in_threadpool(files.detect, st.root / entry["path"])
     return render(
@@ -53,7 +66,8 @@ async def data_page(request: Request):
         folder=files.rel(st.root, chosen),
         raw=files.rel(st.root, st.raw),
         listing=listing,
-        ingest=_manifest(st.processed, "ingested"),
+        ingest=manifests["ingested"],
+        stage_errors=errors,
         max_mb=st.config.max_upload_mb,
     )
 
@@ -103,11 +117,12 @@ async def run_pipeline(request: Request, form):
 
 async def report_page(request: Request):
     st = state(request)
-    stages = []
-    for stage in ("ingested", "deduped"):
-        m = _manifest(st.processed, stage)
-        if m:
-            stages.append({"stage": stage} | m["counts"] | {"reasons": m.get("reasons", {})})
+    manifests, errors = await run_in_threadpool(_manifests, st.processed, "ingested", "deduped")
+    stages = [
+        {"stage": name} | m["counts"] | {"reasons": m.get("reasons", {})}
+        for name, m in manifests.items()
+        if m
+    ]
     q = request.query_params
     rejects = await run_in_threadpool(
         ledger.rejects_page, st.processed, q.get("reason", ""), q.get("source", ""), _page(request)
@@ -116,7 +131,8 @@ async def report_page(request: Request):
         request,
         "report.html",
         stages=stages,
-        dedupe=_manifest(st.processed, "deduped"),
+        dedupe=manifests["deduped"],
+        stage_errors=errors,
         has_html=(st.processed / "report.html").exists(),
         rejects=rejects,
         reason=q.get("reason", ""),
@@ -131,6 +147,7 @@ async def review_page(request: Request):
     st = state(request)
     q = request.query_params
     tab = q.get("tab", "clusters")
+    manifests, errors = await run_in_threadpool(_manifests, st.processed, "deduped")
     if tab == "conflicts":
         data = await run_in_threadpool(ledger.conflicts_page, st.processed, _page(request))
     else:
@@ -144,7 +161,8 @@ async def review_page(request: Request):
         tab=tab,
         kind=q.get("kind", ""),
         data=data,
-        dedupe=_manifest(st.processed, "deduped"),
+        dedupe=manifests["deduped"],
+        stage_errors=errors,
         decided=ledger.decided(st.processed),
         key=ledger.decision_key,
         overrides=files.rel(st.root, ledger.overrides_path(st.processed)),
@@ -172,17 +190,21 @@ async def rerun_dedupe(request: Request, form):
 
 
 def _exports(st) -> list[dict]:
+    """Each export folder: its verified manifest and files, or the message that refuses it."""
     out = []
     base = st.processed / "export"
-    for manifest in sorted(base.glob("*/manifest.json")) if base.is_dir() else []:
-        m = json.loads(manifest.read_text(encoding="utf-8"))
-        folder = manifest.parent
-        names = [f["path"] for f in m.get("files", [])] + ["manifest.json"]
-        names += [n for n in ("README.md", "dataset_info.json") if (folder / n).exists()]
+    for folder in sorted(p for p in base.iterdir() if exported(p)) if base.is_dir() else []:
+        try:
+            m, error = read_export(folder), None
+        except StageError as exc:
+            m, error = {}, str(exc)
+        names = [f["path"] for f in m.get("files", [])] + (["manifest.json"] if m else [])
+        names += [n for n in ("README.md",) if (folder / n).exists()]
         out.append(
             {
                 "format": folder.name,
                 "manifest": m,
+                "error": error,
                 "files": [files.rel(st.processed, folder / n) for n in names],
             }
         )
@@ -191,9 +213,12 @@ def _exports(st) -> list[dict]:
 
 async def export_page(request: Request):
     st = state(request)
-    exports = _exports(st)
-    last = exports[0]["manifest"].get("params", {}) if exports else {}
-    return render(request, "export.html", formats=FORMATS, exports=exports, last=last)
+    exports = await run_in_threadpool(_exports, st)
+    last = next((e["manifest"].get("params", {}) for e in exports if e["manifest"]), {})
+    errors = [e["error"] for e in exports if e["error"]]
+    return render(
+        request, "export.html", formats=FORMATS, exports=exports, last=last, stage_errors=errors
+    )
 
 
 @guarded

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 from fake_siliconflow import FakeSiliconFlow
+from tiny import write_manifest
 
 from curate.cli import main
 from curate.errors import ConfigError
@@ -36,7 +37,8 @@ def write_export(folder: Path, riddles=RIDDLES, template: str = "{question}") ->
     (folder / "train-00000-of-00001.jsonl").write_text(lines[0], "utf-8")
     deduped = folder.parent.parent / "deduped.parquet"
     params = {"user_template": template, "system_prompt": None}
-    manifest = {"params": params, "inputs": [{"path": str(deduped), "sha256": "0" * 64}]}
+    manifest = write_manifest(folder, params)
+    manifest["inputs"] = [{"path": str(deduped), "sha256": "0" * 64}]
     (folder / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     return folder
 

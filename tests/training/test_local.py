@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from tiny import RIDDLES
+from tiny import RIDDLES, write_manifest
 
 from curate.cli import main
 
@@ -142,6 +142,7 @@ def test_long_conversations_are_cut_and_counted(tiny_model, riddle_export, proje
 
 def test_gradient_checkpointing_and_no_validation_split(tiny_model, riddle_export):
     (riddle_export / "validation-00000-of-00001.jsonl").unlink()
+    write_manifest(riddle_export)  # as an export with --val-fraction 0 writes it
     result = train("--model", tiny_model("qwen2"), "--epochs", "1", "--gradient-checkpointing")
     assert result.exit_code == 0, result.output
     assert "gradient_checkpointing: True" in result.output  # off by default on CPU
@@ -157,6 +158,7 @@ def test_missing_export_says_to_run_export_first(tiny_model, project):
 def test_broken_export_line_names_file_and_line(tiny_model, riddle_export):
     shard = riddle_export / "train-00000-of-00001.jsonl"
     shard.write_text(shard.read_text(encoding="utf-8") + '{"messages": []}\n', encoding="utf-8")
+    write_manifest(riddle_export)  # a bad line the manifest vouches for: the line is named
     result = train("--model", tiny_model("qwen2"))
     assert result.exit_code == 1 and "train-00000-of-00001.jsonl:17" in result.output
 

@@ -11,6 +11,7 @@ from curate.errors import BackendError, ConfigError, InputError
 from curate.messages import message_problems
 from curate.training import TrainConfig, train
 from curate.training import siliconflow as sf
+from curate.training.demo import write_manifest
 
 FT_ID = "ft:LoRA/Qwen/Qwen2.5-7B-Instruct:acct123456:riddles:abcdefghijklmnopqrst"
 RIDDLES = [
@@ -35,7 +36,7 @@ def export_dir(project) -> Path:
     (out / "train-00000-of-00002.jsonl").write_text("".join(line(*r) for r in RIDDLES[:2]))
     (out / "train-00001-of-00002.jsonl").write_text(line(*RIDDLES[2]) + line(*RIDDLES[3]))
     (out / "validation-00000-of-00001.jsonl").write_text(line(*RIDDLES[4]))
-    (out / "manifest.json").write_text("{}")
+    write_manifest(out)
     return out
 
 
@@ -154,6 +155,7 @@ def test_bad_data_names_file_and_line(fake_api, export_dir):
     bad = {"messages": [{"role": "assistant", "content": "谜底"}, {"role": "user", "content": "?"}]}
     with open(export_dir / "train-00001-of-00002.jsonl", "a", encoding="utf-8") as f:
         f.write(json.dumps(bad, ensure_ascii=False) + "\n")
+    write_manifest(export_dir)  # a bad line the manifest vouches for: the line is named
     with pytest.raises(InputError, match=r"train-00001-of-00002\.jsonl:3: .*expected 'user'"):
         train(config(fake_api, export_dir, dry_run=True))
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import re
 import string
 from collections import Counter
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from curate.messages import message_problems
 from curate.normalize import match_key
 from curate.record import reject
 from curate.stages.export.formats import FORMATS, dataset_info
+from curate.verify import EXPORT_RERUN, SHARD, verified
 
 SPLITS = ("train", "validation")
 PLACEHOLDERS = ("question", "category")
@@ -35,7 +35,6 @@ GROUP_KEYS = {
     "content": lambda r: r["content_hash"] or r["id"],
     "id": lambda r: r["id"],
 }
-_SHARD = re.compile(r"^(train|validation)-\d{5}-of-\d{5}\.(jsonl|json|parquet)$")
 
 
 @dataclass(frozen=True)
@@ -216,7 +215,7 @@ def _write(
         io.write_json(c.path(out / "dataset_info.json"), info)
     io.write_jsonl(c.path(io.stage_path(config.processed, "exported", "rejects.jsonl")), rejects)
     # Shards of an earlier, bigger run would mislead readers that glob the folder.
-    return [p for p in out.iterdir() if _SHARD.match(p.name) and p.name not in names]
+    return [p for p in out.iterdir() if SHARD.match(p.name) and p.name not in names]
 
 
 @stage.locked
@@ -286,7 +285,7 @@ def exported(out: str | Path) -> bool:
     """Whether OUT holds an export, complete or not (a manifest or any shard)."""
     out = Path(out)
     return out.is_dir() and any(
-        p.name == "manifest.json" or _SHARD.match(p.name) for p in out.iterdir()
+        p.name == "manifest.json" or SHARD.match(p.name) for p in out.iterdir()
     )
 
 
@@ -295,4 +294,4 @@ def read_manifest(out: str | Path) -> dict:
     out = Path(out)
     if not exported(out):
         raise InputError(f"no export in {out.as_posix()}; run `curate export` first")
-    return stage.verified(out / "manifest.json", f"{out.as_posix()}/", "curate export")
+    return verified(out / "manifest.json", f"{out.as_posix()}/", EXPORT_RERUN)
