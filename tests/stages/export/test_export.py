@@ -132,6 +132,13 @@ def test_assign_splits_is_deterministic_and_near_the_fraction():
     assert assign_splits({"only"}, 0.5, 0) == {"only": "train"}
 
 
+def test_assign_splits_holds_out_every_riddle_type_in_proportion():
+    strata = {f"x{i}": "歇后语" for i in range(200)} | {f"z{i}": "字谜" for i in range(30)}
+    split = assign_splits(set(strata), 0.1, seed=1, strata=strata)
+    held = [strata[k] for k, s in split.items() if s == "validation"]
+    assert held.count("歇后语") == 20 and held.count("字谜") == 3
+
+
 def test_conflicting_records_share_a_split(demo):
     rows = records(PAIRS)
     conflict = [rows[10]["id"], rows[11]["id"]]  # same question asked, different answers
