@@ -21,7 +21,8 @@ from curate.stages.ingest import IngestConfig, ingest, tasks  # noqa: E402
 from curate.stages.run import RunConfig, run  # noqa: E402
 
 RAY = EngineConfig("ray")
-pytestmark = pytest.mark.slow
+# Ray Data touches its own deprecated settings when it copies its context.
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning:ray")]
 
 
 @pytest.fixture(scope="module")
