@@ -287,3 +287,22 @@ def test_xiehouyu_exports_and_validates(project, xiehouyu_path):
     both = split_rows(out)
     where = {s for s in both for r in both[s] if r["messages"][-1]["content"] == "多此一举"}
     assert len(where) == 1
+
+
+def test_a_character_riddle_in_both_scripts_lands_in_one_split(project):
+    # Ingest keeps a 字谜's glyph, so both spellings survive dedupe; eval's overlap guard
+    # folds scripts, so a split between them would leak the riddle into validation.
+    pairs = [("門裡有個活人（打一字）", "閃"), ("门里有个活人（打一字）", "闪")]
+    pairs += [(f"谜面{i}（打一字）", chr(0x4E00 + 37 * i)) for i in range(40)]
+    rows = records(pairs)
+    rows[0].update(question=pairs[0][0], answer=pairs[0][1])  # the glyph ingest keeps
+    processed = project / "processed"
+    write_deduped(processed, rows)
+    for seed in range(6):
+        out = export(ExportConfig(processed=processed, val_fraction=0.5, seed=seed)).out
+        where = {
+            split: {m["messages"][0]["content"] for m in rows}
+            for split, rows in split_rows(out).items()
+        }
+        both = [s for s, users in where.items() if {pairs[0][0], pairs[1][0]} <= users]
+        assert len(both) == 1, where
