@@ -13,6 +13,7 @@ import fcntl
 import os
 import re
 import secrets
+import shutil
 import signal
 import time
 from collections.abc import Iterable, Iterator
@@ -30,6 +31,8 @@ LOCK_WAIT = 30.0
 # Temp names: ".<name>.<8 random characters>.tmp", as Commit.path and io.atomic_path
 # (tempfile.mkstemp) make them.
 _TEMP = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
+# Part folders of a stage's workers (ingest: tempfile.TemporaryDirectory(prefix=".ingested.parts."))
+_PARTS = re.compile(r"^\.[a-z]+\.parts\.")
 _held: set[Path] = set()  # locks this process holds: it may take its own lock again
 
 
@@ -46,7 +49,10 @@ def remove_stale(folder: Path) -> list[Path]:
     for path in stale:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-    return stale
+    parts = [p for p in folder.iterdir() if _PARTS.match(p.name) and p.is_dir()]
+    for path in parts:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale + parts
 
 
 @contextlib.contextmanager

@@ -153,3 +153,14 @@ def test_the_lock_is_reentrant_and_cleans_only_temp_names(project):
     keep.write_text("mine")
     with commit.lock(processed), commit.lock(processed):
         assert not stale.exists() and keep.exists()
+
+
+def test_the_lock_removes_part_folders_of_a_killed_run(project):
+    processed = project / "processed"
+    parts = processed / ".ingested.parts.k3x9q2ab"  # TemporaryDirectory's name in ingest
+    (parts / "sub").mkdir(parents=True)
+    (parts / "sub" / "part-00000.parquet").write_bytes(b"x")
+    mine = processed / "parts.of.mine"
+    mine.mkdir()
+    with commit.lock(processed):
+        assert not parts.exists() and mine.exists()

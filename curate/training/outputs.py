@@ -87,7 +87,9 @@ def summary(log_history: list[dict], stats: dict, n_val: int) -> dict:
         "validation_examples": n_val,
         "truncated": stats["truncated"],
         "skipped": stats["skipped"],
-        "steps": train[-1]["step"] if train else 0,
+        # The Trainer's last entry (train_runtime ...) carries the step count; losses are
+        # only logged every logging_steps, so the last loss may be a few steps earlier.
+        "steps": max((entry.get("step", 0) for entry in log_history), default=0),
     }
     if train:
         out.update(first_loss=train[0]["loss"], final_loss=train[-1]["loss"])
