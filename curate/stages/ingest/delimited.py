@@ -31,6 +31,7 @@ from curate.stages.ingest.raw import RawRecord
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,39}")
 _WRAPPED = re.compile(r'"(?:[^"]|"")*"')  # a whole field in quotes, inner quotes doubled
 _OPENED = re.compile(r'"(?:[^"]|"")*')  # a quoted field that goes on past the line end
+QUOTE_SAMPLE = 5000  # lines quoted_tsv looks at
 
 
 class _Rows:
@@ -38,11 +39,12 @@ class _Rows:
     is never closed, after which reading goes on from the row's next line. Set `width` to
     the header's width once known (the shape the unclosed-quote check looks for)."""
 
-    def __init__(self, text: str, path: Path, delimiter: str) -> None:
-        self.lines = io.StringIO(text, newline="").readlines()
+    def __init__(self, lines: list[str], path: Path, delimiter: str, quoted: bool) -> None:
+        self.lines, self.quoted = lines, quoted
         self.path, self.delimiter, self.pos = path, delimiter, 0  # pos: next line to read
-        self.quoted = delimiter != "\t" or quoted_tsv(self.lines)
         self.width: int | None = None
+        self.offset, self.final = 0, True  # lines before `lines`; whether they end the file
+        self.rest: int | None = None  # first line of a row cut by the end of `lines`
 
     def _reader(self):  # csv.reader pulls lines one at a time, no read-ahead
         quoting = csv.QUOTE_MINIMAL if self.quoted else csv.QUOTE_NONE
@@ -59,19 +61,32 @@ class _Rows:
                 return
             except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit()
                 self.pos = base + reader.line_num
+                if self._cut(first):
+                    return
                 if not (self.quoted and self._ends_in_quote(first)):
-                    where = f"near line {first + 1} ({exc})"
+                    where = f"near line {self.offset + first + 1} ({exc})"
                     raise InputError(f"{self.path}: unreadable CSV {where}") from None
                 row = None  # an unclosed quote swallowed more than the field size limit
             self.pos = base + reader.line_num
+            if self._cut(first):
+                return
             if row is not None and len(row) <= 1 and not "".join(row).strip():
                 continue  # a blank line; `,,` is a record
             if row is None or (self.quoted and self._unclosed(first)):
                 self.pos = first + 1  # go on from the next line
                 reader, base = self._reader(), self.pos
-                yield first + 1, self.lines[first].rstrip("\r\n"), None
+                yield self.offset + first + 1, self.lines[first].rstrip("\r\n"), None
             else:
-                yield first + 1, "".join(self.lines[first : self.pos]).rstrip("\r\n"), row
+                raw = "".join(self.lines[first : self.pos]).rstrip("\r\n")
+                yield self.offset + first + 1, raw, row
+
+    def _cut(self, first: int) -> bool:
+        """Whether the row starting at `first` reached the end of lines that do not end the
+        file: it is read again, whole, with the next lines (`rest`)."""
+        if self.final or self.pos < len(self.lines):
+            return False
+        self.rest = first
+        return True
 
     def _ends_in_quote(self, first: int) -> bool:
         return _ends_in_quote("".join(self.lines[first : self.pos]), self.delimiter)
@@ -93,8 +108,44 @@ def read_delimited(
     text: str, path: Path, delimiter: str, known: frozenset[str], warnings: list[str]
 ) -> Iterator[RawRecord]:
     """Records of a CSV (`,`) or TSV (tab) text; `known` = lowercased field names."""
-    rows = _Rows(text, path, delimiter)
+    lines = io.StringIO(text, newline="").readlines()
+    return delimited_records(iter([lines]), path, delimiter, known, warnings)
+
+
+def delimited_records(
+    chunks: Iterator[list[str]],
+    path: Path,
+    delimiter: str,
+    known: frozenset[str],
+    warnings: list[str],
+) -> Iterator[RawRecord]:
+    """`read_delimited` on the file's lines (line ends kept) given in chunks: records come as
+    they are read, a row cut by a chunk's end is read again with the next chunk, and the TSV
+    quoting is decided on the first QUOTE_SAMPLE lines, as `quoted_tsv` does on the whole."""
+    lines: list[str] = []
+    nxt = next(chunks, None)
+    while nxt is not None and (not lines or (delimiter == "\t" and len(lines) < QUOTE_SAMPLE)):
+        lines, nxt = lines + nxt, next(chunks, None)
+    quoted = delimiter != "\t" or quoted_tsv(lines)
     header: list[str] | None = None
+    offset, width = 0, None
+    while True:
+        rows = _Rows(lines, path, delimiter, quoted)
+        rows.offset, rows.final, rows.width = offset, nxt is None, width
+        out = [header]  # the header, once read
+        yield from _records(rows, path, known, warnings, out)
+        header, width = out[0], rows.width
+        if nxt is None:
+            return
+        cut = len(lines) if rows.rest is None else rows.rest
+        lines, offset, nxt = lines[cut:] + nxt, offset + cut, next(chunks, None)
+
+
+def _records(
+    rows: _Rows, path: Path, known: frozenset[str], warnings: list[str], out: list
+) -> Iterator[RawRecord]:
+    """The records of `rows`; out[0]: the header (None until read), updated when read."""
+    header = out[0]
     for line, raw, row in rows:
         if row is None:
             detail = "a quote opened in this row is never closed; the lines after it are read"
@@ -103,10 +154,10 @@ def read_delimited(
         if header is None:
             header = _header(row, known)
             if header is not None:  # the header row itself
-                rows.width = len(header)
+                rows.width, out[0] = len(header), header
                 continue
             header = ["question", "answer"] + [f"column{i}" for i in range(3, len(row) + 1)]
-            rows.width = len(header)
+            rows.width, out[0] = len(header), header
             warnings.append(_headerless(path, row))
         if len(row) > len(header):
             detail = f"{len(row)} fields but the header has {len(header)}"
@@ -160,7 +211,7 @@ def _ends_in_quote(text: str, delimiter: str) -> bool:
 def quoted_tsv(lines: list[str]) -> bool:
     """A TSV file that uses CSV quoting: some field wrapped in quotes, none like `"小"字加一点`."""
     wrapped = False
-    for line in lines[:5000]:
+    for line in lines[:QUOTE_SAMPLE]:
         for cell in line.rstrip("\r\n").split("\t"):
             if not cell.startswith('"'):
                 continue

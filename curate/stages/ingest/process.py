@@ -1,10 +1,11 @@
-"""Every input file converted in batches: JSONL streamed in chunks of lines and Parquet in
-slices of rows (memory bounded by the batch), other formats read whole by `readers.read_file`
-and converted a batch of records at a time; two files at a time (polars and OpenCC release
-the GIL)."""
+"""Every input file converted in batches: JSONL, CSV, TSV and text streamed in chunks of
+lines and Parquet in slices of rows (memory bounded by the batch), other files (JSON, or not
+UTF-8) read whole by `readers.read_file` and converted a batch of records at a time; two files
+at a time (polars and OpenCC release the GIL)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections import Counter
@@ -15,9 +16,10 @@ from pathlib import Path
 
 import polars as pl
 
+from curate.errors import InputError
 from curate.io import sha256_file
 from curate.record import SCHEMA
-from curate.stages.ingest import batches, filters, jsonl, readers
+from curate.stages.ingest import batches, filters, jsonl, readers, textstream
 
 # Records converted column-wise at a time: large enough for polars, small enough for memory.
 BATCH = 1 << 17
@@ -191,11 +193,38 @@ def stream_parquet(
     return result
 
 
+def stream_text(
+    path: Path, name: str, config, limits: filters.Limits, done: Done, spill: Path | None
+) -> FileResult:
+    """A CSV, TSV or text file a chunk of lines at a time, converted BATCH records at a time
+    as `whole` does; NotStreamable when it must be read whole (read_file then also raises any
+    error, on the encoding it decides)."""
+    names = (config.question_field or "", config.answer_field or "")
+    fmt, used, records, warnings = textstream.open_text(path, names)
+    result = FileResult(FileStats(name, fmt, used, sha256_file(path)), spill)
+    counted = 0
+    try:
+        while batch := list(itertools.islice(records, BATCH)):
+            _add(result, batch, config, limits, done)
+            counted += len(batch)
+    except (jsonl.NotStreamable, InputError):
+        done.add(-counted)
+        raise jsonl.NotStreamable(str(path)) from None
+    result.warnings = tuple(warnings)
+    return result
+
+
 def convert_file(path: Path, name: str, config, done: Done, spill: Path | None) -> FileResult:
     limits = filters.Limits(config.max_question_chars, config.max_answer_chars)
     parquet = readers.input_format(path) == "parquet" and path.suffix.lower() != ".gz"
     streamer = (
-        stream if jsonl.streamable(path, config.encoding) else stream_parquet if parquet else None
+        stream
+        if jsonl.streamable(path, config.encoding)
+        else stream_text
+        if textstream.streamable(path, config.encoding)
+        else stream_parquet
+        if parquet
+        else None
     )
     if streamer is not None:
         try:

@@ -31,17 +31,23 @@ def _role(key: str) -> str:
 
 
 def read_text(text: str, path: Path) -> Iterator[RawRecord]:
+    """Records of a text file (see `text_records`)."""
+    return text_records(iter(text.split("\n")), path)
+
+
+def text_records(lines: Iterator[str], path: Path) -> Iterator[RawRecord]:
     """Q&A blocks: a question line, an answer line, optional category line; `#` = comment.
 
     Outside a block, a line `前半句——后半句` is one record (the usual way to list 歇后语).
 
     A block ends at a blank line or when a field it already has starts again; lines without
     a key continue the previous field; stray lines outside any block become `unparsed_text`.
+    `lines`: the text split at "\n" (read lazily, so a file can be read in chunks).
     """
     block: list[tuple[int, str]] = []  # (line number, line) of the open block
     fields: dict[str, tuple[str, str]] = {}  # role -> (original key, text)
     last = ""
-    for number, line in enumerate(text.split("\n"), 1):
+    for number, line in enumerate(lines, 1):
         line = line.rstrip("\r")
         match = QA_LINE.match(line)
         if match is None and line.lstrip().startswith("#"):
