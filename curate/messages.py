@@ -174,9 +174,18 @@ class Conversation:
 
     @property
     def pairs(self) -> list[tuple[str, str]]:
-        """(user, assistant) texts in order; the ordering rules make them alternate."""
-        turns = [m["content"] for m in self.messages if m["role"] != "system"]
-        return list(zip(turns[::2], turns[1::2], strict=True))
+        return pairs(self.messages)
+
+
+def pairs(messages: list[dict]) -> list[tuple[str, str]]:
+    """(user, assistant) texts of valid messages in order; the ordering rules make them alternate.
+
+    >>> pairs([{"role": "system", "content": "s"}, {"role": "user", "content": "q"},
+    ...        {"role": "assistant", "content": "a"}])
+    [('q', 'a')]
+    """
+    turns = [m["content"] for m in messages if m["role"] != "system"]
+    return list(zip(turns[::2], turns[1::2], strict=True))
 
 
 @dataclass

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from curate.errors import InputError
 from curate.files import sha256_file, write_json, write_text
+from curate.messages import pairs
 from curate.normalize import content_hash, display
 
 SHARDS_FILE = "train_shards.json"
@@ -37,11 +38,7 @@ def riddle_hashes(conversations: list[list[dict]]) -> list[str]:
     ...                 {"role": "assistant", "content": "球门"}]])
     ['2e7eeb5c403d15b3']
     """
-    hashes = []
-    for messages in conversations:
-        turns = [m["content"] for m in messages if m["role"] != "system"]
-        hashes += [riddle_hash(q, a) for q, a in zip(turns[::2], turns[1::2], strict=False)]
-    return hashes
+    return [riddle_hash(q, a) for messages in conversations for q, a in pairs(messages)]
 
 
 def write_train_record(folder: Path, shards: list[Path], rows: list[dict]) -> dict[str, Path]:
