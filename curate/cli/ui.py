@@ -6,40 +6,22 @@ from pathlib import Path
 
 import click
 
-from curate.cli.options import PATH
+from curate.cli.options import field_option, with_options
+from curate.ui.config import LOOPBACK, UiConfig
 
 
 @click.command()
-@click.option(
-    "--root",
-    type=PATH,
-    default=Path("."),
-    show_default=True,
-    help="Folders can be picked under here; jobs run here.",
-)
-@click.option(
-    "--processed",
-    type=PATH,
-    default=Path("processed"),
-    show_default=True,
-    help="Directory of stage outputs (under --root).",
-)
-@click.option(
-    "--raw",
-    type=PATH,
-    default=Path("raw"),
-    show_default=True,
-    help="Uploads go here (under --root).",
-)
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Interface to bind; anything but loopback exposes your data.",
-)
-@click.option("--port", type=int, default=8765, show_default=True)
-@click.option(
-    "--max-upload-mb", type=int, default=200, show_default=True, help="Largest upload accepted."
+@with_options(
+    [
+        field_option(UiConfig, "root", help="Folders can be picked under here; jobs run here."),
+        field_option(UiConfig, "processed", help="Directory of stage outputs (under --root)."),
+        field_option(UiConfig, "raw", help="Uploads go here (under --root)."),
+        field_option(
+            UiConfig, "host", help="Interface to bind; anything but loopback exposes your data."
+        ),
+        field_option(UiConfig, "port"),
+        field_option(UiConfig, "max_upload_mb", help="Largest upload accepted."),
+    ]
 )
 @click.option(
     "--open/--no-open",
@@ -61,7 +43,7 @@ def ui(
     try:
         import uvicorn  # noqa: F401
 
-        from curate.ui import LOOPBACK, UiConfig, serve
+        from curate.ui import serve
     except ImportError:
         raise click.ClickException(
             "the web app needs its extra: pip install 'curate[ui]'"

@@ -24,6 +24,7 @@ from curate.cli import main
 from curate.cli.options import field_default
 from curate.engines import EngineConfig
 from curate.errors import ConfigError
+from curate.ui.config import UiConfig
 
 # command -> the configs its options fill, first match wins (run's own fields first)
 CONFIGS = {
@@ -35,6 +36,7 @@ CONFIGS = {
     "run": (RunConfig, EngineConfig, IngestConfig, DedupeConfig, ExportConfig),
     "train": (TrainConfig,),
     "eval": (EvalConfig,),
+    "ui": (UiConfig,),
 }
 PACKAGE = Path(__file__).resolve().parents[2] / "curate"
 
