@@ -9,6 +9,7 @@ picks the processes up, each loads the model onto its own GPU, the main process 
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 from pathlib import Path
@@ -37,6 +38,12 @@ __all__ = ["generate", "load_for_inference", "run"]
 
 def run(config: TrainConfig) -> TrainResult:
     """Train a LoRA adapter on `config.data` and save everything under `config.output`."""
+    result = _train(config)  # the trainer and the model go with _train's frame
+    _leave_group()
+    return result
+
+
+def _train(config: TrainConfig) -> TrainResult:
     out = Path(config.output)
     main_process = int(os.environ.get("RANK", "0")) == 0
     check_source(config.model)
@@ -87,6 +94,18 @@ def run(config: TrainConfig) -> TrainResult:
         )
     notes += tuple(f"--force-resume: ignored {k} {v}" for k, v in ignored.items())
     return TrainResult("local", out, config, metrics, files, notes)
+
+
+def _leave_group() -> None:
+    """Under torchrun the processes leave the process group together, once the main one has
+    saved and the trainer (its DDP reducer holds the group) is gone: a process that exits with
+    the group alive can abort at exit ("terminate called without an active exception"), and a
+    group freed after the other process left can hang in gloo's destructor."""
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized():
+        gc.collect()  # the reducer sits in reference cycles (trainer <-> callbacks)
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def _train_record(out: Path, config: TrainConfig, rows: list[dict]) -> dict[str, Path]:
