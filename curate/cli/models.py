@@ -125,7 +125,7 @@ _EVAL_HELP = {
     "no_key": "Send no key (on 127.0.0.1 a missing key is fine).",
     "concurrency": "Requests in flight.",
     "max_wait": "Endpoint: seconds of retry waits (Retry-After, backoff) in all.",
-    "model": "Local: a transformers model folder.",
+    "model": "Local: a transformers model folder (or hub id).",
     "adapter": "Local: the LoRA adapter folder (adds finetuned).",
     "batch_size": "Local: batch size.",
     "max_tokens": "New tokens per reply: an answer plus a few sentences.",

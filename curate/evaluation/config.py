@@ -39,8 +39,8 @@ class EvalConfig:
     no_key: bool = False
     concurrency: int = 4
     max_wait: float = 300.0  # seconds of retry waits (Retry-After, backoff) in all
-    # local transformers model (+ peft adapter)
-    model: Path | None = None
+    # local transformers model (+ peft adapter); a str, so that `./folder` stays a path in errors
+    model: str | None = None
     adapter: Path | None = None
     batch_size: int = 8
     # optional judge: a model on the same endpoint, or on --judge-endpoint

@@ -244,6 +244,9 @@ def test_inputs_that_cannot_work_fail_before_any_request(api, export, project):
     (project / "empty" / "validation-00000-of-00001.jsonl").write_text("\n", "utf-8")
     with pytest.raises(InputError, match=r"validation-00000-of-00001\.jsonl: no records"):
         load_riddles(project / "empty", "validation")
+    args = ["eval", "--data", str(export), "--model", "./missing"]
+    result = CliRunner().invoke(main, args)  # the path as typed, not taken for a hub id
+    assert result.exit_code == 1 and "--model ./missing: no such folder" in result.output
     (export / "validation-00000-of-00001.jsonl").write_text('{"messages": []}\n', "utf-8")
     with pytest.raises(InputError, match=r"\.jsonl:1: \$\.messages: has 0 message"):
         load_riddles(export, "validation")
