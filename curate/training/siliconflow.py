@@ -16,9 +16,10 @@ from pathlib import Path
 
 from curate.endpoint import ApiError, BackendError, Client, api_key_from_env
 from curate.errors import ConfigError, InputError
-from curate.files import dumps, sha256_file, write_json, write_text
+from curate.files import write_json, write_text
 from curate.training import records
 from curate.training.base import SILICONFLOW_BOUNDS, TrainConfig, TrainResult, check_bounds
+from curate.training.upload_files import data_warnings, describe, read_split
 
 CONSOLE_URL = "https://cloud.siliconflow.cn/fine-tune"
 # Chat base models the fine-tune guide lists (2025); the console has the latest list, so
@@ -35,7 +36,6 @@ TRAIN_FILE = "siliconflow-train.jsonl"
 VALIDATION_FILE = "siliconflow-validation.jsonl"
 NOT_READY = 20012  # "Model does not exist": a wrong id, or a job that has not finished
 # Only the batch API documents these limits; above them we warn, since fine-tuning may differ.
-BATCH_LINES, BATCH_BYTES = 5000, 1 << 30
 SMOKE_MAX_TOKENS = 64
 SMOKE_PROMPT = [{"role": "user", "content": "什么东西越洗越脏？"}]  # answer: 水
 FIRST_POLL, MAX_POLL = 30.0, 600.0  # seconds between --wait polls: doubling, capped
@@ -125,62 +125,6 @@ def check_parameters(config: TrainConfig) -> list[str]:
             f"--grad-accum {config.grad_accum} is ignored: the console has no such field"
         )
     return warnings
-
-
-def read_split(data: Path, split: str) -> tuple[list[str], list[str]]:
-    """The split's lines, checked and reduced to `{"messages": [...]}`; and the shard names."""
-    from curate.messages import read_conversations
-    from curate.verify import check_file, split_files
-
-    data = Path(data)
-    one_file = data.is_file() and split == "train"
-    shards = [check_file(data)] if one_file else split_files(data, split)
-    if not shards:
-        hint = "run `curate export --format jsonl` first"
-        if split != "train":
-            hint = "drop --own-validation, or export with --val-fraction above 0"
-        raise InputError(f"no {split}-*.jsonl files in {data}; {hint} (SiliconFlow takes jsonl)")
-    conversations = read_conversations(
-        shards, f"the {split} data in {data}", "fix them or rerun `curate export`"
-    )
-    # Only `messages` goes up: extra keys are undocumented for the platform.
-    lines = [dumps({"messages": c.messages}) for c in conversations]
-    return lines, [s.name for s in shards]
-
-
-def data_warnings(split: str, lines: list[str], max_tokens: int | None) -> list[str]:
-    """Warnings about sizes the platform may not take (limits for fine-tuning are undocumented)."""
-    warnings = []
-    if max_tokens:
-        # Characters stand in for tokens: Qwen's tokenizer spends about one token per Chinese
-        # character or fewer, so this over-counts rather than misses long samples.
-        long = sum(1 for line in lines if _chars(line) > max_tokens)
-        if long:
-            warnings.append(
-                f"{split}: {long} samples may exceed Max Tokens {max_tokens} (by characters)"
-            )
-    size = sum(len(line.encode()) + 1 for line in lines)
-    if len(lines) > BATCH_LINES or size > BATCH_BYTES:
-        warnings.append(
-            f"{split}: {len(lines)} lines, {size} bytes: above the batch API's limits "
-            f"({BATCH_LINES} lines, 1 GB); fine-tuning limits are undocumented"
-        )
-    return warnings
-
-
-def _chars(line: str) -> int:
-    return sum(len(m["content"]) for m in json.loads(line)["messages"])
-
-
-def describe(path: Path, lines: list[str], shards: list[str]) -> dict:
-    return {
-        "path": path.name,
-        "lines": len(lines),
-        "bytes": path.stat().st_size,
-        "sha256": sha256_file(path),
-        "shards": shards,
-        "file_id": None,
-    }
 
 
 def upload(client: Client, path: Path) -> str:
