@@ -103,7 +103,10 @@ def _damaged_utf8(data: bytes) -> tuple[str, str] | None:
     text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd") - data.count("\ufffd".encode())
     wide = sum(ord(ch) > 0x7F for ch in text)
-    if bad > 0.05 * wide:  # mostly not UTF-8: a legacy encoding or binary
+    # Mostly not UTF-8 (a legacy encoding, or binary): many bad sequences for its Chinese
+    # text, and more than one in a thousand characters (a JSON file with \u escapes has
+    # hardly any wide characters, yet one damaged line should not cost it the whole file).
+    if bad > 0.05 * wide and bad * 1000 > len(text):
         return None
     return f"utf-8 ({bad} invalid byte sequence{'s' * (bad > 1)} replaced)", text
 

@@ -145,7 +145,7 @@ def first_line_ok(lines: list[str]) -> bool:
     first = next((ln.strip() for ln in lines if ln.strip()), "")
     if first[:1] in ("[", "{"):
         try:
-            json.loads(first)
+            readers.loads(first)
         except json.JSONDecodeError:
             raise jsonl.NotStreamable(first[:20]) from None
     return bool(first)

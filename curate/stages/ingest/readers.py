@@ -40,6 +40,7 @@ EXTENSIONS = {
     ".parquet": "parquet",
 }
 FORMATS = ("json", "jsonl", "csv", "tsv", "text", "parquet")
+_TOO_DEEP = "nested too deeply"  # past Python's recursion limit (about 1000 levels)
 _BARE_CR = re.compile(r"\r(?!\n)")
 # A surrogate code point, or its JSON escape (a pair of them is one emoji; one alone is invalid).
 _SURROGATE = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
@@ -140,9 +141,25 @@ def sniff(text: str, fmt: str | None) -> str:
     return "csv" if "," in first and not QA_LINE.match(first) else "text"
 
 
+def loads(text: str):
+    """json.loads, with nesting too deep for Python's parser (`[[[[...`) reported as bad JSON
+    rather than a RecursionError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError(_TOO_DEEP, text, 0) from None
+
+
+def _raw_decode(decoder: json.JSONDecoder, text: str, pos: int):
+    try:
+        return decoder.raw_decode(text, pos)
+    except RecursionError:
+        raise json.JSONDecodeError(_TOO_DEEP, text, pos) from None
+
+
 def _parses(text: str) -> bool:
     try:
-        json.loads(text)
+        loads(text)
     except json.JSONDecodeError:
         return False
     return True
@@ -168,7 +185,7 @@ def read_json(text: str, path: Path) -> Iterator[RawRecord]:
     """
     decoder = json.JSONDecoder()
     try:
-        doc = json.loads(text)
+        doc = loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{path}: not valid JSON at line {exc.lineno} column {exc.colno} "
@@ -207,7 +224,7 @@ def _elements(text: str, pos: int, decoder: json.JSONDecoder) -> tuple[list[RawR
         pos = _skip(text, pos, ",")
         if text[pos] == "]":
             return out, pos + 1
-        value, end = decoder.raw_decode(text, pos)
+        value, end = _raw_decode(decoder, text, pos)
         line += text.count("\n", counted, pos)
         counted = pos
         out.append(RawRecord(line, text[pos:end], value))
@@ -231,14 +248,14 @@ def _record_lists(
         pos = _skip(text, pos, ",")
         if text[pos] == "}":
             return out
-        name, pos = decoder.raw_decode(text, pos)
+        name, pos = _raw_decode(decoder, text, pos)
         pos = _skip(text, pos, ":")
         if text[pos] == "[" and name not in ("messages", "conversations"):
             records, pos = _elements(text, pos, decoder)
             if any(isinstance(r.value, dict) for r in records):
                 out.append((name, records))
         else:
-            _, pos = decoder.raw_decode(text, pos)
+            _, pos = _raw_decode(decoder, text, pos)
 
 
 def read_jsonl(text: str, path: Path) -> Iterator[RawRecord]:
@@ -248,7 +265,7 @@ def read_jsonl(text: str, path: Path) -> Iterator[RawRecord]:
         if not raw.strip():
             continue
         try:
-            yield RawRecord(number, raw, json.loads(raw))
+            yield RawRecord(number, raw, loads(raw))
         except json.JSONDecodeError as exc:
             detail = f"{_json_error(exc)} at column {exc.colno}"
             yield RawRecord(number, raw, None, ("malformed_json", detail))
@@ -266,7 +283,10 @@ def read_parquet(data: bytes, path: Path) -> Iterator[RawRecord]:
     try:
         frame = pl.read_parquet(io.BytesIO(data))
     except Exception as exc:  # polars raises several types for corrupt files
-        raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
+        raise InputError(
+            f"{path}: not a readable Parquet file ({exc}); write it again, or move it out of "
+            "the sources"
+        ) from None
     frame = frame.with_columns(integers_with_nulls(frame.lazy()))
     yield from parquet_records(frame, 1)
 

@@ -198,6 +198,32 @@ def test_a_few_corrupt_bytes_lose_only_their_record(write_raw, project):
     assert manifest["inputs"][0]["encoding"] == "utf-8 (1 invalid byte sequence replaced)"
 
 
+def test_one_binary_line_in_an_ascii_escaped_jsonl_loses_only_that_line(write_raw, project):
+    # json.dumps' default escapes every Chinese character: the file is plain ASCII, so the
+    # share of bad bytes among its (zero) wide characters says nothing about its encoding.
+    rows = [json.dumps({"q": f"什么门永远关不上{i}？", "a": "球门"}) for i in range(2000)]
+    data = "\n".join(rows).encode().replace(rows[7].encode(), b"\xff\xfe\x00 binary")
+    write_raw("escaped.jsonl", data + b"\n")
+    assert run().exit_code == 0
+    kept, rejects, _ = outputs()
+    assert kept.height == 1999
+    assert [(r["line"], r["reason"]) for r in rejects] == [(8, "malformed_json")]
+
+
+def test_json_nested_past_the_parsers_depth_is_bad_json_not_a_crash(write_raw, project):
+    deep = "[" * 5000 + "]" * 5000
+    write_raw("a.jsonl", f'{{"q": "什么门永远关不上？", "a": "球门"}}\n{deep}\n')
+    assert run().exit_code == 0
+    kept, rejects, _ = outputs()
+    assert kept.height == 1
+    assert [(r["line"], r["reason"]) for r in rejects] == [(2, "malformed_json")]
+    assert "nested too deeply" in rejects[0]["detail"]
+    write_raw("b.json", deep)
+    result = run()
+    assert result.exit_code == 1
+    assert "raw/b.json: not valid JSON at line 1 column 1 (nested too deeply)" in result.output
+
+
 def test_undecodable_file_is_a_clear_error(write_raw, project):
     write_raw("ok.jsonl", '{"q": "x", "a": "y"}\n')
     write_raw("broken.txt", b"\xff\xfe\xfd garbage \x80\x81 \xff\n")
