@@ -81,20 +81,33 @@ def display(text: str, convert: str = "t2s") -> str:
 
 
 class _DropTable(dict):
-    """str.translate table deleting punctuation, separators, symbols and controls (P, Z, S, C
-    categories); each code point's entry is computed once, then looked up in C."""
+    """str.translate table deleting the code points of some Unicode categories (by their first
+    letter: P punctuation, Z separators, S symbols, C controls); each code point's entry is
+    computed once, then looked up in C."""
+
+    def __init__(self, categories: str) -> None:
+        super().__init__()
+        self.categories = categories
 
     def __missing__(self, cp: int) -> int | None:
-        self[cp] = None if unicodedata.category(chr(cp))[0] in "PZSC" else cp
+        self[cp] = None if unicodedata.category(chr(cp))[0] in self.categories else cp
         return self[cp]
 
 
-_DROP = _DropTable()
+_DROP, _DROP_BUT_SYMBOLS = _DropTable("PZSC"), _DropTable("PZC")
 
 
 def match_key(text: str) -> str:
-    """Dedupe key of display text: no punctuation, symbols or spaces; widths folded; lowercase."""
-    return unicodedata.normalize("NFKC", text).lower().translate(_DROP)
+    """Dedupe key of display text: no punctuation, symbols or spaces; widths folded; lowercase.
+
+    A text of nothing but symbols (an emoji riddle: 🐔🐶) keeps its symbols: else every such
+    text would share the empty key and pass for a copy of the others.
+
+    >>> match_key("什么门，永远关不上？"), match_key("🐍 🎨！"), match_key("？？")
+    ('什么门永远关不上', '🐍🎨', '')
+    """
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return folded.translate(_DROP) or folded.translate(_DROP_BUT_SYMBOLS)
 
 
 # The same tables for the column-wise code (curate.stages.ingest.columns).

@@ -41,6 +41,7 @@ REASONS = {
     "empty_answer": "the answer is empty after normalization",
     "split_note": "a pinyin/gloss note cut in two across question and answer, or a stray fragment",
     "unbalanced_brackets": "a bracket or quote opened and never closed (often a split note)",
+    "punctuation_only": "the question or answer has only punctuation: no words to match it by",
     "answer_equals_question": "the answer repeats the question",
     "mojibake": "replacement characters or garbled encoding",
     "too_long": "a field is longer than the configured limit",

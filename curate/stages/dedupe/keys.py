@@ -15,6 +15,7 @@ import polars as pl
 
 # Everything match_key drops: punctuation, separators (spaces), symbols, control/format chars.
 _NOT_KEY = r"[\p{P}\p{Z}\p{S}\p{C}]"
+_NOT_BARE_KEY = r"[\p{P}\p{Z}\p{C}]"  # a text of nothing but symbols keeps them
 _PREFIX = "猜一猜|请问|谜语|字谜|歇后语|脑筋急转弯|考考你|谜面"
 MARKERS = (
     r"[（(][^（）()]*[打猜][^（）()]*[）)]"  # a bracketed note naming what to guess
@@ -36,8 +37,14 @@ def match_keys(texts: pl.Series) -> pl.Series:
 
 def _key_expr(texts: pl.Series) -> pl.Series:
     # Through a frame: polars then splits the column over all cores (a bare Series uses one).
-    key = pl.col("t").str.normalize("NFKC").str.to_lowercase().str.replace_all(_NOT_KEY, "")
-    return pl.DataFrame({"t": texts}).select(key)["t"].alias(texts.name)
+    folded = pl.col("t").str.normalize("NFKC").str.to_lowercase()
+    key = folded.str.replace_all(_NOT_KEY, "")
+    key = (
+        pl.when(key.str.len_bytes() > 0)
+        .then(key)
+        .otherwise(folded.str.replace_all(_NOT_BARE_KEY, ""))
+    )
+    return pl.DataFrame({"t": texts}).select(key.alias("t"))["t"].alias(texts.name)
 
 
 def content_keys(questions: pl.Series) -> pl.Series:

@@ -119,7 +119,7 @@ def _suspect(limits: filters.Limits) -> pl.Expr:
     """Rows some filter might reject, or whose text the column code cannot key exactly."""
     q, a, kq, ka = (pl.col(c) for c in ("question", "answer", "kq", "ka"))
     either = [q, a]
-    maybe = (q == "") | (a == "") | ((kq != "") & (kq == ka))
+    maybe = (kq == "") | (ka == "") | (kq == ka)
     for test in (
         lambda c: c.str.contains(_GARBLED),
         lambda c: c.str.contains(_SPLIT),

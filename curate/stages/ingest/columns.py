@@ -44,7 +44,7 @@ def char_class(chars: list[int]) -> str:
 @cache
 def classes() -> dict[str, str]:
     """Classes computed from Python's own Unicode tables (BMP only; ~30 ms once)."""
-    unassigned, drop, spaces = [], [], []
+    unassigned, drop, bare, spaces = [], [], [], []
     for cp in range(0x10000):
         if 0xD800 <= cp <= 0xDFFF:
             continue
@@ -54,10 +54,13 @@ def classes() -> dict[str, str]:
             unassigned.append(cp)
         if cat[0] in "PZSC":
             drop.append(cp)
+        if cat[0] in "PZC":
+            bare.append(cp)
         if ch.isspace() or ch == "\u3000":
             spaces.append(cp)
     foreign = char_class(unassigned)[:-1] + "\\x{10000}-\\x{10ffff}\\p{M}\u03a3]"
-    return {"foreign": foreign, "drop": char_class(drop), "spaces": char_class(spaces) + "+"}
+    drops = {"drop": char_class(drop), "drop_but_symbols": char_class(bare)}
+    return {"foreign": foreign, **drops, "spaces": char_class(spaces) + "+"}
 
 
 _FULLWIDTH = [chr(c) for c in normalize.FULLWIDTH_ALNUM]
@@ -132,8 +135,12 @@ def display_column(values: pl.Series, convert: str = "t2s") -> pl.Series:
 
 
 def match_key(col: pl.Expr) -> pl.Expr:
-    """`normalize.match_key` of an unflagged display column: NFKC, lowercase, no P/Z/S/C."""
-    return col.str.normalize("NFKC").str.to_lowercase().str.replace_all(classes()["drop"], "")
+    """`normalize.match_key` of an unflagged display column: NFKC, lowercase, no P/Z/S/C
+    (no P/Z/C where that leaves nothing: a text of symbols keeps them)."""
+    folded = col.str.normalize("NFKC").str.to_lowercase()
+    key = folded.str.replace_all(classes()["drop"], "")
+    bare = folded.str.replace_all(classes()["drop_but_symbols"], "")
+    return pl.when(key.str.len_bytes() > 0).then(key).otherwise(bare)
 
 
 def key_flag(col: pl.Expr) -> pl.Expr:

@@ -53,6 +53,15 @@ def empty_answer(question: str, answer: str, limits: Limits) -> Verdict:
     return None if answer.strip() else ("empty_answer", "the answer is empty")
 
 
+def punctuation_only(question: str, answer: str, limits: Limits) -> Verdict:
+    """`？？？`, `）`: no words to match a copy by (after split_note, which names the usual
+    cause of a lone bracket)."""
+    for name, text in (("question", question), ("answer", answer)):
+        if not match_key(text):
+            return ("punctuation_only", f"the {name} has only punctuation: {text[:20]!r}")
+    return None
+
+
 def mojibake(question: str, answer: str, limits: Limits) -> Verdict:
     for name, text in (("question", question), ("answer", answer)):
         for garbled in _GARBLED:
@@ -139,6 +148,7 @@ FILTERS: dict[str, Callable[[str, str, Limits], Verdict]] = {
         mojibake,
         split_note,
         unbalanced_brackets,
+        punctuation_only,
         answer_equals_question,
         too_long,
     )

@@ -117,6 +117,7 @@ def test_vectorized_match_keys_equal_match_key(xiehouyu_path):
     data = json.loads(xiehouyu_path.read_text(encoding="utf-8"))
     texts = [d["riddle"] for d in data] + [d["answer"] for d in data]
     texts += ["ＡＢＣ？！ 什麼\u200b", "ﬁ Ⅲ ½ ㈠ ⑴ Σς", "\ue000x\U000e0001y", "  "]
+    texts += ["🐍 🎨👣！", "★☆ ＋", "？？"]  # symbols only: keyed by their symbols
     assert match_keys(pl.Series(texts)).to_list() == [match_key(t) for t in texts]
 
 
@@ -198,6 +199,15 @@ def test_short_and_empty_questions_never_crash_or_vanish(project):
     write_ingested(processed, frame(rows))
     result, rejects = run(processed)
     assert result.n_in == 5 and result.kept == 4 and len(rejects) == 1
+
+
+def test_emoji_riddles_are_told_apart_by_their_symbols(project):
+    processed = project / "processed"
+    rows = [("🐍🎨👣", "画蛇添足"), ("🐔🐶", "鸡犬不宁"), ("🐍 🎨 👣？", "画蛇添足")]
+    write_ingested(processed, frame(rows))
+    result, rejects = run(processed)
+    assert result.kept == 2 and result.conflicts == 0  # not one empty key for all three
+    assert [r["kind"] for r in rejects.values()] == ["exact"]
 
 
 def test_cli_dedupe(project):

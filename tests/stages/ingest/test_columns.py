@@ -77,8 +77,8 @@ def jsonl_line(draw) -> str:
         return json.dumps({"messages": turns}, ensure_ascii=False)
     if kind == 2:
         return json.dumps({"question": draw(TEXT), "answer": draw(TEXT)}, ensure_ascii=True)
-    if kind == 3:  # answer_equals_question, or too_long under a limit of 8 characters
-        text = draw(st.sampled_from(["什么东西越洗越脏呢？", "一口咬掉牛尾巴"]))
+    if kind == 3:  # answer_equals_question, punctuation_only, or too_long (limit 8)
+        text = draw(st.sampled_from(["什么东西越洗越脏呢？", "一口咬掉牛尾巴", "？！…"]))
         return json.dumps({"q": text, "a": draw(st.sampled_from([text, "水"]))})
     row = draw(st.dictionaries(KEYS, VALUE, max_size=4))
     row.setdefault("question", draw(TEXT))

@@ -224,6 +224,19 @@ def test_json_nested_past_the_parsers_depth_is_bad_json_not_a_crash(write_raw, p
     assert "raw/b.json: not valid JSON at line 1 column 1 (nested too deeply)" in result.output
 
 
+def test_punctuation_only_is_rejected_emoji_riddles_are_kept(write_raw, project):
+    rows = [("？？？", "水"), ("什么门永远关不上？", "……"), ("🐍🎨👣", "画蛇添足")]
+    write_raw("a.jsonl", "".join(json.dumps({"q": q, "a": a}) + "\n" for q, a in rows))
+    assert run().exit_code == 0
+    kept, rejects, _ = outputs()
+    assert kept["answer"].to_list() == ["画蛇添足"]
+    assert [(r["line"], r["reason"]) for r in rejects] == [
+        (1, "punctuation_only"),
+        (2, "punctuation_only"),
+    ]
+    assert "the answer has only punctuation" in rejects[1]["detail"]
+
+
 def test_undecodable_file_is_a_clear_error(write_raw, project):
     write_raw("ok.jsonl", '{"q": "x", "a": "y"}\n')
     write_raw("broken.txt", b"\xff\xfe\xfd garbage \x80\x81 \xff\n")
