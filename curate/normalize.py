@@ -18,6 +18,8 @@ CONVERSIONS = ("none", "t2s", "s2t", "tw2s", "hk2s", "t2tw", "t2hk", "s2tw", "s2
 
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 _BR = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
+# Scraped pages' scripts and styles: their content is code, never riddle text.
+_CODE = re.compile(r"<(script|style)\b[^<>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 # Zero-width and bidi marks, soft hyphen, BOM, variation selectors: invisible in print.
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufe00-\ufe0f]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -58,7 +60,7 @@ def strip_html(text: str) -> str:
     full-width letter can reveal a tag (`<\u200bb>`, `<ｂ>`) and an entity can produce one.
     """
     while True:  # each pass after the first shrinks the text, so this ends
-        cleaned = _TAG.sub("", _BR.sub(" ", html.unescape(_clean(text))))
+        cleaned = _TAG.sub("", _BR.sub(" ", _CODE.sub("", html.unescape(_clean(text)))))
         if cleaned == text:
             return text
         text = cleaned

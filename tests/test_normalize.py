@@ -39,6 +39,12 @@ def test_strip_html_leaves_plain_text_alone():
     assert strip_html("1 < 2 and 3 > 2") == "1 < 2 and 3 > 2"
 
 
+def test_scraped_scripts_and_styles_go_with_their_code():
+    page = "<script>alert(1)</script>什么门<STYLE type=x>p {}</STYLE>永远关不上？"
+    assert display(page) == "什么门永远关不上？"
+    assert display("&lt;script&gt;var a;&lt;/script&gt;球门") == "球门"  # escaped, then read
+
+
 def test_match_key_drops_punctuation_spaces_and_case():
     assert match_key("什么人，一年只上一天班？") == "什么人一年只上一天班"
     assert match_key("Ａ b!") == "ab"
