@@ -192,6 +192,18 @@ def ingest(sources: tuple[Path, ...], engine: str, ray_address: str | None, **kw
 @field_option(DedupeConfig, "variant_min_shared", help="Content bigrams a variant pair must share.")
 @field_option(
     DedupeConfig,
+    "specific_k",
+    type=click.IntRange(0),
+    help="Brain teasers/谜语: an answer given by at most this many riddles is specific to one.",
+)
+@field_option(
+    DedupeConfig,
+    "specific_content",
+    type=click.FloatRange(0, 1, min_open=True),
+    help="... and then this content Jaccard can stand in for --variant-min-shared bigrams.",
+)
+@field_option(
+    DedupeConfig,
     "content_threshold",
     type=click.FloatRange(0, 1, min_open=True),
     help="字谜/歇后语 variants: Jaccard of the questions' content characters.",

@@ -61,6 +61,10 @@ class DedupeConfig:
     variant_min_shared: int = 2  # content bigrams a variant pair must share
     # 字谜 and 歇后语 share answers across many riddles: their content characters must match
     content_threshold: float = 0.55  # Jaccard of content characters, for those types
+    # other types: an answer given by at most specific_k riddles is specific to one, and then
+    # content Jaccard >= specific_content can stand in for the variant_min_shared bigrams
+    specific_k: int = 3
+    specific_content: float = 0.25
     glyph_conflict_threshold: float = 0.9  # a 字谜 conflict: questions this close, not 0.65
     against: tuple[Path, ...] = ()  # external sets: matching records are `contaminated`
     on_conflict: str = "keep"  # keep: keep all, list them; survivor: keep the preferred one
@@ -108,6 +112,7 @@ def _check(config: DedupeConfig) -> None:
         "near_threshold",
         "conflict_threshold",
         "content_threshold",
+        "specific_content",
         "glyph_conflict_threshold",
     ):
         if not 0 < getattr(config, name) <= 1:

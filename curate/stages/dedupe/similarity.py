@@ -106,22 +106,26 @@ class PairFeatures:
     entry_at: np.ndarray
 
 
-def pair_features(texts: list[str], i, j, min_shared: int) -> PairFeatures:
+def pair_features(texts: list[str], i, j, min_shared: int, relax=None) -> PairFeatures:
     """`variant_evidence`'s lookup, keeping only pairs sharing >= min_shared content bigrams
-    (that count does not depend on the weights, so the rest can never merge)."""
-    return _lookup(features(texts), i, j, min_shared)
+    (that count does not depend on the weights, so the rest can never merge), or, where
+    `relax` (a bool per pair: may merge on a specific answer, `variants.py`), sharing a
+    character that is not template (a superset of sharing a content character)."""
+    return _lookup(features(texts), i, j, min_shared, relax)
 
 
-def extend(pf: PairFeatures | None, texts: list[str], i, j, min_shared: int) -> PairFeatures:
+def extend(
+    pf: PairFeatures | None, texts: list[str], i, j, min_shared: int, relax=None
+) -> PairFeatures:
     """`pf` with `texts` appended (numbered after its own texts) and the pairs (i, j) of the
     combined texts looked up: only the new pairs cost a lookup.
 
     The old entries stay valid: members are sorted by text, then by feature code, and the old
     texts keep their numbers and their features, so each member keeps its position."""
     if pf is None:
-        return pair_features(texts, i, j, min_shared)
+        return pair_features(texts, i, j, min_shared, relax)
     feats = _merge(pf.feats, features(texts))
-    new = _lookup(feats, i, j, min_shared)
+    new = _lookup(feats, i, j, min_shared, relax)
     return PairFeatures(
         feats,
         np.concatenate((pf.i, new.i)),
@@ -156,18 +160,18 @@ def _slim(n_docs: int, uniq: np.ndarray, members: np.ndarray) -> minhash.Shingle
     return slim
 
 
-def _lookup(feats: minhash.Shingles, i, j, min_shared: int) -> PairFeatures:
+def _lookup(feats: minhash.Shingles, i, j, min_shared: int, relax=None) -> PairFeatures:
     i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
     bigram = (feats.uniq >> np.uint64(21)) > 0
-    content = (bigram & ~_is_template(feats.uniq)).astype(np.float64)
-    content_members = feats.members[content[feats.members % np.int64(feats.uniq.size)] > 0]
+    plain = ~_is_template(feats.uniq)
     chunk = 1 << 17
     # First the content bigrams alone (a third of the features): most pairs of an answer
     # group share fewer than min_shared and are dropped before the full lookup.
-    shared = np.zeros(i.size, dtype=np.int64)
-    for lo, pair, _ in minhash.shared_members(feats, i, j, chunk, content_members):
-        shared[lo : lo + chunk] = np.bincount(pair, minlength=i[lo : lo + chunk].size)
+    shared = _count_shared(feats, i, j, bigram & plain, chunk)
     keep = shared >= min_shared
+    if relax is not None and (low := np.flatnonzero(~keep & relax)).size:
+        # Pairs that may merge on a specific answer: at least a character that is not template.
+        keep[low] = _count_shared(feats, i[low], j[low], ~bigram & plain, chunk) > 0
     i, j, shared = i[keep], j[keep], shared[keep]
     # Entries as int32 (pairs and members stay far below 2**31): the largest arrays kept.
     pairs, ats = [np.zeros(0, np.int32)], [np.zeros(0, np.int32)]
@@ -176,6 +180,15 @@ def _lookup(feats: minhash.Shingles, i, j, min_shared: int) -> PairFeatures:
         ats.append(at.astype(np.int32))
     slim = _slim(feats.n_docs, feats.uniq, feats.members)
     return PairFeatures(slim, i, j, shared, np.concatenate(pairs), np.concatenate(ats))
+
+
+def _count_shared(feats: minhash.Shingles, i, j, which: np.ndarray, chunk: int) -> np.ndarray:
+    """How many of the features where `which` (by feature) texts i[k] and j[k] share."""
+    members = feats.members[which[feats.members % np.int64(feats.uniq.size)]]
+    shared = np.zeros(i.size, dtype=np.int64)
+    for lo, pair, _ in minhash.shared_members(feats, i, j, chunk, members):
+        shared[lo : lo + chunk] = np.bincount(pair, minlength=i[lo : lo + chunk].size)
+    return shared
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,12 @@ without its type markers, template and corpus-common characters) overlap:
 - any pair: at least one content character in common (四面都是山 / 口中有十, both 田: never);
 - character riddles and 歇后语, whose answers are shared by many different riddles, need the
   question's own content to match: content Jaccard >= `content_threshold` (孙悟空照镜子 /
-  孙悟空放屁, both 猴里猴气: 3 of 8 characters, two riddles; 泥菩萨过江 / 泥菩萨过河: 4 of 6).
+  孙悟空放屁, both 猴里猴气: 3 of 8 characters, two riddles; 泥菩萨过江 / 泥菩萨过河: 4 of 6);
+- other riddles (brain teasers, 谜语) share `variant_min_shared` content bigrams, or, when
+  their answer is specific (given by at most `specific_k` survivors: a shared answer is
+  strong evidence only when it is specific to one riddle), content Jaccard >=
+  `specific_content` instead: rewordings that keep the clue's characters but not their
+  order (什么鸟不会飞？ / 哪种鸟飞不起来？, 鸵鸟: 鸟, 飞 shared, no bigram).
 """
 
 from __future__ import annotations
@@ -79,6 +84,11 @@ def _texts(ids, nodes: np.ndarray) -> list[str]:
     return keys.content_keys(ids.questions.gather(ids.row[ids.node_first[nodes]])).to_list()
 
 
+def _plain(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Pairs that may merge on a specific answer: neither a 字谜 nor a 歇后语."""
+    return (ids.node_kind[u] == PLAIN) & (ids.node_kind[v] == PLAIN)
+
+
 def _full_lookup(ids, u: np.ndarray, v: np.ndarray, config, cache: dict) -> None:
     """Add the pairs (u, v), and those of the passes since the last full one, to the lookup
     of every pair scored so far (`cache["pf"]`, texts numbered by `cache["slot"]`)."""
@@ -100,7 +110,8 @@ def _full_lookup(ids, u: np.ndarray, v: np.ndarray, config, cache: dict) -> None
     add = add[slot[add] < 0]
     slot[add] = cache["nodes"].size + np.arange(add.size)
     cache["nodes"] = np.concatenate((cache["nodes"], add))
-    pf = similarity.extend(pf, _texts(ids, add), slot[u], slot[v], config.variant_min_shared)
+    relax = _plain(ids, u, v)
+    pf = similarity.extend(pf, _texts(ids, add), slot[u], slot[v], config.variant_min_shared, relax)
     grown = np.zeros(pf.i.size - cache["stale"].size, dtype=bool)
     cache["stale"] = np.concatenate((cache["stale"], grown))
     cache["pf"] = pf
@@ -112,9 +123,10 @@ def _local_scores(ids, u: np.ndarray, v: np.ndarray, config, cache: dict):
     if u.size:
         add = _nodes_of(ids, u, v)
         texts, i, j = _texts(ids, add), np.searchsorted(add, u), np.searchsorted(add, v)
-        local = similarity.pair_features(texts, i, j, config.variant_min_shared)
+        relax = _plain(ids, u, v)
+        local = similarity.pair_features(texts, i, j, config.variant_min_shared, relax)
         score, content = similarity.scores(local, cache["weights"])
-        found = (add[local.i], add[local.j], score, content)
+        found = (add[local.i], add[local.j], score, content, local.shared)
         if "pending" in cache:
             found = tuple(np.concatenate(x) for x in zip(cache["pending"], found, strict=True))
         cache["pending"] = found
@@ -143,23 +155,31 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
         u, v = nodes[pf.i], nodes[pf.j]
         cache["weights"] = similarity.weights_of(pf, live)
         cache["score"], cache["content"] = similarity.scores(pf, cache["weights"])
-        cache["can"] = _can_merge(ids, u, v, cache["score"], cache["content"], forbid, config)
+        cache["can"], cache["specific"] = _can_merge(
+            ids, u, v, cache["score"], cache["content"], pf.shared, forbid, config
+        )
     keep = cache["can"] & live[pf.i] & live[pf.j] & ~cache["stale"]
     u, v, score = nodes[pf.i[keep]], nodes[pf.j[keep]], cache["score"][keep]
+    specific = cache["specific"][keep]
     if not full and (nu.size or "pending" in cache):
-        pu, pv, ps, pc = _local_scores(ids, nu, nv, config, cache)
+        pu, pv, ps, pc, psh = _local_scores(ids, nu, nv, config, cache)
         alive = np.zeros(ids.n_nodes, dtype=bool)
         alive[reps[ok]] = True
-        can = _can_merge(ids, pu, pv, ps, pc, forbid, config) & alive[pu] & alive[pv]
-        u, v, score = (np.concatenate((x, y[can])) for x, y in ((u, pu), (v, pv), (score, ps)))
+        can, spec = _can_merge(ids, pu, pv, ps, pc, psh, forbid, config)
+        can &= alive[pu] & alive[pv]
+        u, v, score, specific = (
+            np.concatenate((x, y[can]))
+            for x, y in ((u, pu), (v, pv), (score, ps), (specific, spec))
+        )
     pi, pj = np.searchsorted(reps, u), np.searchsorted(reps, v)
     if not pi.size:
         return pl.DataFrame(schema=_NONE)
-    chosen = score >= cutoff(config, size[group[pi]])  # k before any merge: the group size
+    k = size
+    chosen = _chosen(config, cutoff, score, specific, k[group[pi]])  # k: the group size
     while True:  # merging lowers k and so the cutoff: repeat until the chosen set is stable
         center = star.star(reps.size, pi[chosen], pj[chosen])
         k = np.bincount(group[center == np.arange(reps.size)], minlength=size.size)
-        now = chosen | (score >= cutoff(config, k[group[pi]]))
+        now = chosen | _chosen(config, cutoff, score, specific, k[group[pi]])
         if (now == chosen).all():
             break
         chosen = now
@@ -169,16 +189,26 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     return variants.with_columns(kind=pl.lit("variant")).cast(_NONE)
 
 
-def _can_merge(ids, u, v, score, content, forbid: set, config) -> np.ndarray:
+def _chosen(config, cutoff, score, specific, k) -> np.ndarray:
+    """Pairs whose score reaches the cutoff for k riddles sharing their answer; those that
+    may merge only on a specific answer (`_can_merge`), only while k <= specific_k."""
+    return (score >= cutoff(config, k)) & (~specific | (k <= config.specific_k))
+
+
+def _can_merge(ids, u, v, score, content, shared, forbid: set, config):
     """Pairs (u < v) whose score reaches the lowest cutoff and whose content characters
-    overlap enough for their types, and that no override keeps apart."""
-    strict = (ids.node_kind[u] != PLAIN) | (ids.node_kind[v] != PLAIN)
+    overlap enough for their types, and that no override keeps apart; and of those, the
+    ones that may merge only on a specific answer (fewer than variant_min_shared content
+    bigrams in common: other riddles with content Jaccard >= specific_content)."""
+    strict = ~_plain(ids, u, v)
+    specific = shared < config.variant_min_shared
     keep = (score >= config.variant_threshold) & (content > 0)
     keep &= ~strict | (content >= config.content_threshold)
+    keep &= ~specific | (~strict & (content >= config.specific_content))
     if forbid:
         blocked = np.array([a * ids.n_nodes + b for a, b in forbid], dtype=np.int64)
         keep &= ~np.isin(u * ids.n_nodes + v, blocked)
-    return keep
+    return keep, specific
 
 
 def _group_pairs(members: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -135,6 +135,28 @@ def test_survivor_prefers_source_then_category_then_id(project):
     assert {r["kind"] for r in rejects.values()} == {"exact"}
 
 
+def test_a_rewording_merges_on_a_specific_answer_not_on_a_common_one(project):
+    """什么鸟不会飞？ / 哪种鸟飞不起来？ share 鸟 and 飞 but no bigram: one riddle when only
+    they give the answer; when five riddles give it, the same wording difference is not
+    enough (the answer says little), and a 歇后语 never merges on it."""
+    pair = [("什么鸟不会飞？", "鸵鸟"), ("哪种鸟飞不起来？", "鸵鸟")]
+    processed = project / "processed"
+    write_ingested(processed, frame(pair))
+    result, rejects = run(processed)
+    assert result.kept == 1 and [r["kind"] for r in rejects.values()] == ["variant"]
+    others = [
+        ("哪种动物下的蛋最大？", "鸵鸟"),
+        ("沙漠里谁跑得最快？", "鸵鸟"),
+        ("谁把头埋进沙子？", "鸵鸟"),
+    ]
+    write_ingested(processed, frame(pair + others))
+    result, rejects = run(processed)
+    assert result.kept == 5 and not rejects
+    sayings = [("老鼠尾巴上生疮", "小毛病"), ("耗子尾巴长癣", "小毛病")]  # 尾巴 only: strict
+    write_ingested(processed, frame(sayings, category="歇后语"))
+    assert run(processed)[0].kept == 2
+
+
 def test_no_chaining_every_removed_record_was_compared_with_its_survivor(project):
     """A ~ B ~ C with A and C too far apart: C is not folded into A through B."""
     processed = project / "processed"
@@ -144,7 +166,7 @@ def test_no_chaining_every_removed_record_was_compared_with_its_survivor(project
         ("请问大家知道什么东西越洗越脏？", "水"),
     ]  # bigram Jaccard: A~B 0.78, B~C 0.57, A~C 0.54 (below 0.55)
     write_ingested(processed, frame(rows, category="c"))
-    _, rejects = run(processed, variant_min_shared=99)  # near duplicates only
+    _, rejects = run(processed, variant_min_shared=99, specific_k=0)  # near duplicates only
     ids = pl.read_parquet(processed / "ingested.parquet")["id"].to_list()
     assert set(rejects) == {ids[1]} and rejects[ids[1]]["duplicate_of"] == ids[0]
     assert rejects[ids[1]]["via"] == ids[0] and rejects[ids[1]]["kind"] == "near_duplicate"
