@@ -230,7 +230,8 @@ def scores(pf: PairFeatures, w: Weights, start: int = 0) -> tuple[np.ndarray, np
     inter, cshared = np.zeros(n), np.zeros(n)
     # The shared entries (millions at a million records) summed a chunk at a time: their
     # weights are not all held at once, and the memory peak of dedupe is in this step.
-    first = int(np.searchsorted(pf.entry_pair, start))  # entries of the pairs from `start`
+    # Entries of the pairs from `start` (searched as the array's dtype: no converted copy).
+    first = int(np.searchsorted(pf.entry_pair, pf.entry_pair.dtype.type(start)))
     for lo in range(first, pf.entry_pair.size, _CHUNK):
         pair = pf.entry_pair[lo : lo + _CHUNK] - start
         entry = shingle[pf.entry_at[lo : lo + _CHUNK]]

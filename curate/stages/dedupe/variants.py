@@ -75,8 +75,16 @@ def _nodes_of(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.flatnonzero(seen)
 
 
-def _texts(ids, nodes: np.ndarray) -> list[str]:
-    return keys.content_keys(ids.questions.gather(ids.row[ids.node_first[nodes]])).to_list()
+def _texts(ids, nodes: np.ndarray, cache: dict) -> list[str]:
+    """The content keys of the nodes' questions, each computed once (`cache["text"]`)."""
+    if "text" not in cache:
+        cache["text"] = np.full(ids.n_nodes, None, dtype=object)
+    text = cache["text"]
+    todo = nodes[text[nodes] == None]  # noqa: E711 (elementwise)
+    if todo.size:
+        rows = ids.row[ids.node_first[todo]]
+        text[todo] = keys.content_keys(ids.questions.gather(rows)).to_list()
+    return text[nodes].tolist()
 
 
 def _full_lookup(ids, u: np.ndarray, v: np.ndarray, config, cache: dict) -> None:
@@ -100,7 +108,7 @@ def _full_lookup(ids, u: np.ndarray, v: np.ndarray, config, cache: dict) -> None
     add = add[slot[add] < 0]
     slot[add] = cache["nodes"].size + np.arange(add.size)
     cache["nodes"] = np.concatenate((cache["nodes"], add))
-    pf = similarity.extend(pf, _texts(ids, add), slot[u], slot[v], config.variant_min_shared)
+    pf = similarity.extend(pf, _texts(ids, add, cache), slot[u], slot[v], config.variant_min_shared)
     grown = np.zeros(pf.i.size - cache["stale"].size, dtype=bool)
     cache["stale"] = np.concatenate((cache["stale"], grown))
     cache["pf"] = pf
@@ -111,7 +119,7 @@ def _local_scores(ids, u: np.ndarray, v: np.ndarray, config, cache: dict):
     the last full one, under the weights of that full pass (`cache["pending"]`)."""
     if u.size:
         add = _nodes_of(ids, u, v)
-        texts, i, j = _texts(ids, add), np.searchsorted(add, u), np.searchsorted(add, v)
+        texts, i, j = _texts(ids, add, cache), np.searchsorted(add, u), np.searchsorted(add, v)
         local = similarity.pair_features(texts, i, j, config.variant_min_shared)
         score, content = similarity.scores(local, cache["weights"])
         found = (add[local.i], add[local.j], score, content)
@@ -137,8 +145,10 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     if pf is None:
         return pl.DataFrame(schema=_NONE)
     nodes = cache["nodes"]
-    at = np.minimum(np.searchsorted(reps, nodes), reps.size - 1)
-    live = (reps[at] == nodes) & ok[at]  # each looked-up text: still a survivor in range
+    pos = np.full(ids.n_nodes, -1, dtype=np.int64)  # node -> its place in reps, or -1
+    pos[reps] = np.arange(reps.size)
+    at = pos[nodes]
+    live = (at >= 0) & ok[at]  # each looked-up text: still a survivor in range
     if full:  # what does not change until the next full pass: scores, and who may merge
         u, v = nodes[pf.i], nodes[pf.j]
         cache["weights"] = similarity.weights_of(pf, live)
@@ -148,11 +158,11 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     u, v, score = nodes[pf.i[keep]], nodes[pf.j[keep]], cache["score"][keep]
     if not full and (nu.size or "pending" in cache):
         pu, pv, ps, pc = _local_scores(ids, nu, nv, config, cache)
-        alive = np.zeros(ids.n_nodes, dtype=bool)
-        alive[reps[ok]] = True
-        can = _can_merge(ids, pu, pv, ps, pc, forbid, config) & alive[pu] & alive[pv]
+        alive = np.zeros(reps.size + 1, dtype=bool)  # by place in reps; -1: not a survivor
+        alive[:-1] = ok
+        can = _can_merge(ids, pu, pv, ps, pc, forbid, config) & alive[pos[pu]] & alive[pos[pv]]
         u, v, score = (np.concatenate((x, y[can])) for x, y in ((u, pu), (v, pv), (score, ps)))
-    pi, pj = np.searchsorted(reps, u), np.searchsorted(reps, v)
+    pi, pj = pos[u], pos[v]  # all survivors
     if not pi.size:
         return pl.DataFrame(schema=_NONE)
     chosen = score >= cutoff(config, size[group[pi]])  # k before any merge: the group size
