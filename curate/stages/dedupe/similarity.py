@@ -15,6 +15,7 @@ cosine of the two feature sets: W(A ∩ B) / sqrt(W(A) · W(B)).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -104,6 +105,12 @@ class PairFeatures:
     shared: np.ndarray  # content bigrams both share
     entry_pair: np.ndarray  # each shared feature: its pair (sorted), and its member index
     entry_at: np.ndarray
+
+    @cached_property
+    def entry_start(self) -> np.ndarray:
+        """The first entry of each pair, and the number of entries at the end."""
+        count = np.bincount(self.entry_pair, minlength=self.i.size)
+        return np.concatenate(([0], np.cumsum(count)))
 
 
 def pair_features(texts: list[str], i, j, min_shared: int) -> PairFeatures:
@@ -211,10 +218,19 @@ def pair_scores(
     return scores(pf, weights_of(pf, live), start)
 
 
-def scores(pf: PairFeatures, w: Weights, start: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """`pair_scores` under given weights (those of other texts: features matched by code)."""
+def scores(
+    pf: PairFeatures, w: Weights, start: int = 0, only: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """`pair_scores` under given weights (those of other texts: features matched by code).
+    `only`: just these pairs (sorted indices; `start` is then 0), their values in that order.
+    Each pair gets the same sums, added in the same order, with or without `only`."""
     u = np.int64(pf.feats.uniq.size)
-    doc, shingle = pf.feats.members // u, pf.feats.members % u
+    members = pf.feats.members
+    if only is not None:  # the members of the scored pairs' texts (the same sums per text)
+        docs = minhash.sorted_unique(np.concatenate((pf.i[only], pf.j[only])))
+        lo = np.searchsorted(members, docs * u)
+        members = members[_ranges(lo, np.searchsorted(members, (docs + 1) * u) - lo)]
+    doc, shingle = members // u, members % u
     idf, content = w.idf, w.content
     if w.uniq is not pf.feats.uniq:  # weights of other texts: look each feature up
         at = np.minimum(np.searchsorted(w.uniq, pf.feats.uniq), max(w.uniq.size - 1, 0))
@@ -227,20 +243,42 @@ def scores(pf: PairFeatures, w: Weights, start: int = 0) -> tuple[np.ndarray, np
     size = np.bincount(doc, weights=idf[shingle], minlength=pf.feats.n_docs)
     csize = np.bincount(doc, weights=content[shingle], minlength=pf.feats.n_docs)
     i, j, n = pf.i[start:], pf.j[start:], pf.i.size - start
+    if only is not None:
+        i, j, n = pf.i[only], pf.j[only], only.size
     inter, cshared = np.zeros(n), np.zeros(n)
     # The shared entries (millions at a million records) summed a chunk at a time: their
     # weights are not all held at once, and the memory peak of dedupe is in this step.
-    # Entries of the pairs from `start` (searched as the array's dtype: no converted copy).
-    first = int(np.searchsorted(pf.entry_pair, pf.entry_pair.dtype.type(start)))
-    for lo in range(first, pf.entry_pair.size, _CHUNK):
-        pair = pf.entry_pair[lo : lo + _CHUNK] - start
-        entry = shingle[pf.entry_at[lo : lo + _CHUNK]]
+    for pair, at in _entry_chunks(pf, start, only):
+        entry = pf.feats.members[at] % u
         inter += np.bincount(pair, weights=idf[entry], minlength=n)
         cshared += np.bincount(pair, weights=content[entry], minlength=n)
     norm = np.sqrt(size[i] * size[j])
     score = np.where(norm > 0, inter / np.maximum(norm, 1e-12), 0.0)
     union = csize[i] + csize[j] - cshared
     return score, np.where(union > 0, cshared / np.maximum(union, 1), 0.0)
+
+
+def _entry_chunks(pf: PairFeatures, start: int, only: np.ndarray | None):
+    """(pair, member index) of the shared entries of the pairs from `start`, a chunk of
+    _CHUNK entries at a time (pair counted from `start`). With `only`: just those pairs'
+    entries of each of the same chunks (pair = place in `only`), so that a pair's partial
+    sums, and the order they are added in, are the same."""
+    first = int(pf.entry_start[start])
+    if only is None:
+        for lo in range(first, pf.entry_pair.size, _CHUNK):
+            yield pf.entry_pair[lo : lo + _CHUNK] - start, pf.entry_at[lo : lo + _CHUNK]
+        return
+    lo, count = pf.entry_start[only], pf.entry_start[only + 1] - pf.entry_start[only]
+    pos, pair = _ranges(lo, count), np.repeat(np.arange(only.size), count)
+    cuts = np.searchsorted(pos, np.arange(first, pf.entry_pair.size + _CHUNK, _CHUNK))
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        if b > a:
+            yield pair[a:b], pf.entry_at[pos[a:b]]
+
+
+def _ranges(lo: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """lo[0] .. lo[0] + count[0] - 1, then lo[1] ..., concatenated."""
+    return np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
 
 
 def content_chars(uniq: np.ndarray, template: np.ndarray, df: np.ndarray, n: int) -> np.ndarray:

@@ -149,12 +149,21 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     pos[reps] = np.arange(reps.size)
     at = pos[nodes]
     live = (at >= 0) & ok[at]  # each looked-up text: still a survivor in range
-    if full:  # what does not change until the next full pass: scores, and who may merge
-        u, v = nodes[pf.i], nodes[pf.j]
+    if full:  # what does not change until the next full pass: weights, scores, who may merge
         cache["weights"] = similarity.weights_of(pf, live)
-        cache["score"], cache["content"] = similarity.scores(pf, cache["weights"])
-        cache["can"] = _can_merge(ids, u, v, cache["score"], cache["content"], forbid, config)
-    keep = cache["can"] & live[pf.i] & live[pf.j] & ~cache["stale"]
+        cache["score"], cache["scored"] = np.zeros(pf.i.size), np.zeros(pf.i.size, dtype=bool)
+        cache["can"] = np.zeros(pf.i.size, dtype=bool)
+    need = live[pf.i] & live[pf.j] & ~cache["stale"]
+    # Scored when first needed under these weights: a quarter of the pairs are between
+    # survivors at a full pass after the first; a few more as records are freed.
+    todo = np.flatnonzero(need & ~cache["scored"])
+    if todo.size:
+        only = None if todo.size == pf.i.size else todo  # all: the same, in one sweep
+        score, content = similarity.scores(pf, cache["weights"], only=only)
+        u, v = nodes[pf.i[todo]], nodes[pf.j[todo]]
+        cache["score"][todo], cache["scored"][todo] = score, True
+        cache["can"][todo] = _can_merge(ids, u, v, score, content, forbid, config)
+    keep = cache["can"] & need
     u, v, score = nodes[pf.i[keep]], nodes[pf.j[keep]], cache["score"][keep]
     if not full and (nu.size or "pending" in cache):
         pu, pv, ps, pc = _local_scores(ids, nu, nv, config, cache)
