@@ -36,7 +36,7 @@ def variant_edges(
     cache = {} if cache is None else cache
     merging = edges.filter(pl.col("kind") != "conflict")
     u, v = merging["u"].to_numpy(), merging["v"].to_numpy()
-    center = star.star(ids.n_nodes, u, v)
+    center, comp = star.star(ids.n_nodes, u, v), star.components(ids.n_nodes, u, v)
     full = "score" not in cache
     while True:
         reps = np.flatnonzero(center == np.arange(ids.n_nodes))
@@ -49,7 +49,7 @@ def variant_edges(
         # Unsorted here: only the graph matters until `settle` sorts the final edge list.
         edges = pl.concat([edges, new.cast(edges.schema)])
         u, v = np.concatenate((u, new["u"].to_numpy())), np.concatenate((v, new["v"].to_numpy()))
-        center = star.star(ids.n_nodes, u, v)
+        center, comp = star.grow(center, comp, u, v, new.height)
         full = False
 
 

@@ -13,7 +13,7 @@ from dedupe_frames import frame, write_ingested, xiehouyu_frame
 
 from curate import io
 from curate.stages.dedupe import DedupeConfig, dedupe, minhash
-from curate.stages.dedupe.star import star
+from curate.stages.dedupe.star import components, grow, star
 
 
 def run(processed: Path, **kw):
@@ -46,6 +46,24 @@ def test_star_matches_the_greedy_visit_on_random_graphs():
                 for y in neighbours[x]:
                     center[y] = x if center[y] == -1 else center[y]
         assert star(n, u, v).tolist() == center
+
+
+def test_star_grown_batch_by_batch_equals_star_of_the_whole_graph():
+    """The variant passes add edges in batches and cluster again only the components the
+    batch touches: the same centers as clustering the whole graph."""
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        n = int(rng.integers(2, 60))
+        u, v = rng.integers(0, n, 50), rng.integers(0, n, 50)
+        cuts = np.sort(rng.integers(0, 51, int(rng.integers(1, 5))))
+        center, comp = (
+            star(n, u[: cuts[0]], v[: cuts[0]]),
+            components(n, u[: cuts[0]], v[: cuts[0]]),
+        )
+        for a, b in zip(cuts, [*cuts[1:], 50], strict=True):
+            center, comp = grow(center, comp, u[:b], v[:b], b - a)
+            assert center.tolist() == star(n, u[:b], v[:b]).tolist()
+            assert comp.tolist() == components(n, u[:b], v[:b]).tolist()
 
 
 @pytest.fixture(scope="module")
