@@ -263,11 +263,12 @@ def _entry_chunks(pf: PairFeatures, start: int, only: np.ndarray | None):
     _CHUNK entries at a time (pair counted from `start`). With `only`: just those pairs'
     entries of each of the same chunks (pair = place in `only`), so that a pair's partial
     sums, and the order they are added in, are the same."""
-    first = int(pf.entry_start[start])
     if only is None:
+        first = int(np.searchsorted(pf.entry_pair, pf.entry_pair.dtype.type(start)))
         for lo in range(first, pf.entry_pair.size, _CHUNK):
             yield pf.entry_pair[lo : lo + _CHUNK] - start, pf.entry_at[lo : lo + _CHUNK]
         return
+    first = int(pf.entry_start[start])
     lo, count = pf.entry_start[only], pf.entry_start[only + 1] - pf.entry_start[only]
     pos, pair = _ranges(lo, count), np.repeat(np.arange(only.size), count)
     cuts = np.searchsorted(pos, np.arange(first, pf.entry_pair.size + _CHUNK, _CHUNK))

@@ -137,7 +137,7 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     present[answer] = True
     group = (np.cumsum(present) - 1)[answer]
     size = np.bincount(group)
-    ok = (size[group] >= 2) & (cutoff(config, size[group]) <= 1.0)
+    ok = (size >= 2)[group] & (cutoff(config, size) <= 1.0)[group]
     nu, nv = _new_pairs(ids, reps[ok], group[ok], cache)
     if full:
         _full_lookup(ids, nu, nv, config, cache)
@@ -174,11 +174,12 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     pi, pj = pos[u], pos[v]  # all survivors
     if not pi.size:
         return pl.DataFrame(schema=_NONE)
-    chosen = score >= cutoff(config, size[group[pi]])  # k before any merge: the group size
+    # The cutoff of each answer group (elementwise in k), then of each pair's group.
+    chosen = score >= cutoff(config, size)[group[pi]]  # k before any merge: the group size
     while True:  # merging lowers k and so the cutoff: repeat until the chosen set is stable
         center = star.star(reps.size, pi[chosen], pj[chosen])
         k = np.bincount(group[center == np.arange(reps.size)], minlength=size.size)
-        now = chosen | (score >= cutoff(config, k[group[pi]]))
+        now = chosen | (score >= cutoff(config, k)[group[pi]])
         if (now == chosen).all():
             break
         chosen = now
