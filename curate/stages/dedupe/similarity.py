@@ -68,6 +68,12 @@ def _is_template(codes: np.ndarray) -> np.ndarray:
     return np.isin(low, template) & ((high == 0) | np.isin(high, template))
 
 
+def content_bigrams(codes: np.ndarray) -> np.ndarray:
+    """Which feature codes are the bigrams `variant_min_shared` counts: two characters, not
+    both template."""
+    return ((codes >> np.uint64(21)) > 0) & ~_is_template(codes)
+
+
 def variant_scores(texts: list[str], i, j) -> np.ndarray:
     """Weighted cosine of texts[i[k]] and texts[j[k]], IDF taken over `texts`."""
     return variant_evidence(texts, i, j)[0]
@@ -84,8 +90,7 @@ def variant_evidence(texts: list[str], i, j) -> tuple[np.ndarray, np.ndarray]:
     """
     i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
     feats = features(texts)
-    bigram = (feats.uniq >> np.uint64(21)) > 0
-    content = (bigram & ~_is_template(feats.uniq)).astype(np.float64)
+    content = content_bigrams(feats.uniq).astype(np.float64)
     (inter, size), (shared, _) = minhash.set_overlap(feats, i, j, [weights(feats), content])
     norm = np.sqrt(size[i] * size[j])
     score = np.where(norm > 0, inter / np.maximum(norm, 1e-12), 0.0)
@@ -165,8 +170,7 @@ def _slim(n_docs: int, uniq: np.ndarray, members: np.ndarray) -> minhash.Shingle
 
 def _lookup(feats: minhash.Shingles, i, j, min_shared: int) -> PairFeatures:
     i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
-    bigram = (feats.uniq >> np.uint64(21)) > 0
-    content = (bigram & ~_is_template(feats.uniq)).astype(np.float64)
+    content = content_bigrams(feats.uniq).astype(np.float64)
     content_members = feats.members[content[feats.members % np.int64(feats.uniq.size)] > 0]
     chunk = 1 << 17
     # First the content bigrams alone (a third of the features): most pairs of an answer

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from curate.stages.dedupe import keys, similarity, star
+from curate.stages.dedupe import keys, minhash, similarity, star
 from curate.stages.dedupe.rank import PLAIN
 
 _NONE = {"u": pl.Int64, "v": pl.Int64, "score": pl.Float64, "kind": pl.String}
@@ -53,9 +53,11 @@ def variant_edges(
         full = False
 
 
-def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict):
+def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict, min_shared: int):
     """Pairs (u < v) of survivors `nodes` (sorted) in one answer group (`group`) that were
-    not both survivors at the last pass: those with a node new since then."""
+    not both survivors at the last pass: those with a node new since then; only those that
+    share `min_shared` content bigrams (no other pair can merge); and the nodes of all such
+    pairs, sharing or not (the texts the IDF of a full pass is taken over)."""
     if "live" not in cache:
         cache["live"] = np.zeros(ids.n_nodes, dtype=bool)  # survivors at the last pass
     fresh = ~cache["live"][nodes]
@@ -63,9 +65,45 @@ def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict):
     cache["live"][nodes] = True
     hot = np.zeros(int(group.max(initial=-1)) + 1, dtype=bool)
     hot[group[fresh]] = True  # groups with a new survivor: only their pairs can be new
-    pi, pj = _group_pairs(np.flatnonzero(hot[group]), group)
-    keep = fresh[pi] | fresh[pj]
-    return nodes[pi[keep]], nodes[pj[keep]]
+    members = np.flatnonzero(hot[group])  # each has a pair with a new survivor (k >= 2)
+    if min_shared < 1:
+        pi, pj = _group_pairs(members, group)
+        keep = fresh[pi] | fresh[pj]
+        pi, pj = pi[keep], pj[keep]
+    else:
+        pi, pj = _sharing_pairs(ids, nodes, members, group, fresh, cache, min_shared)
+    return nodes[pi], nodes[pj], nodes[members]
+
+
+def _sharing_pairs(ids, nodes, members, group, fresh, cache: dict, min_shared: int):
+    """The pairs of `_group_pairs(members, group)` with a fresh node and `min_shared` content
+    bigrams in common, in the same order. Found from the bigrams (who in an answer group
+    has each one) rather than by looking up every pair: most pairs of a group share none."""
+    code, doc = minhash.ngram_codes(_texts(ids, nodes[members], cache), 2)
+    counted = similarity.content_bigrams(code)
+    code, doc = code[counted], doc[counted]  # doc: a place in members
+    g = group[members][doc]
+    order = np.lexsort((doc, code, g))
+    code, doc, g = code[order], doc[order], g[order]
+    start = np.ones(doc.size, dtype=bool)  # a new (group, bigram): who has it follows
+    start[1:] = (code[1:] != code[:-1]) | (g[1:] != g[:-1])
+    again = np.zeros(doc.size, dtype=bool)  # a text's second copy of a bigram
+    again[1:] = ~start[1:] & (doc[1:] == doc[:-1])
+    run, doc = (np.cumsum(start) - 1)[~again], doc[~again]
+    a, b = _group_pairs(np.arange(doc.size), run)  # doc[a] < doc[b]: sorted within a run
+    a, b = doc[a], doc[b]
+    new = fresh[members]
+    a, b = a[new[a] | new[b]], b[new[a] | new[b]]
+    # Numbered in _group_pairs' order (by group, then node), so sorting the pair codes
+    # gives its order, and equal codes are the bigrams a pair shares.
+    by_group = np.argsort(group[members], kind="stable")
+    rank = np.empty(members.size, dtype=np.int64)
+    rank[by_group] = np.arange(members.size)
+    pair = np.sort(rank[a] * members.size + rank[b])
+    first = np.flatnonzero(np.concatenate(([True], pair[1:] != pair[:-1])))
+    shared = np.diff(np.append(first, pair.size))
+    pair = pair[first[shared >= min_shared]]
+    return members[by_group[pair // members.size]], members[by_group[pair % members.size]]
 
 
 def _nodes_of(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -87,9 +125,10 @@ def _texts(ids, nodes: np.ndarray, cache: dict) -> list[str]:
     return text[nodes].tolist()
 
 
-def _full_lookup(ids, u: np.ndarray, v: np.ndarray, config, cache: dict) -> None:
+def _full_lookup(ids, u: np.ndarray, v: np.ndarray, paired, config, cache: dict) -> None:
     """Add the pairs (u, v), and those of the passes since the last full one, to the lookup
-    of every pair scored so far (`cache["pf"]`, texts numbered by `cache["slot"]`)."""
+    of every pair scored so far (`cache["pf"]`, texts numbered by `cache["slot"]`); and the
+    texts of the nodes `paired` (the IDF is taken over all texts compared)."""
     if "pf" not in cache:
         cache["slot"] = np.full(ids.n_nodes, -1, dtype=np.int64)  # node -> its text
         cache["nodes"] = np.zeros(0, dtype=np.int64)  # text -> its node
@@ -104,7 +143,7 @@ def _full_lookup(ids, u: np.ndarray, v: np.ndarray, config, cache: dict) -> None
     if again.any():  # looked up before (apart or together): an older score is stale
         old = cache["nodes"][pf.i] * ids.n_nodes + cache["nodes"][pf.j]
         cache["stale"] |= np.isin(old, u[again] * ids.n_nodes + v[again])
-    add = _nodes_of(ids, u, v)
+    add = _nodes_of(ids, np.concatenate((u, paired)), v)
     add = add[slot[add] < 0]
     slot[add] = cache["nodes"].size + np.arange(add.size)
     cache["nodes"] = np.concatenate((cache["nodes"], add))
@@ -138,9 +177,9 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     group = (np.cumsum(present) - 1)[answer]
     size = np.bincount(group)
     ok = (size >= 2)[group] & (cutoff(config, size) <= 1.0)[group]
-    nu, nv = _new_pairs(ids, reps[ok], group[ok], cache)
+    nu, nv, paired = _new_pairs(ids, reps[ok], group[ok], cache, config.variant_min_shared)
     if full:
-        _full_lookup(ids, nu, nv, config, cache)
+        _full_lookup(ids, nu, nv, paired, config, cache)
     pf = cache.get("pf")
     if pf is None:
         return pl.DataFrame(schema=_NONE)

@@ -234,3 +234,30 @@ def test_overrides_by_question_survive_a_renamed_folder(project):
         write_ingested(processed, frame(santa, source=source))
         result, _ = run(processed)
         assert result.kept == 2 and not result.warnings
+
+
+@pytest.mark.parametrize("min_shared", [1, 2])
+def test_bigram_index_finds_the_pairs_a_lookup_of_every_pair_keeps(
+    xiehouyu_path, tmp_path, monkeypatch, min_shared
+):
+    """The variant passes find the pairs sharing `variant_min_shared` content bigrams through
+    who has each bigram; looking up every pair of each answer group instead (and keeping those
+    that share enough) must give the same files, byte for byte."""
+    from curate.stages.dedupe import variants
+
+    def every_pair(ids, nodes, members, group, fresh, cache, k):
+        pi, pj = variants._group_pairs(members, group)
+        keep = fresh[pi] | fresh[pj]
+        return pi[keep], pj[keep]
+
+    outputs = []
+    for name in ("index", "lookup"):
+        processed = tmp_path / name / "processed"
+        write_ingested(processed, xiehouyu_frame(xiehouyu_path))
+        if name == "lookup":
+            monkeypatch.setattr(variants, "_sharing_pairs", every_pair)
+        result, _ = run(processed, variant_min_shared=min_shared)
+        assert result.removed["variant"] > 0
+        names = ("deduped.parquet", "deduped.rejects.jsonl", "deduped.clusters.md")
+        outputs.append([(processed / f).read_bytes() for f in names])
+    assert outputs[0] == outputs[1]
