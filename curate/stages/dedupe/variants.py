@@ -82,11 +82,12 @@ def _sharing_pairs(ids, nodes, members, group, fresh, cache: dict, min_shared: i
     code, doc = minhash.ngram_codes(_texts(ids, nodes[members], cache), 2)
     counted = similarity.content_bigrams(code)
     code, doc = code[counted], doc[counted]  # doc: a place in members
-    g = group[members][doc]
-    order = np.lexsort((doc, code, g))
-    code, doc, g = code[order], doc[order], g[order]
+    bigram = minhash.unique_inverse(code)[1]
+    key = group[members][doc] * np.int64(bigram.max(initial=0) + 1) + bigram
+    order = minhash.stable_argsort(key)  # by group, bigram, then text (doc is sorted)
+    key, doc = key[order], doc[order]
     start = np.ones(doc.size, dtype=bool)  # a new (group, bigram): who has it follows
-    start[1:] = (code[1:] != code[:-1]) | (g[1:] != g[:-1])
+    start[1:] = key[1:] != key[:-1]
     again = np.zeros(doc.size, dtype=bool)  # a text's second copy of a bigram
     again[1:] = ~start[1:] & (doc[1:] == doc[:-1])
     run, doc = (np.cumsum(start) - 1)[~again], doc[~again]
