@@ -192,14 +192,19 @@ def settle(
     cache: dict = {}
     while True:
         edges = variants.variant_edges(frame, ids, edges, forbid, config, cutoff, cache)
-        survivors = np.flatnonzero(star.centers(ids.n_nodes, edges) == np.arange(ids.n_nodes))
+        alive = star.centers(ids.n_nodes, edges) == np.arange(ids.n_nodes)
         extra = drop_forbidden(
-            near_edges(frame, ids, index, config, bands, rows, survivors), forbid
+            near_edges(frame, ids, index, config, bands, rows, np.flatnonzero(alive)), forbid
         )
-        extra = extra.join(edges, on=["u", "v"], how="anti")
-        edges = pl.concat([edges, extra]).sort("u", "v")
+        # The near pass pairs survivors only: the edges it can repeat join two survivors
+        # (conflicts), a few among a million; (u, v) is unique in the edge list.
+        u, v = edges["u"].to_numpy(), edges["v"].to_numpy()
+        between = edges.filter(pl.Series(alive[u] & alive[v]))
+        extra = extra.join(between.select("u", "v"), on=["u", "v"], how="anti")
+        # Unsorted until the end: only the graph matters until the fixed point.
+        edges = pl.concat([edges, extra])
         if not extra.filter(pl.col("kind") != "conflict").height:
-            return edges
+            return edges.sort("u", "v")
 
 
 def _classify(pairs: pl.DataFrame, frame: pl.DataFrame, ids: Ids) -> pl.DataFrame:

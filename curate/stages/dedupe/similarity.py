@@ -15,6 +15,7 @@ cosine of the two feature sets: W(A ∩ B) / sqrt(W(A) · W(B)).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -67,6 +68,18 @@ def _is_template(codes: np.ndarray) -> np.ndarray:
     return np.isin(low, template) & ((high == 0) | np.isin(high, template))
 
 
+def content_bigrams(codes: np.ndarray) -> np.ndarray:
+    """Which feature codes are the bigrams `variant_min_shared` counts: two characters, not
+    both template."""
+    return ((codes >> np.uint64(21)) > 0) & ~_is_template(codes)
+
+
+def plain_chars(codes: np.ndarray) -> np.ndarray:
+    """Which feature codes are single characters that are not template (what a pair that
+    may merge on a specific answer must share)."""
+    return ((codes >> np.uint64(21)) == 0) & ~_is_template(codes)
+
+
 def variant_scores(texts: list[str], i, j) -> np.ndarray:
     """Weighted cosine of texts[i[k]] and texts[j[k]], IDF taken over `texts`."""
     return variant_evidence(texts, i, j)[0]
@@ -83,8 +96,7 @@ def variant_evidence(texts: list[str], i, j) -> tuple[np.ndarray, np.ndarray]:
     """
     i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
     feats = features(texts)
-    bigram = (feats.uniq >> np.uint64(21)) > 0
-    content = (bigram & ~_is_template(feats.uniq)).astype(np.float64)
+    content = content_bigrams(feats.uniq).astype(np.float64)
     (inter, size), (shared, _) = minhash.set_overlap(feats, i, j, [weights(feats), content])
     norm = np.sqrt(size[i] * size[j])
     score = np.where(norm > 0, inter / np.maximum(norm, 1e-12), 0.0)
@@ -104,6 +116,12 @@ class PairFeatures:
     shared: np.ndarray  # content bigrams both share
     entry_pair: np.ndarray  # each shared feature: its pair (sorted), and its member index
     entry_at: np.ndarray
+
+    @cached_property
+    def entry_start(self) -> np.ndarray:
+        """The first entry of each pair, and the number of entries at the end."""
+        count = np.bincount(self.entry_pair, minlength=self.i.size)
+        return np.concatenate(([0], np.cumsum(count)))
 
 
 def pair_features(texts: list[str], i, j, min_shared: int, relax=None) -> PairFeatures:
@@ -162,16 +180,14 @@ def _slim(n_docs: int, uniq: np.ndarray, members: np.ndarray) -> minhash.Shingle
 
 def _lookup(feats: minhash.Shingles, i, j, min_shared: int, relax=None) -> PairFeatures:
     i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
-    bigram = (feats.uniq >> np.uint64(21)) > 0
-    plain = ~_is_template(feats.uniq)
     chunk = 1 << 17
     # First the content bigrams alone (a third of the features): most pairs of an answer
     # group share fewer than min_shared and are dropped before the full lookup.
-    shared = _count_shared(feats, i, j, bigram & plain, chunk)
+    shared = _count_shared(feats, i, j, content_bigrams(feats.uniq), chunk)
     keep = shared >= min_shared
     if relax is not None and (low := np.flatnonzero(~keep & relax)).size:
         # Pairs that may merge on a specific answer: at least a character that is not template.
-        keep[low] = _count_shared(feats, i[low], j[low], ~bigram & plain, chunk) > 0
+        keep[low] = _count_shared(feats, i[low], j[low], plain_chars(feats.uniq), chunk) > 0
     i, j, shared = i[keep], j[keep], shared[keep]
     # Entries as int32 (pairs and members stay far below 2**31): the largest arrays kept.
     pairs, ats = [np.zeros(0, np.int32)], [np.zeros(0, np.int32)]
@@ -224,10 +240,19 @@ def pair_scores(
     return scores(pf, weights_of(pf, live), start)
 
 
-def scores(pf: PairFeatures, w: Weights, start: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """`pair_scores` under given weights (those of other texts: features matched by code)."""
+def scores(
+    pf: PairFeatures, w: Weights, start: int = 0, only: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """`pair_scores` under given weights (those of other texts: features matched by code).
+    `only`: just these pairs (sorted indices; `start` is then 0), their values in that order.
+    Each pair gets the same sums, added in the same order, with or without `only`."""
     u = np.int64(pf.feats.uniq.size)
-    doc, shingle = pf.feats.members // u, pf.feats.members % u
+    members = pf.feats.members
+    if only is not None:  # the members of the scored pairs' texts (the same sums per text)
+        docs = minhash.sorted_unique(np.concatenate((pf.i[only], pf.j[only])))
+        lo = np.searchsorted(members, docs * u)
+        members = members[_ranges(lo, np.searchsorted(members, (docs + 1) * u) - lo)]
+    doc, shingle = members // u, members % u
     idf, content = w.idf, w.content
     if w.uniq is not pf.feats.uniq:  # weights of other texts: look each feature up
         at = np.minimum(np.searchsorted(w.uniq, pf.feats.uniq), max(w.uniq.size - 1, 0))
@@ -240,19 +265,43 @@ def scores(pf: PairFeatures, w: Weights, start: int = 0) -> tuple[np.ndarray, np
     size = np.bincount(doc, weights=idf[shingle], minlength=pf.feats.n_docs)
     csize = np.bincount(doc, weights=content[shingle], minlength=pf.feats.n_docs)
     i, j, n = pf.i[start:], pf.j[start:], pf.i.size - start
+    if only is not None:
+        i, j, n = pf.i[only], pf.j[only], only.size
     inter, cshared = np.zeros(n), np.zeros(n)
     # The shared entries (millions at a million records) summed a chunk at a time: their
     # weights are not all held at once, and the memory peak of dedupe is in this step.
-    first = int(np.searchsorted(pf.entry_pair, start))  # entries of the pairs from `start`
-    for lo in range(first, pf.entry_pair.size, _CHUNK):
-        pair = pf.entry_pair[lo : lo + _CHUNK] - start
-        entry = shingle[pf.entry_at[lo : lo + _CHUNK]]
+    for pair, at in _entry_chunks(pf, start, only):
+        entry = pf.feats.members[at] % u
         inter += np.bincount(pair, weights=idf[entry], minlength=n)
         cshared += np.bincount(pair, weights=content[entry], minlength=n)
     norm = np.sqrt(size[i] * size[j])
     score = np.where(norm > 0, inter / np.maximum(norm, 1e-12), 0.0)
     union = csize[i] + csize[j] - cshared
     return score, np.where(union > 0, cshared / np.maximum(union, 1), 0.0)
+
+
+def _entry_chunks(pf: PairFeatures, start: int, only: np.ndarray | None):
+    """(pair, member index) of the shared entries of the pairs from `start`, a chunk of
+    _CHUNK entries at a time (pair counted from `start`). With `only`: just those pairs'
+    entries of each of the same chunks (pair = place in `only`), so that a pair's partial
+    sums, and the order they are added in, are the same."""
+    if only is None:
+        first = int(np.searchsorted(pf.entry_pair, pf.entry_pair.dtype.type(start)))
+        for lo in range(first, pf.entry_pair.size, _CHUNK):
+            yield pf.entry_pair[lo : lo + _CHUNK] - start, pf.entry_at[lo : lo + _CHUNK]
+        return
+    first = int(pf.entry_start[start])
+    lo, count = pf.entry_start[only], pf.entry_start[only + 1] - pf.entry_start[only]
+    pos, pair = _ranges(lo, count), np.repeat(np.arange(only.size), count)
+    cuts = np.searchsorted(pos, np.arange(first, pf.entry_pair.size + _CHUNK, _CHUNK))
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        if b > a:
+            yield pair[a:b], pf.entry_at[pos[a:b]]
+
+
+def _ranges(lo: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """lo[0] .. lo[0] + count[0] - 1, then lo[1] ..., concatenated."""
+    return np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
 
 
 def content_chars(uniq: np.ndarray, template: np.ndarray, df: np.ndarray, n: int) -> np.ndarray:

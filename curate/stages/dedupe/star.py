@@ -59,3 +59,41 @@ def centers(n: int, edges, with_conflicts: bool = False) -> np.ndarray:
     if not with_conflicts:
         edges = edges.filter(pl.col("kind") != "conflict")
     return star(n, edges["u"].to_numpy(), edges["v"].to_numpy())
+
+
+def components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Each node's component under edges u-v, named by its lowest node (scipy)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(u.size, dtype=np.int8), (u, v)), shape=(n, n))
+    label = connected_components(graph, directed=False)[1]
+    lowest = np.full(int(label.max(initial=-1)) + 1, n, dtype=np.int64)
+    np.minimum.at(lowest, label, np.arange(n))
+    return lowest[label]
+
+
+def grow(
+    center: np.ndarray, comp: np.ndarray, u: np.ndarray, v: np.ndarray, new: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """`star` and `components` after the last `new` edges of u-v joined a graph whose centers
+    and components were `center` and `comp`. A node's center depends on its component only,
+    so only the components the new edges touch are clustered again (tens of nodes each,
+    where the whole graph has hundreds of thousands): the same centers as `star(n, u, v)`."""
+    if not new:
+        return center, comp
+    a, b = comp[u[-new:]], comp[v[-new:]]
+    names = np.unique(np.concatenate((a, b)))  # sorted: a merged component's lowest first
+    joined = components(names.size, np.searchsorted(names, a), np.searchsorted(names, b))
+    rename = np.arange(comp.size)
+    rename[names] = names[joined]
+    comp = rename[comp]
+    touched = np.zeros(comp.size, dtype=bool)
+    touched[names[joined]] = True
+    nodes = np.flatnonzero(touched[comp])  # the nodes of the touched components, sorted
+    inside = touched[comp[u]]  # their edges (both ends share a component)
+    place = np.full(comp.size, -1, dtype=np.int64)
+    place[nodes] = np.arange(nodes.size)  # order kept: the lowest node stays the best
+    center = center.copy()
+    center[nodes] = nodes[star(nodes.size, place[u[inside]], place[v[inside]])]
+    return center, comp

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from curate.stages.dedupe import keys, similarity, star
+from curate.stages.dedupe import keys, minhash, similarity, star
 from curate.stages.dedupe.rank import PLAIN
 
 _NONE = {"u": pl.Int64, "v": pl.Int64, "score": pl.Float64, "kind": pl.String}
@@ -41,7 +41,7 @@ def variant_edges(
     cache = {} if cache is None else cache
     merging = edges.filter(pl.col("kind") != "conflict")
     u, v = merging["u"].to_numpy(), merging["v"].to_numpy()
-    center = star.star(ids.n_nodes, u, v)
+    center, comp = star.star(ids.n_nodes, u, v), star.components(ids.n_nodes, u, v)
     full = "score" not in cache
     while True:
         reps = np.flatnonzero(center == np.arange(ids.n_nodes))
@@ -54,13 +54,16 @@ def variant_edges(
         # Unsorted here: only the graph matters until `settle` sorts the final edge list.
         edges = pl.concat([edges, new.cast(edges.schema)])
         u, v = np.concatenate((u, new["u"].to_numpy())), np.concatenate((v, new["v"].to_numpy()))
-        center = star.star(ids.n_nodes, u, v)
+        center, comp = star.grow(center, comp, u, v, new.height)
         full = False
 
 
-def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict):
+def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict, min_shared: int):
     """Pairs (u < v) of survivors `nodes` (sorted) in one answer group (`group`) that were
-    not both survivors at the last pass: those with a node new since then."""
+    not both survivors at the last pass: those with a node new since then; only those that
+    share `min_shared` content bigrams, or, both neither 字谜 nor 歇后语, a character that is
+    not template (no other pair can merge); and the nodes of all such pairs, sharing or not
+    (the texts the IDF of a full pass is taken over)."""
     if "live" not in cache:
         cache["live"] = np.zeros(ids.n_nodes, dtype=bool)  # survivors at the last pass
     fresh = ~cache["live"][nodes]
@@ -68,9 +71,60 @@ def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict):
     cache["live"][nodes] = True
     hot = np.zeros(int(group.max(initial=-1)) + 1, dtype=bool)
     hot[group[fresh]] = True  # groups with a new survivor: only their pairs can be new
-    pi, pj = _group_pairs(np.flatnonzero(hot[group]), group)
-    keep = fresh[pi] | fresh[pj]
-    return nodes[pi[keep]], nodes[pj[keep]]
+    members = np.flatnonzero(hot[group])  # each has a pair with a new survivor (k >= 2)
+    if min_shared < 1:
+        pi, pj = _group_pairs(members, group)
+        keep = fresh[pi] | fresh[pj]
+        pi, pj = pi[keep], pj[keep]
+    else:
+        pi, pj = _sharing_pairs(ids, nodes, members, group, fresh, cache, min_shared, 2)
+        plain = members[ids.node_kind[nodes[members]] == PLAIN]
+        if plain.size:  # pairs that may merge on a specific answer (similarity._lookup)
+            ri, rj = _sharing_pairs(ids, nodes, plain, group, fresh, cache, 1, 1)
+            pi, pj = _union(members, group, nodes.size, (pi, pj), (ri, rj))
+    return nodes[pi], nodes[pj], nodes[members]
+
+
+def _union(members, group, n: int, *pairs) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct pairs of several lists in `_group_pairs(members, group)` order."""
+    order = members[np.argsort(group[members], kind="stable")]
+    rank = np.zeros(n, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    code = np.unique(np.concatenate([rank[a] * n + rank[b] for a, b in pairs]))
+    return order[code // n], order[code % n]
+
+
+def _sharing_pairs(ids, nodes, members, group, fresh, cache: dict, min_shared: int, n: int):
+    """The pairs of `_group_pairs(members, group)` with a fresh node and `min_shared` content
+    n-grams in common (n = 2: content bigrams; n = 1: characters that are not template), in
+    the same order. Found from the n-grams (who in an answer group has each one) rather
+    than by looking up every pair: most pairs of a group share none."""
+    code, doc = minhash.ngram_codes(_texts(ids, nodes[members], cache), n)
+    counted = similarity.content_bigrams(code) if n == 2 else similarity.plain_chars(code)
+    code, doc = code[counted], doc[counted]  # doc: a place in members
+    bigram = minhash.unique_inverse(code)[1]
+    key = group[members][doc] * np.int64(bigram.max(initial=0) + 1) + bigram
+    order = minhash.stable_argsort(key)  # by group, bigram, then text (doc is sorted)
+    key, doc = key[order], doc[order]
+    start = np.ones(doc.size, dtype=bool)  # a new (group, bigram): who has it follows
+    start[1:] = key[1:] != key[:-1]
+    again = np.zeros(doc.size, dtype=bool)  # a text's second copy of a bigram
+    again[1:] = ~start[1:] & (doc[1:] == doc[:-1])
+    run, doc = (np.cumsum(start) - 1)[~again], doc[~again]
+    a, b = _group_pairs(np.arange(doc.size), run)  # doc[a] < doc[b]: sorted within a run
+    a, b = doc[a], doc[b]
+    new = fresh[members]
+    a, b = a[new[a] | new[b]], b[new[a] | new[b]]
+    # Numbered in _group_pairs' order (by group, then node), so sorting the pair codes
+    # gives its order, and equal codes are the bigrams a pair shares.
+    by_group = np.argsort(group[members], kind="stable")
+    rank = np.empty(members.size, dtype=np.int64)
+    rank[by_group] = np.arange(members.size)
+    pair = np.sort(rank[a] * members.size + rank[b])
+    first = np.flatnonzero(np.concatenate(([True], pair[1:] != pair[:-1])))
+    shared = np.diff(np.append(first, pair.size))
+    pair = pair[first[shared >= min_shared]]
+    return members[by_group[pair // members.size]], members[by_group[pair % members.size]]
 
 
 def _nodes_of(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -80,8 +134,16 @@ def _nodes_of(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.flatnonzero(seen)
 
 
-def _texts(ids, nodes: np.ndarray) -> list[str]:
-    return keys.content_keys(ids.questions.gather(ids.row[ids.node_first[nodes]])).to_list()
+def _texts(ids, nodes: np.ndarray, cache: dict) -> list[str]:
+    """The content keys of the nodes' questions, each computed once (`cache["text"]`)."""
+    if "text" not in cache:
+        cache["text"] = np.full(ids.n_nodes, None, dtype=object)
+    text = cache["text"]
+    todo = nodes[text[nodes] == None]  # noqa: E711 (elementwise)
+    if todo.size:
+        rows = ids.row[ids.node_first[todo]]
+        text[todo] = keys.content_keys(ids.questions.gather(rows)).to_list()
+    return text[nodes].tolist()
 
 
 def _plain(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -89,9 +151,10 @@ def _plain(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return (ids.node_kind[u] == PLAIN) & (ids.node_kind[v] == PLAIN)
 
 
-def _full_lookup(ids, u: np.ndarray, v: np.ndarray, config, cache: dict) -> None:
+def _full_lookup(ids, u: np.ndarray, v: np.ndarray, paired, config, cache: dict) -> None:
     """Add the pairs (u, v), and those of the passes since the last full one, to the lookup
-    of every pair scored so far (`cache["pf"]`, texts numbered by `cache["slot"]`)."""
+    of every pair scored so far (`cache["pf"]`, texts numbered by `cache["slot"]`); and the
+    texts of the nodes `paired` (the IDF is taken over all texts compared)."""
     if "pf" not in cache:
         cache["slot"] = np.full(ids.n_nodes, -1, dtype=np.int64)  # node -> its text
         cache["nodes"] = np.zeros(0, dtype=np.int64)  # text -> its node
@@ -106,12 +169,12 @@ def _full_lookup(ids, u: np.ndarray, v: np.ndarray, config, cache: dict) -> None
     if again.any():  # looked up before (apart or together): an older score is stale
         old = cache["nodes"][pf.i] * ids.n_nodes + cache["nodes"][pf.j]
         cache["stale"] |= np.isin(old, u[again] * ids.n_nodes + v[again])
-    add = _nodes_of(ids, u, v)
+    add = _nodes_of(ids, np.concatenate((u, paired)), v)
     add = add[slot[add] < 0]
     slot[add] = cache["nodes"].size + np.arange(add.size)
     cache["nodes"] = np.concatenate((cache["nodes"], add))
-    relax = _plain(ids, u, v)
-    pf = similarity.extend(pf, _texts(ids, add), slot[u], slot[v], config.variant_min_shared, relax)
+    texts, relax = _texts(ids, add, cache), _plain(ids, u, v)
+    pf = similarity.extend(pf, texts, slot[u], slot[v], config.variant_min_shared, relax)
     grown = np.zeros(pf.i.size - cache["stale"].size, dtype=bool)
     cache["stale"] = np.concatenate((cache["stale"], grown))
     cache["pf"] = pf
@@ -122,7 +185,7 @@ def _local_scores(ids, u: np.ndarray, v: np.ndarray, config, cache: dict):
     the last full one, under the weights of that full pass (`cache["pending"]`)."""
     if u.size:
         add = _nodes_of(ids, u, v)
-        texts, i, j = _texts(ids, add), np.searchsorted(add, u), np.searchsorted(add, v)
+        texts, i, j = _texts(ids, add, cache), np.searchsorted(add, u), np.searchsorted(add, v)
         relax = _plain(ids, u, v)
         local = similarity.pair_features(texts, i, j, config.variant_min_shared, relax)
         score, content = similarity.scores(local, cache["weights"])
@@ -141,45 +204,56 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     present[answer] = True
     group = (np.cumsum(present) - 1)[answer]
     size = np.bincount(group)
-    ok = (size[group] >= 2) & (cutoff(config, size[group]) <= 1.0)
-    nu, nv = _new_pairs(ids, reps[ok], group[ok], cache)
+    ok = (size >= 2)[group] & (cutoff(config, size) <= 1.0)[group]
+    nu, nv, paired = _new_pairs(ids, reps[ok], group[ok], cache, config.variant_min_shared)
     if full:
-        _full_lookup(ids, nu, nv, config, cache)
+        _full_lookup(ids, nu, nv, paired, config, cache)
     pf = cache.get("pf")
     if pf is None:
         return pl.DataFrame(schema=_NONE)
     nodes = cache["nodes"]
-    at = np.minimum(np.searchsorted(reps, nodes), reps.size - 1)
-    live = (reps[at] == nodes) & ok[at]  # each looked-up text: still a survivor in range
-    if full:  # what does not change until the next full pass: scores, and who may merge
-        u, v = nodes[pf.i], nodes[pf.j]
+    pos = np.full(ids.n_nodes, -1, dtype=np.int64)  # node -> its place in reps, or -1
+    pos[reps] = np.arange(reps.size)
+    at = pos[nodes]
+    live = (at >= 0) & ok[at]  # each looked-up text: still a survivor in range
+    if full:  # what does not change until the next full pass: weights, scores, who may merge
         cache["weights"] = similarity.weights_of(pf, live)
-        cache["score"], cache["content"] = similarity.scores(pf, cache["weights"])
-        cache["can"], cache["specific"] = _can_merge(
-            ids, u, v, cache["score"], cache["content"], pf.shared, forbid, config
-        )
-    keep = cache["can"] & live[pf.i] & live[pf.j] & ~cache["stale"]
+        cache["score"], cache["scored"] = np.zeros(pf.i.size), np.zeros(pf.i.size, dtype=bool)
+        cache["can"] = np.zeros(pf.i.size, dtype=bool)
+        cache["specific"] = np.zeros(pf.i.size, dtype=bool)
+    need = live[pf.i] & live[pf.j] & ~cache["stale"]
+    # Scored when first needed under these weights: a quarter of the pairs are between
+    # survivors at a full pass after the first; a few more as records are freed.
+    todo = np.flatnonzero(need & ~cache["scored"])
+    if todo.size:
+        only = None if todo.size == pf.i.size else todo  # all: the same, in one sweep
+        score, content = similarity.scores(pf, cache["weights"], only=only)
+        u, v = nodes[pf.i[todo]], nodes[pf.j[todo]]
+        cache["score"][todo], cache["scored"][todo] = score, True
+        shared = pf.shared[todo]
+        can, spec = _can_merge(ids, u, v, score, content, shared, forbid, config)
+        cache["can"][todo], cache["specific"][todo] = can, spec
+    keep = cache["can"] & need
     u, v, score = nodes[pf.i[keep]], nodes[pf.j[keep]], cache["score"][keep]
     specific = cache["specific"][keep]
     if not full and (nu.size or "pending" in cache):
         pu, pv, ps, pc, psh = _local_scores(ids, nu, nv, config, cache)
-        alive = np.zeros(ids.n_nodes, dtype=bool)
-        alive[reps[ok]] = True
+        alive = np.zeros(reps.size + 1, dtype=bool)  # by place in reps; -1: not a survivor
+        alive[:-1] = ok
         can, spec = _can_merge(ids, pu, pv, ps, pc, psh, forbid, config)
-        can &= alive[pu] & alive[pv]
+        can &= alive[pos[pu]] & alive[pos[pv]]
         u, v, score, specific = (
             np.concatenate((x, y[can]))
             for x, y in ((u, pu), (v, pv), (score, ps), (specific, spec))
         )
-    pi, pj = np.searchsorted(reps, u), np.searchsorted(reps, v)
+    pi, pj = pos[u], pos[v]  # all survivors
     if not pi.size:
         return pl.DataFrame(schema=_NONE)
-    k = size
-    chosen = _chosen(config, cutoff, score, specific, k[group[pi]])  # k: the group size
+    chosen = _chosen(config, cutoff, score, specific, group[pi], size)  # k: the group size
     while True:  # merging lowers k and so the cutoff: repeat until the chosen set is stable
         center = star.star(reps.size, pi[chosen], pj[chosen])
         k = np.bincount(group[center == np.arange(reps.size)], minlength=size.size)
-        now = chosen | _chosen(config, cutoff, score, specific, k[group[pi]])
+        now = chosen | _chosen(config, cutoff, score, specific, group[pi], k)
         if (now == chosen).all():
             break
         chosen = now
@@ -189,10 +263,12 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     return variants.with_columns(kind=pl.lit("variant")).cast(_NONE)
 
 
-def _chosen(config, cutoff, score, specific, k) -> np.ndarray:
-    """Pairs whose score reaches the cutoff for k riddles sharing their answer; those that
-    may merge only on a specific answer (`_can_merge`), only while k <= specific_k."""
-    return (score >= cutoff(config, k)) & (~specific | (k <= config.specific_k))
+def _chosen(config, cutoff, score, specific, pair_group, k) -> np.ndarray:
+    """Pairs whose score reaches the cutoff for k riddles sharing their answer (k per answer
+    group; the cutoff computed per group, then taken by each pair's group); those that may
+    merge only on a specific answer (`_can_merge`), only while k <= specific_k."""
+    cut, k = cutoff(config, k)[pair_group], k[pair_group]
+    return (score >= cut) & (~specific | (k <= config.specific_k))
 
 
 def _can_merge(ids, u, v, score, content, shared, forbid: set, config):

@@ -13,7 +13,7 @@ from dedupe_frames import frame, write_ingested, xiehouyu_frame
 
 from curate import io
 from curate.stages.dedupe import DedupeConfig, dedupe, minhash
-from curate.stages.dedupe.star import star
+from curate.stages.dedupe.star import components, grow, star
 
 
 def run(processed: Path, **kw):
@@ -46,6 +46,24 @@ def test_star_matches_the_greedy_visit_on_random_graphs():
                 for y in neighbours[x]:
                     center[y] = x if center[y] == -1 else center[y]
         assert star(n, u, v).tolist() == center
+
+
+def test_star_grown_batch_by_batch_equals_star_of_the_whole_graph():
+    """The variant passes add edges in batches and cluster again only the components the
+    batch touches: the same centers as clustering the whole graph."""
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        n = int(rng.integers(2, 60))
+        u, v = rng.integers(0, n, 50), rng.integers(0, n, 50)
+        cuts = np.sort(rng.integers(0, 51, int(rng.integers(1, 5))))
+        center, comp = (
+            star(n, u[: cuts[0]], v[: cuts[0]]),
+            components(n, u[: cuts[0]], v[: cuts[0]]),
+        )
+        for a, b in zip(cuts, [*cuts[1:], 50], strict=True):
+            center, comp = grow(center, comp, u[:b], v[:b], b - a)
+            assert center.tolist() == star(n, u[:b], v[:b]).tolist()
+            assert comp.tolist() == components(n, u[:b], v[:b]).tolist()
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +234,34 @@ def test_overrides_by_question_survive_a_renamed_folder(project):
         write_ingested(processed, frame(santa, source=source))
         result, _ = run(processed)
         assert result.kept == 2 and not result.warnings
+
+
+@pytest.mark.parametrize("min_shared", [1, 2])
+def test_bigram_index_finds_the_pairs_a_lookup_of_every_pair_keeps(
+    xiehouyu_path, tmp_path, monkeypatch, min_shared
+):
+    """The variant passes find the pairs sharing `variant_min_shared` content bigrams (or,
+    brain teasers and 谜语, a character that is not template) through who has each n-gram;
+    looking up every pair of each answer group instead (and keeping those that share enough)
+    must give the same files, byte for byte. 歇后语 and the labelled pairs' brain teasers."""
+    from curate.stages.dedupe import variants
+
+    def every_pair(ids, nodes, members, group, fresh, cache, k, n):
+        pi, pj = variants._group_pairs(members, group)
+        keep = fresh[pi] | fresh[pj]
+        return pi[keep], pj[keep]
+
+    labelled = Path(__file__).parents[2] / "data" / "dedupe_pairs.jsonl"
+    pairs = [json.loads(line) for line in labelled.read_text("utf-8").splitlines()]
+    rows = [(p[s]["question"], p[s]["answer"]) for p in pairs for s in ("a", "b")]
+    outputs = []
+    for name in ("index", "lookup"):
+        processed = tmp_path / name / "processed"
+        write_ingested(processed, xiehouyu_frame(xiehouyu_path), frame(rows, "raw/pairs.json"))
+        if name == "lookup":
+            monkeypatch.setattr(variants, "_sharing_pairs", every_pair)
+        result, _ = run(processed, variant_min_shared=min_shared)
+        assert result.removed["variant"] > 0
+        names = ("deduped.parquet", "deduped.rejects.jsonl", "deduped.clusters.md")
+        outputs.append([(processed / f).read_bytes() for f in names])
+    assert outputs[0] == outputs[1]

@@ -121,3 +121,21 @@ def test_variant_lookup_extended_in_batches_equals_one_lookup(keys):
     got, want = scored(pf), scored(whole)
     assert got.keys() == want.keys() and len(want) > 100
     assert all(abs(got[k] - want[k]) < 1e-12 for k in want)
+
+
+def test_scoring_some_pairs_gives_their_scores_bit_for_bit(keys, monkeypatch):
+    """A variant pass scores only the pairs it needs (`only`): each gets exactly the value
+    scoring all pairs gives it, also where a pair's entries straddle two chunks."""
+    from curate.stages.dedupe import similarity
+
+    monkeypatch.setattr(similarity, "_CHUNK", 97)
+    rng = np.random.default_rng(9)
+    i, j = rng.integers(0, len(keys), 3000), rng.integers(0, len(keys), 3000)
+    pf = similarity.pair_features(keys, i, j, min_shared=1)
+    w = similarity.weights_of(pf, rng.random(len(keys)) < 0.7)
+    score, content = similarity.scores(pf, w)
+    for share in (0.01, 0.3, 1.0):
+        only = np.flatnonzero(rng.random(pf.i.size) < share)
+        some, some_content = similarity.scores(pf, w, only=only)
+        assert some.tolist() == score[only].tolist() and only.size
+        assert some_content.tolist() == content[only].tolist()
