@@ -67,19 +67,23 @@ def signatures(texts, config, engine) -> np.ndarray:
 
 def verified_pairs(index, docs, bands, rows, priority, engine, shared):
     """`graph.verified_pairs`: candidates by a shuffle on band buckets, Jaccard in tasks."""
-    sig = np.take(index.sig, docs, axis=0)
-    rank = np.empty(docs.size, dtype=np.int64)
-    rank[priority] = np.arange(docs.size)
-    live = sig[:, 0] != np.uint32(0xFFFFFFFF)  # a document without shingles takes no part
+    rank = np.empty(docs.size, dtype=np.int32)
+    rank[priority] = np.arange(docs.size, dtype=np.int32)
+    live = index.sig[docs, 0] != np.uint32(0xFFFFFFFF)  # a document without shingles: no part
     n_rows = int(live.sum()) * bands
     parts = max(1, -(-n_rows // ROWS_PER_PARTITION))
+    width = index.sig.shape[1]
+    # One copy of the live signatures (the table's own buffer); ids and priorities as int32
+    # (documents < 2^31): the shuffled (band, key) rows take 22 bytes each, not 40.
+    flat = np.take(index.sig, docs[live], axis=0).reshape(-1)
     table = pa.table(
         {
-            "doc": docs[live],
+            "doc": docs[live].astype(np.int32),
             "prio": rank[live],
-            "sig": pa.FixedSizeListArray.from_arrays(sig[live].reshape(-1), sig.shape[1]),
+            "sig": pa.FixedSizeListArray.from_arrays(flat, width),
         }
     )
+    del flat, rank, live
 
     def band_rows(batch: dict) -> dict:
         sig = batch["sig"]
@@ -87,8 +91,8 @@ def verified_pairs(index, docs, bands, rows, priority, engine, shared):
         keys = minhash.band_keys(sig.astype(np.uint32, copy=False), bands, rows)
         n = keys.shape[0]
         return {
-            "part": (keys.reshape(-1) % np.uint64(parts)).astype(np.int64),
-            "band": np.tile(np.arange(bands), n),
+            "part": (keys.reshape(-1) % np.uint64(parts)).astype(np.int32),
+            "band": np.tile(np.arange(bands, dtype=np.int16), n),
             "key": keys.reshape(-1),
             "doc": np.repeat(batch["doc"], bands),
             "prio": np.repeat(batch["prio"], bands),
@@ -98,9 +102,12 @@ def verified_pairs(index, docs, bands, rows, priority, engine, shared):
         np.stack((out["i"], out["j"]), axis=1)
         for out in engine.map_group(table, DOCS_PER_TASK, band_rows, ["part"], bucket_pairs, parts)
     ]
+    del table
     n = np.int64(max(int(docs.max(initial=0)) + 1, 1))
     both = np.concatenate(found) if found else np.zeros((0, 2), np.int64)
+    del found
     code = minhash.sorted_unique(both[:, 0] * n + both[:, 1])
+    del both
     i, j = code // n, code % n
     return i, j, jaccard(i, j, engine, shared)
 
