@@ -241,13 +241,12 @@ def read_stage(processed: str | Path, stage: str, columns: list[str] | None = No
 
 
 def stage_batches(
-    processed: str | Path, stage: str, columns: list[str], rows: int = 1 << 18
+    processed: str | Path, stage: str, columns: list[str], rows: int = 1 << 17
 ) -> Iterator[pl.DataFrame]:
     """`<processed>/<stage>.parquet`'s `columns` in consecutive batches of up to `rows` rows,
     in file order: a pass over every record that never holds them all (read it with
     `read_stage` first: that verifies it)."""
-    import pyarrow.parquet as pq
-
-    with pq.ParquetFile(io.stage_path(processed, stage)) as f:
-        for batch in f.iter_batches(batch_size=rows, columns=columns, use_threads=False):
-            yield pl.from_arrow(batch)
+    scan = pl.scan_parquet(io.stage_path(processed, stage)).select(columns)
+    n = scan.select(pl.len()).collect().item()
+    for start in range(0, n, rows):
+        yield scan.slice(start, rows).collect()
