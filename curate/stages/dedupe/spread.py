@@ -38,16 +38,21 @@ ROWS_PER_PARTITION = 1 << 21  # (band, key) rows per bucket partition
 def near(frame, ids: graph.Ids, config, bands: int, rows: int, engine):
     """(NearIndex, near edges) as `graph.near_index` + `graph.near_edges` give them."""
     texts = frame["qkey"].gather(ids.doc_first)
-    sh = minhash.shingles(texts.to_list(), config.ngram)
     sig = signatures(texts, config, engine)
-    index = graph.NearIndex(sh, sig)
+    sh = minhash.shingles(texts.to_list(), config.ngram)
+    del texts
     sh.members  # noqa: B018 (computed once here, shared with the verification tasks)
     shared = engine.share(sh)
+    del sh  # the object store's copy is the only one while the tasks run
 
     def verify(index, docs, bands_, rows_, priority):
         return verified_pairs(index, docs, bands_, rows_, priority, engine, shared)
 
-    return index, graph.near_edges(frame, ids, index, config, bands, rows, verify=verify)
+    edges = graph.near_edges(
+        frame, ids, graph.NearIndex(None, sig), config, bands, rows, verify=verify
+    )
+    # the settling passes (after the session) search the survivors again on the driver
+    return graph.NearIndex(engine.fetch(shared), sig), edges
 
 
 def signatures(texts, config, engine) -> np.ndarray:
