@@ -39,20 +39,16 @@ def near(frame, ids: graph.Ids, config, bands: int, rows: int, engine):
     """(NearIndex, near edges) as `graph.near_index` + `graph.near_edges` give them."""
     texts = frame["qkey"].gather(ids.doc_first)
     sig = signatures(texts, config, engine)
-    sh = minhash.shingles(texts.to_list(), config.ngram)
-    del texts
-    sh.members  # noqa: B018 (computed once here, shared with the verification tasks)
-    shared = engine.share(sh)
-    del sh  # the object store's copy is the only one while the tasks run
+    shared = engine.share(texts.to_arrow())  # the verification tasks' shingles come from it
 
     def verify(index, docs, bands_, rows_, priority):
-        return verified_pairs(index, docs, bands_, rows_, priority, engine, shared)
+        return verified_pairs(index, docs, bands_, rows_, priority, engine, shared, config)
 
     edges = graph.near_edges(
         frame, ids, graph.NearIndex(None, sig), config, bands, rows, verify=verify
     )
     # the settling passes (after the session) search the survivors again on the driver
-    return graph.NearIndex(engine.fetch(shared), sig), edges
+    return graph.NearIndex(minhash.shingles(texts.to_list(), config.ngram), sig), edges
 
 
 def signatures(texts, config, engine) -> np.ndarray:
@@ -70,7 +66,7 @@ def signatures(texts, config, engine) -> np.ndarray:
     return sig
 
 
-def verified_pairs(index, docs, bands, rows, priority, engine, shared):
+def verified_pairs(index, docs, bands, rows, priority, engine, shared, config):
     """`graph.verified_pairs`: candidates by a shuffle on band buckets, Jaccard in tasks."""
     rank = np.empty(docs.size, dtype=np.int32)
     rank[priority] = np.arange(docs.size, dtype=np.int32)
@@ -114,7 +110,7 @@ def verified_pairs(index, docs, bands, rows, priority, engine, shared):
     code = minhash.sorted_unique(both[:, 0] * n + both[:, 1])
     del both
     i, j = code // n, code % n
-    return i, j, jaccard(i, j, engine, shared)
+    return i, j, jaccard(i, j, engine, shared, config.ngram)
 
 
 def bucket_pairs(batch: dict) -> dict:
@@ -130,14 +126,20 @@ def bucket_pairs(batch: dict) -> dict:
     return {"i": pairs.min(axis=1), "j": pairs.max(axis=1)}
 
 
-def jaccard(i: np.ndarray, j: np.ndarray, engine, shared) -> np.ndarray:
-    """`minhash.jaccard` of each pair, a chunk of pairs per task, in order."""
+def jaccard(i: np.ndarray, j: np.ndarray, engine, texts, ngram: int) -> np.ndarray:
+    """`minhash.jaccard` of each pair, a chunk of pairs per task, in order. A task builds the
+    shingle sets of its own documents from the shared texts (`texts`: the object store's
+    Arrow array of every document's question key): the same sets, so the same Jaccard, and
+    no shingles of every document held anywhere while the tasks run."""
     if not i.size:
         return np.zeros(0)
 
     def score(batch: dict) -> dict:
-        sh = engine.shared(shared)
-        return {"k": batch["k"], "score": minhash.jaccard(sh, batch["i"], batch["j"])}
+        docs, at = np.unique(np.concatenate((batch["i"], batch["j"])), return_inverse=True)
+        own = engine.shared(texts).take(docs).to_pylist()
+        sh = minhash.shingles(own, ngram)
+        a, b = at[: batch["i"].size], at[batch["i"].size :]
+        return {"k": batch["k"], "score": minhash.jaccard(sh, a, b)}
 
     table = pa.table({"k": np.arange(i.size), "i": i, "j": j})
     out = np.empty(i.size)
