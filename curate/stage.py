@@ -234,10 +234,14 @@ def read_manifest(processed: str | Path, stage: str) -> dict:
 
 
 def read_stage(processed: str | Path, stage: str, columns: list[str] | None = None) -> pl.DataFrame:
-    """`<processed>/<stage>.parquet` (only `columns`, if given), from a verified stage, or say
-    which command to run."""
+    """`<processed>/<stage>.parquet` (only those of `columns` it has, if given), from a
+    verified stage, or say which command to run."""
     read_manifest(processed, stage)
-    return pl.read_parquet(io.stage_path(processed, stage), columns=columns)
+    path = io.stage_path(processed, stage)
+    if columns is not None:
+        names = pl.read_parquet_schema(path)
+        columns = [c for c in columns if c in names]
+    return pl.read_parquet(path, columns=columns)
 
 
 def stage_batches(

@@ -44,7 +44,9 @@ CONFLICT_POLICIES = ("keep", "survivor")
 # 1024 memory runs away for no gain (signatures take num_perm x rows x 4 bytes, and tuning LSH
 # with lsh_params takes 0.4 GB at 1024 permutations, 1.7 GB and 11 s at 4096).
 MIN_PERM, MAX_PERM = 16, 1024
-_WRITE_ONLY = ("question_raw", "answer_raw", "meta")  # read by the write step, batch by batch
+# The columns dedupe decides on and names records by: not the raw texts nor meta, which only
+# the write step reads, a batch at a time (`_kept`, `_rejects`).
+_KEYS = [c for c in COLUMNS if c not in ("question_raw", "answer_raw", "meta")]
 _CARRIED = ("id", "source", "line", "question", "answer")  # kept after ranking
 
 
@@ -128,7 +130,7 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
     runner = engines.get(engine)
     timer = stage.Timer()
     processed = Path(config.processed)
-    df = stage.read_stage(processed, "ingested", _key_columns(processed))
+    df = stage.read_stage(processed, "ingested", _KEYS)
     overrides_path = config.overrides or review.default_overrides(processed)
     overrides = decisions.read(overrides_path, required=config.overrides is not None)
     with timer("keys"):
@@ -148,7 +150,8 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
             edges = graph.near_edges(frame, ids, index, config, bands, rows)
         else:
             with runner.session((engine or EngineConfig()).ray_address):
-                index, edges = spread.near(frame, ids, config, bands, rows, runner)
+                sig, edges = spread.near(frame, ids, config, bands, rows, runner)
+            index = spread.index(frame, ids, sig, config)
     with timer("overrides"):
         nodes = decisions.side_nodes(hits, ids)
         forbid = decisions.forbidden(overrides, nodes)
@@ -180,13 +183,6 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
         rows=rows,
         warnings=warnings,
     )
-
-
-def _key_columns(processed: Path) -> list[str]:
-    """The ingested columns dedupe decides on (and names records by): not the raw texts nor
-    meta, which only the write step reads, a batch at a time (`_kept`, `_rejects`)."""
-    names = pl.read_parquet_schema(io.stage_path(processed, "ingested"))
-    return [c for c in COLUMNS if c in names and c not in _WRITE_ONLY]
 
 
 def _kept(processed: Path, removed: np.ndarray) -> pl.DataFrame:

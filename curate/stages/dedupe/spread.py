@@ -36,7 +36,8 @@ ROWS_PER_PARTITION = 1 << 21  # (band, key) rows per bucket partition
 
 
 def near(frame, ids: graph.Ids, config, bands: int, rows: int, engine):
-    """(NearIndex, near edges) as `graph.near_index` + `graph.near_edges` give them."""
+    """(signatures, near edges) as `graph.near_index` + `graph.near_edges` give them; the
+    index's shingles come from `index`, once the workers are gone."""
     texts = frame["qkey"].gather(ids.doc_first)
     sig = signatures(texts, config, engine)
     shared = engine.share(texts.to_arrow())  # the verification tasks' shingles come from it
@@ -47,8 +48,14 @@ def near(frame, ids: graph.Ids, config, bands: int, rows: int, engine):
     edges = graph.near_edges(
         frame, ids, graph.NearIndex(None, sig), config, bands, rows, verify=verify
     )
-    # the settling passes (after the session) search the survivors again on the driver
-    return graph.NearIndex(minhash.shingles(texts.to_list(), config.ngram), sig), edges
+    return sig, edges
+
+
+def index(frame, ids: graph.Ids, sig: np.ndarray, config) -> graph.NearIndex:
+    """`graph.near_index` from the signatures `near` computed: the shingles of every document,
+    built on the driver for the settling passes, which search the survivors again there."""
+    texts = frame["qkey"].gather(ids.doc_first).to_list()
+    return graph.NearIndex(minhash.shingles(texts, config.ngram), sig)
 
 
 def signatures(texts, config, engine) -> np.ndarray:
