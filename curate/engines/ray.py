@@ -154,10 +154,13 @@ def map_group(
     table, batch_size: int, fn: Callable, keys: list[str], group_fn: Callable, partitions: int
 ) -> Iterator[dict]:
     """`fn` over `table` in batches, then `group_fn(group)` for each group of its output rows
-    with equal `keys` (a Ray Data hash shuffle into `partitions`); output in no set order."""
+    with equal `keys` (a Ray Data hash shuffle into `partitions`); output in no set order.
+    `table` goes to the object store at once: a caller that passes its only reference frees
+    the driver's copy while the tasks run."""
     ds = _blocks(table, batch_size).map_batches(
         _lean(fn), batch_size=batch_size, batch_format="numpy"
     )
+    del table  # in the object store now: the caller may hand over its only reference
     ds = ds.groupby(keys, num_partitions=partitions)
     ds = ds.map_groups(_lean(group_fn), batch_format="numpy")
     yield from ds.iter_batches(batch_size=None, batch_format="numpy")

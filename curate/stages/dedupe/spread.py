@@ -25,6 +25,8 @@ driver first (read only the key columns, write the kept rows by a streamed row m
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyarrow as pa
 
@@ -80,18 +82,8 @@ def verified_pairs(index, docs, bands, rows, priority, engine, shared, config):
     live = index.sig[docs, 0] != np.uint32(0xFFFFFFFF)  # a document without shingles: no part
     n_rows = int(live.sum()) * bands
     parts = max(1, -(-n_rows // ROWS_PER_PARTITION))
-    width = index.sig.shape[1]
-    # One copy of the live signatures (the table's own buffer); ids and priorities as int32
-    # (documents < 2^31): the shuffled (band, key) rows take 22 bytes each, not 40.
-    flat = np.take(index.sig, docs[live], axis=0).reshape(-1)
-    table = pa.table(
-        {
-            "doc": docs[live].astype(np.int32),
-            "prio": rank[live],
-            "sig": pa.FixedSizeListArray.from_arrays(flat, width),
-        }
-    )
-    del flat, rank, live
+    live_docs, live_rank = docs[live].astype(np.int32), rank[live]
+    del rank, live
 
     def band_rows(batch: dict) -> dict:
         sig = batch["sig"]
@@ -106,22 +98,35 @@ def verified_pairs(index, docs, bands, rows, priority, engine, shared, config):
             "prio": np.repeat(batch["prio"], bands),
         }
 
-    found = [
-        np.stack((out["i"], out["j"]), axis=1)
-        for out in engine.map_group(table, DOCS_PER_TASK, band_rows, ["part"], bucket_pairs, parts)
-    ]
-    del table
     n = np.int64(max(int(docs.max(initial=0)) + 1, 1))
-    both = np.concatenate(found) if found else np.zeros((0, 2), np.int64)
-    del found
-    code = minhash.sorted_unique(both[:, 0] * n + both[:, 1])
-    del both
+    code = _merged(
+        out["code"]
+        for out in engine.map_group(
+            _band_table(index.sig, live_docs, live_rank),  # the engine's only reference
+            DOCS_PER_TASK,
+            band_rows,
+            ["part"],
+            functools.partial(bucket_pairs, n=n),
+            parts,
+        )
+    )
     i, j = code // n, code % n
     return i, j, jaccard(i, j, engine, shared, config.ngram)
 
 
-def bucket_pairs(batch: dict) -> dict:
-    """Candidate pairs (i < j, document ids) of every band bucket in one partition."""
+def _band_table(sig: np.ndarray, docs: np.ndarray, rank: np.ndarray) -> pa.Table:
+    """Documents (int32: < 2^31), their priority and signature: one copy of the signatures,
+    the table's own buffer, handed to the engine (which can put it in its object store and
+    drop it). The (band, key) rows the tasks shuffle then take 22 bytes each, not 40."""
+    flat = np.take(sig, docs, axis=0).reshape(-1)
+    return pa.table(
+        {"doc": docs, "prio": rank, "sig": pa.FixedSizeListArray.from_arrays(flat, sig.shape[1])}
+    )
+
+
+def bucket_pairs(batch: dict, n: np.int64) -> dict:
+    """Candidate pairs (i < j, document ids) of every band bucket in one partition, each
+    once, as sorted codes i * n + j (8 bytes a pair back to the driver, not 16 per band)."""
     order = np.argsort(batch["prio"], kind="stable")  # priority order, as the local engine
     band, key, doc = batch["band"][order], batch["key"][order], batch["doc"][order]
     found = [np.zeros((0, 2), np.int64)]
@@ -130,7 +135,21 @@ def bucket_pairs(batch: dict) -> dict:
         pos = minhash.bucket_pairs(key[at].astype(np.uint64))
         found.append(doc[at][pos])
     pairs = np.concatenate(found).astype(np.int64)
-    return {"i": pairs.min(axis=1), "j": pairs.max(axis=1)}
+    return {"code": minhash.sorted_unique(pairs.min(axis=1) * n + pairs.max(axis=1))}
+
+
+def _merged(codes, limit: int = 1 << 24) -> np.ndarray:
+    """The sorted distinct codes of every partition's sorted codes (a pair found in several
+    bands comes from several partitions): merged whenever `limit` codes are pending, so the
+    driver holds about twice the distinct pairs, not every band's copy of them."""
+    done, pending, size = np.zeros(0, np.int64), [], 0
+    for code in codes:
+        pending.append(code)
+        size += code.size
+        if size >= limit:
+            done = minhash.sorted_unique(np.concatenate([done, *pending]))
+            pending, size = [], 0
+    return minhash.sorted_unique(np.concatenate([done, *pending]))
 
 
 def jaccard(i: np.ndarray, j: np.ndarray, engine, texts, ngram: int) -> np.ndarray:
