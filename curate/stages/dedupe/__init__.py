@@ -47,7 +47,7 @@ MIN_PERM, MAX_PERM = 16, 1024
 # The columns dedupe decides on and names records by: not the raw texts nor meta, which only
 # the write step reads, a batch at a time (`_kept`, `_rejects`).
 _KEYS = [c for c in COLUMNS if c not in ("question_raw", "answer_raw", "meta")]
-_CARRIED = ("id", "source", "line", "question", "answer")  # kept after ranking
+_NAMES = ["id", "source", "line"]  # not held while the near and variant steps run
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,8 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
         hits = decisions.match(overrides, frame, df)  # the records each decision names
         frame = decisions.promote(frame, overrides, hits, n_own)  # chosen survivors first
         ids = graph.node_ids(frame, df)
-        df = df.select(*_CARRIED)  # what the survivors step and the review files name
+        aside = df.slice(n_own).select(_NAMES)  # the external records' names, if any
+        del df  # ids keep the questions and answers; the names are read back to write
     bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
     with timer("near"):
         if runner.NAME == "local":
@@ -162,6 +163,7 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
     del index  # signatures and shingles: not needed to write, and the write is the peak
     with timer("survivors"):
         settled, applied, not_conflicts = decisions.resolved(overrides, nodes, edges)
+        df = _named(processed, ids, aside)
         out, conflicts = review.survivors(frame, df, ids, edges, config.on_conflict, n_own, settled)
     del edges, frame, ids, df  # the ranked copy of every record: the write is the peak
     inputs = [stage.file_entry(io.stage_path(processed, "ingested"))]
@@ -183,6 +185,14 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
         rows=rows,
         warnings=warnings,
     )
+
+
+def _named(processed: Path, ids: graph.Ids, aside: pl.DataFrame) -> pl.DataFrame:
+    """Every record's id, source, line, question and answer (the external ones last), for
+    the survivors step and the review files: the names read back from the ingested file."""
+    names = pl.read_parquet(io.stage_path(processed, "ingested"), columns=_NAMES)
+    names = pl.concat([names, aside]) if aside.height else names
+    return names.with_columns(question=ids.questions, answer=ids.answers)
 
 
 def _kept(processed: Path, removed: np.ndarray) -> pl.DataFrame:
