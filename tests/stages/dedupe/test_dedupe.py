@@ -292,3 +292,13 @@ def test_rejects_frame_null_free_columns_write_the_same_bytes(tmp_path):
     for chunk in (1, 3, 4):
         io.write_jsonl_frame(tmp_path / "frame.jsonl", df, chunk=chunk)
         assert (tmp_path / "frame.jsonl").read_bytes() == (tmp_path / "dicts.jsonl").read_bytes()
+
+
+def test_rejects_streamed_in_batches_write_the_same_bytes(tmp_path):
+    """Rejects written a batch of input rows at a time (empty batches included, batches
+    not aligned to the chunks) are the bytes of the whole frame, and every row is counted."""
+    df = pl.DataFrame({"id": [f"r{i}" for i in range(10)], "score": [i / 3 for i in range(10)]})
+    io.write_jsonl(tmp_path / "dicts.jsonl", df.to_dicts())
+    batches = (df.slice(a, b - a) for a, b in ((0, 3), (3, 3), (3, 8), (8, 10)))
+    assert io.write_jsonl_frame(tmp_path / "frames.jsonl", batches, chunk=4) == 10
+    assert (tmp_path / "frames.jsonl").read_bytes() == (tmp_path / "dicts.jsonl").read_bytes()
