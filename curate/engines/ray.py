@@ -30,6 +30,9 @@ from curate.memory import one_heap, release_memory
 NAME = "ray"
 INSTALL = "pip install 'curate[ray]' (from a checkout: pip install -e '.[ray]')"
 _cache: dict = {}  # per worker process: shared objects already fetched
+# Extra `ray.init` arguments for a local Ray that a stage starts (its CPUs, an object store
+# cap): set by whoever owns the process (bench/bench_scale.py), never by the library.
+LOCAL_INIT: dict = {}
 
 
 def require() -> None:
@@ -51,6 +54,7 @@ def session(address: str | None = None, **init: object) -> Iterator[None]:
     if ray.is_initialized():
         yield
         return
+    init = {**LOCAL_INIT, **init} if address is None else init
     init.setdefault("include_dashboard", False)
     init.setdefault("logging_level", logging.ERROR)  # warnings about tokens, progress bars
     try:
