@@ -4,23 +4,30 @@
 1. signatures: MinHash of the question keys in `map_batches`, a batch of documents per task;
 2. band buckets: each task emits (band, key, document, priority) rows with a partition
    number; a shuffle (`groupby` on the partition, a hash of band and key) brings every
-   bucket to one task, which forms its candidate pairs as `minhash.bucket_pairs` does;
-3. verification: the true Jaccard of each candidate pair in `map_batches`, in tasks reading
-   the shingle sets from the object store (one shared copy per node).
+   bucket to one task, which forms its candidate pairs as `minhash.bucket_pairs` does and
+   returns each pair once, as one code;
+3. verification: the true Jaccard of each candidate pair in `map_batches`; each task builds
+   the shingle sets of its own documents from the question keys in the object store.
 The clustering then runs on the driver over the verified edge list (`graph`, `star`).
 
-Where the driver holds data: everything the local engine's dedupe holds except the working
-sets of steps 1-3 (per-batch shingles, band keys and sorts, pair lookups), i.e.
-- the ingested frame and the ranked frame with keys and node ids of every record, and the
-  review/write step's frames (as the local engine: the bulk of it);
-- the signatures (num_perm x 4 B per distinct question key: 256 B at 64 permutations),
-  gathered because the settling passes search the survivors again on the driver, and the
-  shingle sets (~16 B per n-gram), also put once in the object store;
-- the candidate pairs and the edge list (about one pair per record, 24 B each).
-Measured (bench/bench_scale.py): the driver's peak is 1.6 GB at 1M records, as the local
-engine's 1.4 GB; linear, that is ~150 GB at 100M records. So on Ray dedupe spreads its
-compute, not its memory: past what one machine holds, the per-record frames must leave the
-driver first (read only the key columns, write the kept rows by a streamed row mask).
+Where the driver holds data while the tasks run (per record unless said):
+- the ranked frame (question and answer keys, kind, input row) and the node ids (`graph.Ids`),
+  and the display question and answer; not the ids, sources, lines, raw texts, categories,
+  hashes or meta: dedupe reads those back after this step, and the write step reads the
+  ingested file a batch at a time (`dedupe._kept`, `dedupe._rejects`);
+- the signatures (num_perm x 4 B per distinct question key: 256 B at 64 permutations), kept
+  because the settling passes search the survivors again on the driver; their one table copy
+  for the band tasks is in the object store only;
+- the candidate pairs as 8-byte codes, merged as partitions finish, then the edge list.
+After the session the driver builds the shingle sets (~32 B per n-gram) for the settling
+passes, and the variant passes run there: under either engine that, not this step, is the
+driver's peak. Measured (bench/bench_scale.py, bench/README.md, 10M records, object store
+capped at 2 GiB, load 3-9 on 2 cores): with Ray started and stopped by dedupe itself, as
+`curate dedupe --engine ray` does, the peak of all processes fell from 11.4 to 7.1 GiB
+(driver 8.2 -> 5.8); with one Ray held up through the variant passes (`curate run`), its idle
+workers and the store's pages stay resident beside them: 9.05 GiB. The driver holds ~0.6 GB
+per million records, ~60 GB at 100M: past what one machine holds, the ranked keys and node
+ids of every record must leave the driver too (the variant passes would run in tasks).
 """
 
 from __future__ import annotations
