@@ -17,7 +17,6 @@ file system every node sees (NFS, a shared volume).
 from __future__ import annotations
 
 import contextlib
-import copy
 import logging
 import pickle
 from collections.abc import Callable, Iterator
@@ -94,14 +93,6 @@ def shared(ref) -> object:
         _cache.clear()  # one stage's objects at a time
         _cache[key] = ray.get(ref)
     return _cache[key]
-
-
-def fetch(ref) -> object:
-    """A private copy of the object behind `ref`, for the driver: still valid once Ray is
-    shut down (what `shared` returns may point into the object store)."""
-    import ray
-
-    return copy.deepcopy(ray.get(ref))
 
 
 def map_tasks(fn: Callable[[object], object], tasks: list) -> list:
