@@ -79,7 +79,11 @@ def child(args: argparse.Namespace) -> None:
     sampler = Sampler()
     sampler.start()
     engine, seconds = EngineConfig(args.engine, args.ray_address), {}
-    session = _ray(args) if args.engine == "ray" else None
+    session = _ray(args) if args.engine == "ray" and not args.ray_per_stage else None
+    if args.engine == "ray" and args.ray_per_stage:  # each stage starts and stops its own
+        import curate.engines.ray
+
+        curate.engines.ray.LOCAL_INIT.update(_local_init(args))
     try:
         start = time.perf_counter()
         ingested = ingest(IngestConfig((args.raw,), args.processed), engine=engine)
@@ -114,19 +118,23 @@ def _ray(args: argparse.Namespace):
     if args.ray_address:
         ray.init(address=args.ray_address)
     else:
-        spill = Path(args.processed).resolve().parent / "spill"
-        ray.init(
-            num_cpus=args.cpus,
-            object_store_memory=int(args.store_gb * (1 << 30)),
-            include_dashboard=False,
-            logging_level="ERROR",
-            _system_config={
-                "object_spilling_config": json.dumps(
-                    {"type": "filesystem", "params": {"directory_path": str(spill)}}
-                )
-            },
-        )
+        ray.init(**_local_init(args))
     return ray
+
+
+def _local_init(args: argparse.Namespace) -> dict:
+    spill = Path(args.processed).resolve().parent / "spill"
+    return {
+        "num_cpus": args.cpus,
+        "object_store_memory": int(args.store_gb * (1 << 30)),
+        "include_dashboard": False,
+        "logging_level": "ERROR",
+        "_system_config": {
+            "object_spilling_config": json.dumps(
+                {"type": "filesystem", "params": {"directory_path": str(spill)}}
+            )
+        },
+    }
 
 
 def inputs(n: int, work: Path) -> Path:
@@ -147,6 +155,7 @@ def measure(n: int, engine: str, args: argparse.Namespace) -> dict:
     cmd += ["--raw", str(raw), "--processed", str(processed), "--cpus", str(args.cpus)]
     cmd += ["--store-gb", str(args.store_gb), "--stages", args.stages]
     cmd += ["--ray-address", args.ray_address] if args.ray_address else []
+    cmd += ["--ray-per-stage"] if args.ray_per_stage else []
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
     row = {"n": n, "engine": engine, "wall": time.perf_counter() - start}
@@ -161,7 +170,9 @@ def measure(n: int, engine: str, args: argparse.Namespace) -> dict:
 def table(rows: list[dict], args: argparse.Namespace) -> str:
     gb = 1 << 30
     out = [
-        f"ingest + dedupe, {os.cpu_count()} cores; Ray: local, {args.cpus} CPUs, object store "
+        f"ingest + dedupe, {os.cpu_count()} cores; Ray: local, "
+        f"{'one per stage' if args.ray_per_stage else 'one for both stages'}, "
+        f"{args.cpus} CPUs, object store "
         f"capped at {args.store_gb:g} GB (spilling to disk); memory = peak PSS (shared pages "
         "counted once)",
         "",
@@ -194,6 +205,12 @@ def main() -> None:
     parser.add_argument("--ray-address", default=None, help="join this cluster (auto, host:port)")
     parser.add_argument("--timeout", type=float, default=4 * 3600)
     parser.add_argument("--stages", default="ingest,dedupe", help="ingest alone: its memory")
+    parser.add_argument(
+        "--ray-per-stage",
+        action="store_true",
+        help="each stage starts and stops its own local Ray, as `curate ingest` and `curate "
+        "dedupe --engine ray` do (default: one Ray for both stages, as `curate run` does)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--engine", help=argparse.SUPPRESS)
     parser.add_argument("--raw", type=Path, help=argparse.SUPPRESS)

@@ -6,6 +6,7 @@ import itertools
 import json
 import os
 from collections import deque
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,30 +28,37 @@ from curate.files import (  # noqa: F401 (re-exported)
 PRODUCERS = {"ingested": "curate ingest", "deduped": "curate dedupe", "export": "curate export"}
 
 
-def write_jsonl_frame(path: str | Path, frame: pl.DataFrame, chunk: int = 1 << 16) -> int:
+def write_jsonl_frame(
+    path: str | Path, frame: pl.DataFrame | Iterable[pl.DataFrame], chunk: int = 1 << 16
+) -> int:
     """Write a frame as JSON lines, byte-identical to `write_jsonl(path, frame.to_dicts())`
     (structs as nested objects), built column-wise: a million rows in about a second instead of
     a million `json.dumps` calls. Return how many rows.
 
+    `frame` may also be an iterable of frames with the same columns (rows streamed from a
+    file): they are written one after the other, the same bytes as their concatenation, and
+    each is built only when the writer reaches it.
+
     Chunks are serialized on all cores (polars releases the GIL) and written in order; at most
     two per core are in flight, so memory stays a few chunks however large the frame."""
-    workers = os.cpu_count() or 1
-    starts = iter(range(0, frame.height, chunk))
+    frames = [frame] if isinstance(frame, pl.DataFrame) else frame
+    slices = (f.slice(s, chunk) for f in frames for s in range(0, f.height, chunk))
+    workers, rows = os.cpu_count() or 1, 0
     with (
         atomic_path(path) as tmp,
         open(tmp, "wb") as f,
         ThreadPoolExecutor(workers) as pool,
     ):
-        first = itertools.islice(starts, 2 * workers)
-        pending = deque(pool.submit(jsonl_lines, frame.slice(s, chunk)) for s in first)
+        pending = deque(pool.submit(jsonl_lines, s) for s in itertools.islice(slices, 2 * workers))
         while pending:
             lines = pending.popleft().result()
-            if len(pending) < 2 * workers and (start := next(starts, None)) is not None:
-                pending.append(pool.submit(jsonl_lines, frame.slice(start, chunk)))
+            if len(pending) < 2 * workers and (part := next(slices, None)) is not None:
+                pending.append(pool.submit(jsonl_lines, part))
+            rows += lines.len()
             pl.DataFrame({"line": lines}).write_csv(
                 f, include_header=False, quote_style="never", line_terminator="\n"
             )
-    return frame.height
+    return rows
 
 
 def jsonl_lines(frame: pl.DataFrame) -> pl.Series:

@@ -64,6 +64,16 @@ class StageResult:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(StageResult)}
 
 
+@dataclass(frozen=True)
+class StreamedRejects:
+    """Rejects too many to hold as one frame: `write(path)` writes them chunk by chunk (the
+    same bytes as a frame of them), `count` and `reasons` are known beforehand."""
+
+    count: int
+    reasons: Mapping[str, int]
+    write: Callable[[Path], object]
+
+
 def locked(fn: Callable) -> Callable:
     """Run a stage function `fn(config, ...)` holding the lock of `config.processed`."""
 
@@ -154,7 +164,7 @@ def write_stage(
     processed: str | Path,
     stage: str,
     kept: pl.DataFrame | pl.LazyFrame,
-    rejects: list[dict] | pl.DataFrame,
+    rejects: list[dict] | pl.DataFrame | StreamedRejects,
     *,
     n_in: int,
     params: object,
@@ -168,15 +178,18 @@ def write_stage(
     one file per `also` entry (`{"conflicts.jsonl": write(path)}`) and `<stage>.manifest.json`.
 
     `rejects` is a list of `record.reject` rows, or (for a million of them) a frame with the
-    same columns in the same order (`raw` a struct); both write the same bytes. `kept` may be
+    same columns in the same order (`raw` a struct); both write the same bytes; or (for more)
+    a `StreamedRejects` that writes them itself. `kept` may be
     a LazyFrame (rows spilled to disk by a streaming stage): it is streamed into the file.
     """
-    framed = isinstance(rejects, pl.DataFrame)
-    n_rejected = rejects.height if framed else len(rejects)
+    framed, streamed = isinstance(rejects, pl.DataFrame), isinstance(rejects, StreamedRejects)
+    n_rejected = rejects.height if framed else rejects.count if streamed else len(rejects)
     lazy = isinstance(kept, pl.LazyFrame)
     n_kept = kept.select(pl.len()).collect().item() if lazy else kept.height
     check_counts(n_in, n_kept, n_rejected)
-    if framed:
+    if streamed:
+        reasons = Counter(dict(rejects.reasons))
+    elif framed:
         reasons = Counter(dict(rejects["reason"].value_counts().iter_rows()))
     else:
         reasons = Counter(r["reason"] for r in rejects)
@@ -189,9 +202,9 @@ def write_stage(
             if lazy
             else io.write_parquet(path, kept)
         ),
-        "rejects.jsonl": lambda path: (io.write_jsonl_frame if framed else io.write_jsonl)(
-            path, rejects
-        ),
+        "rejects.jsonl": rejects.write
+        if streamed
+        else lambda path: (io.write_jsonl_frame if framed else io.write_jsonl)(path, rejects),
         **(also or {}),
     }
     paths = [io.stage_path(processed, stage, suffix) for suffix in [*writers, "manifest.json"]]
@@ -220,7 +233,24 @@ def read_manifest(processed: str | Path, stage: str) -> dict:
     )
 
 
-def read_stage(processed: str | Path, stage: str) -> pl.DataFrame:
-    """`<processed>/<stage>.parquet`, from a verified stage, or say which command to run."""
+def read_stage(processed: str | Path, stage: str, columns: list[str] | None = None) -> pl.DataFrame:
+    """`<processed>/<stage>.parquet` (only those of `columns` it has, if given), from a
+    verified stage, or say which command to run."""
     read_manifest(processed, stage)
-    return pl.read_parquet(io.stage_path(processed, stage))
+    path = io.stage_path(processed, stage)
+    if columns is not None:
+        names = pl.read_parquet_schema(path)
+        columns = [c for c in columns if c in names]
+    return pl.read_parquet(path, columns=columns)
+
+
+def stage_batches(
+    processed: str | Path, stage: str, columns: list[str], rows: int = 1 << 17
+) -> Iterator[pl.DataFrame]:
+    """`<processed>/<stage>.parquet`'s `columns` in consecutive batches of up to `rows` rows,
+    in file order: a pass over every record that never holds them all (read it with
+    `read_stage` first: that verifies it)."""
+    scan = pl.scan_parquet(io.stage_path(processed, stage)).select(columns)
+    n = scan.select(pl.len()).collect().item()
+    for start in range(0, n, rows):
+        yield scan.slice(start, rows).collect()

@@ -24,10 +24,14 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from curate.errors import ConfigError, CurateError
+from curate.memory import one_heap, release_memory
 
 NAME = "ray"
 INSTALL = "pip install 'curate[ray]' (from a checkout: pip install -e '.[ray]')"
 _cache: dict = {}  # per worker process: shared objects already fetched
+# Extra `ray.init` arguments for a local Ray that a stage starts (its CPUs, an object store
+# cap): set by whoever owns the process (bench/bench_scale.py), never by the library.
+LOCAL_INIT: dict = {}
 
 
 def require() -> None:
@@ -49,6 +53,7 @@ def session(address: str | None = None, **init: object) -> Iterator[None]:
     if ray.is_initialized():
         yield
         return
+    init = {**LOCAL_INIT, **init} if address is None else init
     init.setdefault("include_dashboard", False)
     init.setdefault("logging_level", logging.ERROR)  # warnings about tokens, progress bars
     try:
@@ -109,6 +114,21 @@ def map_tasks(fn: Callable[[object], object], tasks: list) -> list:
     return [pickle.loads(out) for _, out in done]
 
 
+def _lean(fn: Callable) -> Callable:
+    """`fn` as a task runs it: one malloc arena per worker, and the heap the task freed handed
+    back to the OS after it. An idle worker otherwise keeps its largest task's heap (at 1M
+    records two idle workers held 1.2 GB during dedupe's near step)."""
+
+    def run(batch):
+        one_heap()
+        try:
+            return fn(batch)
+        finally:
+            release_memory()
+
+    return run
+
+
 def _blocks(table, batch_size: int):
     import ray.data
 
@@ -119,7 +139,9 @@ def _blocks(table, batch_size: int):
 def map_table(table, fn: Callable, batch_size: int) -> Iterator[dict]:
     """`fn(batch)` over `table` (pyarrow) in batches of `batch_size` rows (numpy dicts), in
     order."""
-    ds = _blocks(table, batch_size).map_batches(fn, batch_size=batch_size, batch_format="numpy")
+    ds = _blocks(table, batch_size).map_batches(
+        _lean(fn), batch_size=batch_size, batch_format="numpy"
+    )
     yield from ds.iter_batches(batch_size=None, batch_format="numpy")
 
 
@@ -127,7 +149,13 @@ def map_group(
     table, batch_size: int, fn: Callable, keys: list[str], group_fn: Callable, partitions: int
 ) -> Iterator[dict]:
     """`fn` over `table` in batches, then `group_fn(group)` for each group of its output rows
-    with equal `keys` (a Ray Data hash shuffle into `partitions`); output in no set order."""
-    ds = _blocks(table, batch_size).map_batches(fn, batch_size=batch_size, batch_format="numpy")
-    ds = ds.groupby(keys, num_partitions=partitions).map_groups(group_fn, batch_format="numpy")
+    with equal `keys` (a Ray Data hash shuffle into `partitions`); output in no set order.
+    `table` goes to the object store at once: a caller that passes its only reference frees
+    the driver's copy while the tasks run."""
+    ds = _blocks(table, batch_size).map_batches(
+        _lean(fn), batch_size=batch_size, batch_format="numpy"
+    )
+    del table  # in the object store now: the caller may hand over its only reference
+    ds = ds.groupby(keys, num_partitions=partitions)
+    ds = ds.map_groups(_lean(group_fn), batch_format="numpy")
     yield from ds.iter_batches(batch_size=None, batch_format="numpy")

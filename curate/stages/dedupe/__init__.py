@@ -32,7 +32,7 @@ import polars as pl
 from curate import engines, io, riddle_type, stage
 from curate.engines import EngineConfig
 from curate.errors import ConfigError
-from curate.record import COLUMNS
+from curate.record import COLUMNS, SCHEMA
 from curate.stages.dedupe import against, decisions, graph, minhash, rank, review, spread
 from curate.stages.dedupe.keys import match_keys
 
@@ -44,6 +44,10 @@ CONFLICT_POLICIES = ("keep", "survivor")
 # 1024 memory runs away for no gain (signatures take num_perm x rows x 4 bytes, and tuning LSH
 # with lsh_params takes 0.4 GB at 1024 permutations, 1.7 GB and 11 s at 4096).
 MIN_PERM, MAX_PERM = 16, 1024
+# The columns dedupe decides on and names records by: not the raw texts nor meta, which only
+# the write step reads, a batch at a time (`_kept`, `_rejects`).
+_KEYS = [c for c in COLUMNS if c not in ("question_raw", "answer_raw", "meta")]
+_NAMES = ["id", "source", "line"]  # not held while the near and variant steps run
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,7 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
     runner = engines.get(engine)
     timer = stage.Timer()
     processed = Path(config.processed)
-    df = stage.read_stage(processed, "ingested")
+    df = stage.read_stage(processed, "ingested", _KEYS)
     overrides_path = config.overrides or review.default_overrides(processed)
     overrides = decisions.read(overrides_path, required=config.overrides is not None)
     with timer("keys"):
@@ -143,6 +147,8 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
         hits = decisions.match(overrides, frame, df)  # the records each decision names
         frame = decisions.promote(frame, overrides, hits, n_own)  # chosen survivors first
         ids = graph.node_ids(frame, df)
+        aside = df.slice(n_own).select(_NAMES)  # the external records' names, if any
+        del df  # ids keep the questions and answers; the names are read back to write
     bands, rows = lsh_params(config.lsh_threshold, config.num_perm)
     with timer("near"):
         if runner.NAME == "local":
@@ -150,7 +156,8 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
             edges = graph.near_edges(frame, ids, index, config, bands, rows)
         else:
             with runner.session((engine or EngineConfig()).ray_address):
-                index, edges = spread.near(frame, ids, config, bands, rows, runner)
+                sig, edges = spread.near(frame, ids, config, bands, rows, runner)
+            index = spread.index(frame, ids, sig, config)
     with timer("overrides"):
         nodes = decisions.side_nodes(hits, ids)
         forbid = decisions.forbidden(overrides, nodes)
@@ -161,16 +168,16 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
     del index  # signatures and shingles: not needed to write, and the write is the peak
     with timer("survivors"):
         settled, applied, not_conflicts = decisions.resolved(overrides, nodes, edges)
+        df = _named(processed, ids, aside)
         out, conflicts = review.survivors(frame, df, ids, edges, config.on_conflict, n_own, settled)
-    del edges, frame, ids  # the ranked copy of every record: the write is the peak
-    df = df.head(n_own)
+    del edges, frame, ids, df  # the ranked copy of every record: the write is the peak
     inputs = [stage.file_entry(io.stage_path(processed, "ingested"))]
     inputs += [stage.file_entry(f) for p in config.against for f in _files(p)]
     if overrides:
         inputs.append(stage.file_entry(overrides_path))
     with timer("write"):
         result, n_clusters = _write(
-            processed, df, out, conflicts, config, (bands, rows), inputs, runner.NAME
+            processed, out, conflicts, config, (bands, rows), inputs, runner.NAME
         )
     warnings = unmatched + not_conflicts + review.override_warnings(out, forbid)
     warnings += decisions.outcome(overrides, hits, out, applied)
@@ -185,9 +192,44 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
     )
 
 
+def _named(processed: Path, ids: graph.Ids, aside: pl.DataFrame) -> pl.DataFrame:
+    """Every record's id, source, line, question and answer (the external ones last), for
+    the survivors step and the review files: the names read back from the ingested file."""
+    names = pl.read_parquet(io.stage_path(processed, "ingested"), columns=_NAMES)
+    names = pl.concat([names, aside]) if aside.height else names
+    return names.with_columns(question=ids.questions, answer=ids.answers)
+
+
+def _kept(processed: Path, removed: np.ndarray) -> pl.DataFrame:
+    """The kept records with every column, read from the ingested file a batch at a time."""
+    names = list(pl.read_parquet_schema(io.stage_path(processed, "ingested")))
+    parts, at = [], 0
+    for batch in stage.stage_batches(processed, "ingested", names):
+        keep = pl.Series(~removed[at : at + batch.height])
+        at += batch.height
+        parts.append(_with_types(batch).filter(keep).select(COLUMNS))
+    return pl.concat(parts) if parts else pl.DataFrame(schema=SCHEMA)
+
+
+def _rejects(processed: Path, out: pl.DataFrame) -> stage.StreamedRejects:
+    """`deduped.rejects.jsonl`, written a batch of input rows at a time with the raw texts of
+    that batch only."""
+    raw = ["question_raw", "answer_raw"]
+
+    def frames():
+        at = 0
+        for batch in stage.stage_batches(processed, "ingested", raw):
+            yield review.reject_frame(out.slice(at, batch.height).with_columns(batch))
+            at += batch.height
+
+    n = int(out["removed"].sum())
+    return stage.StreamedRejects(
+        n, {"duplicate": n} if n else {}, lambda path: io.write_jsonl_frame(path, frames())
+    )
+
+
 def _write(
     processed: Path,
-    df: pl.DataFrame,
     out: pl.DataFrame,
     conflicts: pl.DataFrame,
     config: DedupeConfig,
@@ -222,9 +264,9 @@ def _write(
     result = stage.write_stage(
         processed,
         "deduped",
-        df.filter(~removed).select(COLUMNS),
-        review.reject_frame(out),
-        n_in=df.height,
+        _kept(processed, removed.to_numpy()),
+        _rejects(processed, out),
+        n_in=out.height,
         params=config,
         inputs=inputs,
         extra=extra,

@@ -145,8 +145,7 @@ def survivors(
     # One chunk first: a gather from parquet's chunks (one per row group) costs 4-5x more.
     record_id = df["id"].rechunk()
     survivor_id = record_id.gather(survivor_row)
-    raw = ("question_raw", "answer_raw")  # for the rejects' `raw`
-    out = df.select("id", "source", "line", "question", "answer", *raw).with_columns(
+    out = df.select("id", "source", "line", "question", "answer").with_columns(
         node=pl.Series(node),
         cluster=pl.Series(center[node]),
         survivor_id=survivor_id,
@@ -212,7 +211,8 @@ def _conflict_pairs(df, ids, edges, center, row, n_own, survivor_ids) -> pl.Data
 
 
 def reject_frame(out: pl.DataFrame) -> pl.DataFrame:
-    """Rows of `deduped.rejects.jsonl` in input order, as a frame with the columns of
+    """Rows of `deduped.rejects.jsonl` in input order (`out` and its records' raw texts,
+    `question_raw` and `answer_raw`: a batch of them at a time), as a frame with the columns of
     `record.reject` (raw a struct) then duplicate_of, kind, score, via: `manifest.write_stage`
     writes it column-wise (a million dicts would cost ~0.8 GB and ~10 s of json.dumps)."""
     return out.filter(pl.col("removed")).select(

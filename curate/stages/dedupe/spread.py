@@ -4,26 +4,36 @@
 1. signatures: MinHash of the question keys in `map_batches`, a batch of documents per task;
 2. band buckets: each task emits (band, key, document, priority) rows with a partition
    number; a shuffle (`groupby` on the partition, a hash of band and key) brings every
-   bucket to one task, which forms its candidate pairs as `minhash.bucket_pairs` does;
-3. verification: the true Jaccard of each candidate pair in `map_batches`, in tasks reading
-   the shingle sets from the object store (one shared copy per node).
+   bucket to one task, which forms its candidate pairs as `minhash.bucket_pairs` does and
+   returns each pair once, as one code;
+3. verification: the true Jaccard of each candidate pair in `map_batches`; each task builds
+   the shingle sets of its own documents from the question keys in the object store.
 The clustering then runs on the driver over the verified edge list (`graph`, `star`).
 
-Where the driver holds data: everything the local engine's dedupe holds except the working
-sets of steps 1-3 (per-batch shingles, band keys and sorts, pair lookups), i.e.
-- the ingested frame and the ranked frame with keys and node ids of every record, and the
-  review/write step's frames (as the local engine: the bulk of it);
-- the signatures (num_perm x 4 B per distinct question key: 256 B at 64 permutations),
-  gathered because the settling passes search the survivors again on the driver, and the
-  shingle sets (~16 B per n-gram), also put once in the object store;
-- the candidate pairs and the edge list (about one pair per record, 24 B each).
-Measured (bench/bench_scale.py): the driver's peak is 1.6 GB at 1M records, as the local
-engine's 1.4 GB; linear, that is ~150 GB at 100M records. So on Ray dedupe spreads its
-compute, not its memory: past what one machine holds, the per-record frames must leave the
-driver first (read only the key columns, write the kept rows by a streamed row mask).
+Where the driver holds data while the tasks run (per record unless said):
+- the ranked frame (question and answer keys, kind, input row) and the node ids (`graph.Ids`),
+  and the display question and answer; not the ids, sources, lines, raw texts, categories,
+  hashes or meta: dedupe reads those back after this step, and the write step reads the
+  ingested file a batch at a time (`dedupe._kept`, `dedupe._rejects`);
+- the signatures (num_perm x 4 B per distinct question key: 256 B at 64 permutations), kept
+  because the settling passes search the survivors again on the driver; their one table copy
+  for the band tasks is in the object store only;
+- the candidate pairs as 8-byte codes, merged as partitions finish, then the edge list.
+After the session the driver builds the shingle sets (~32 B per n-gram) for the settling
+passes, and the variant passes run there: under either engine that, not this step, is the
+driver's peak. Measured (bench/bench_scale.py, bench/README.md, 10M records, object store
+capped at 2 GiB, load 3-9 on 2 cores): with Ray started and stopped by dedupe itself, as
+`curate dedupe --engine ray` does, the peak of all processes fell from 11.4 to 7.1 GiB
+(driver 8.2 -> 5.8); with one Ray held up through the variant passes (`curate run`), its idle
+workers and the store's pages stay resident beside them: 9.05 GiB; the local engine's 7.5 fell
+to 5.4 GiB. The driver holds ~0.6 GB
+per million records, ~60 GB at 100M: past what one machine holds, the ranked keys and node
+ids of every record must leave the driver too (the variant passes would run in tasks).
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pyarrow as pa
@@ -36,18 +46,26 @@ ROWS_PER_PARTITION = 1 << 21  # (band, key) rows per bucket partition
 
 
 def near(frame, ids: graph.Ids, config, bands: int, rows: int, engine):
-    """(NearIndex, near edges) as `graph.near_index` + `graph.near_edges` give them."""
+    """(signatures, near edges) as `graph.near_index` + `graph.near_edges` give them; the
+    index's shingles come from `index`, once the workers are gone."""
     texts = frame["qkey"].gather(ids.doc_first)
-    sh = minhash.shingles(texts.to_list(), config.ngram)
     sig = signatures(texts, config, engine)
-    index = graph.NearIndex(sh, sig)
-    sh.members  # noqa: B018 (computed once here, shared with the verification tasks)
-    shared = engine.share(sh)
+    shared = engine.share(texts.to_arrow())  # the verification tasks' shingles come from it
 
     def verify(index, docs, bands_, rows_, priority):
-        return verified_pairs(index, docs, bands_, rows_, priority, engine, shared)
+        return verified_pairs(index, docs, bands_, rows_, priority, engine, shared, config)
 
-    return index, graph.near_edges(frame, ids, index, config, bands, rows, verify=verify)
+    edges = graph.near_edges(
+        frame, ids, graph.NearIndex(None, sig), config, bands, rows, verify=verify
+    )
+    return sig, edges
+
+
+def index(frame, ids: graph.Ids, sig: np.ndarray, config) -> graph.NearIndex:
+    """`graph.near_index` from the signatures `near` computed: the shingles of every document,
+    built on the driver for the settling passes, which search the survivors again there."""
+    texts = frame["qkey"].gather(ids.doc_first).to_list()
+    return graph.NearIndex(minhash.shingles(texts, config.ngram), sig)
 
 
 def signatures(texts, config, engine) -> np.ndarray:
@@ -65,21 +83,15 @@ def signatures(texts, config, engine) -> np.ndarray:
     return sig
 
 
-def verified_pairs(index, docs, bands, rows, priority, engine, shared):
+def verified_pairs(index, docs, bands, rows, priority, engine, shared, config):
     """`graph.verified_pairs`: candidates by a shuffle on band buckets, Jaccard in tasks."""
-    sig = np.take(index.sig, docs, axis=0)
-    rank = np.empty(docs.size, dtype=np.int64)
-    rank[priority] = np.arange(docs.size)
-    live = sig[:, 0] != np.uint32(0xFFFFFFFF)  # a document without shingles takes no part
+    rank = np.empty(docs.size, dtype=np.int32)
+    rank[priority] = np.arange(docs.size, dtype=np.int32)
+    live = index.sig[docs, 0] != np.uint32(0xFFFFFFFF)  # a document without shingles: no part
     n_rows = int(live.sum()) * bands
     parts = max(1, -(-n_rows // ROWS_PER_PARTITION))
-    table = pa.table(
-        {
-            "doc": docs[live],
-            "prio": rank[live],
-            "sig": pa.FixedSizeListArray.from_arrays(sig[live].reshape(-1), sig.shape[1]),
-        }
-    )
+    live_docs, live_rank = docs[live].astype(np.int32), rank[live]
+    del rank, live
 
     def band_rows(batch: dict) -> dict:
         sig = batch["sig"]
@@ -87,26 +99,42 @@ def verified_pairs(index, docs, bands, rows, priority, engine, shared):
         keys = minhash.band_keys(sig.astype(np.uint32, copy=False), bands, rows)
         n = keys.shape[0]
         return {
-            "part": (keys.reshape(-1) % np.uint64(parts)).astype(np.int64),
-            "band": np.tile(np.arange(bands), n),
+            "part": (keys.reshape(-1) % np.uint64(parts)).astype(np.int32),
+            "band": np.tile(np.arange(bands, dtype=np.int16), n),
             "key": keys.reshape(-1),
             "doc": np.repeat(batch["doc"], bands),
             "prio": np.repeat(batch["prio"], bands),
         }
 
-    found = [
-        np.stack((out["i"], out["j"]), axis=1)
-        for out in engine.map_group(table, DOCS_PER_TASK, band_rows, ["part"], bucket_pairs, parts)
-    ]
     n = np.int64(max(int(docs.max(initial=0)) + 1, 1))
-    both = np.concatenate(found) if found else np.zeros((0, 2), np.int64)
-    code = minhash.sorted_unique(both[:, 0] * n + both[:, 1])
+    code = _merged(
+        out["code"]
+        for out in engine.map_group(
+            _band_table(index.sig, live_docs, live_rank),  # the engine's only reference
+            DOCS_PER_TASK,
+            band_rows,
+            ["part"],
+            functools.partial(bucket_pairs, n=n),
+            parts,
+        )
+    )
     i, j = code // n, code % n
-    return i, j, jaccard(i, j, engine, shared)
+    return i, j, jaccard(i, j, engine, shared, config.ngram)
 
 
-def bucket_pairs(batch: dict) -> dict:
-    """Candidate pairs (i < j, document ids) of every band bucket in one partition."""
+def _band_table(sig: np.ndarray, docs: np.ndarray, rank: np.ndarray) -> pa.Table:
+    """Documents (int32: < 2^31), their priority and signature: one copy of the signatures,
+    the table's own buffer, handed to the engine (which can put it in its object store and
+    drop it). The (band, key) rows the tasks shuffle then take 22 bytes each, not 40."""
+    flat = np.take(sig, docs, axis=0).reshape(-1)
+    return pa.table(
+        {"doc": docs, "prio": rank, "sig": pa.FixedSizeListArray.from_arrays(flat, sig.shape[1])}
+    )
+
+
+def bucket_pairs(batch: dict, n: np.int64) -> dict:
+    """Candidate pairs (i < j, document ids) of every band bucket in one partition, each
+    once, as sorted codes i * n + j (8 bytes a pair back to the driver, not 16 per band)."""
     order = np.argsort(batch["prio"], kind="stable")  # priority order, as the local engine
     band, key, doc = batch["band"][order], batch["key"][order], batch["doc"][order]
     found = [np.zeros((0, 2), np.int64)]
@@ -115,17 +143,37 @@ def bucket_pairs(batch: dict) -> dict:
         pos = minhash.bucket_pairs(key[at].astype(np.uint64))
         found.append(doc[at][pos])
     pairs = np.concatenate(found).astype(np.int64)
-    return {"i": pairs.min(axis=1), "j": pairs.max(axis=1)}
+    return {"code": minhash.sorted_unique(pairs.min(axis=1) * n + pairs.max(axis=1))}
 
 
-def jaccard(i: np.ndarray, j: np.ndarray, engine, shared) -> np.ndarray:
-    """`minhash.jaccard` of each pair, a chunk of pairs per task, in order."""
+def _merged(codes, limit: int = 1 << 24) -> np.ndarray:
+    """The sorted distinct codes of every partition's sorted codes (a pair found in several
+    bands comes from several partitions): merged whenever `limit` codes are pending, so the
+    driver holds about twice the distinct pairs, not every band's copy of them."""
+    done, pending, size = np.zeros(0, np.int64), [], 0
+    for code in codes:
+        pending.append(code)
+        size += code.size
+        if size >= limit:
+            done = minhash.sorted_unique(np.concatenate([done, *pending]))
+            pending, size = [], 0
+    return minhash.sorted_unique(np.concatenate([done, *pending]))
+
+
+def jaccard(i: np.ndarray, j: np.ndarray, engine, texts, ngram: int) -> np.ndarray:
+    """`minhash.jaccard` of each pair, a chunk of pairs per task, in order. A task builds the
+    shingle sets of its own documents from the shared texts (`texts`: the object store's
+    Arrow array of every document's question key): the same sets, so the same Jaccard, and
+    no shingles of every document held anywhere while the tasks run."""
     if not i.size:
         return np.zeros(0)
 
     def score(batch: dict) -> dict:
-        sh = engine.shared(shared)
-        return {"k": batch["k"], "score": minhash.jaccard(sh, batch["i"], batch["j"])}
+        docs, at = np.unique(np.concatenate((batch["i"], batch["j"])), return_inverse=True)
+        own = engine.shared(texts).take(docs).to_pylist()
+        sh = minhash.shingles(own, ngram)
+        a, b = at[: batch["i"].size], at[batch["i"].size :]
+        return {"k": batch["k"], "score": minhash.jaccard(sh, a, b)}
 
     table = pa.table({"k": np.arange(i.size), "i": i, "j": j})
     out = np.empty(i.size)

@@ -324,3 +324,26 @@ def test_rejects_frame_null_free_columns_write_the_same_bytes(tmp_path):
     for chunk in (1, 3, 4):
         io.write_jsonl_frame(tmp_path / "frame.jsonl", df, chunk=chunk)
         assert (tmp_path / "frame.jsonl").read_bytes() == (tmp_path / "dicts.jsonl").read_bytes()
+
+
+def test_rejects_streamed_in_batches_write_the_same_bytes(tmp_path):
+    """Rejects written a batch of input rows at a time (empty batches included, batches
+    not aligned to the chunks) are the bytes of the whole frame, and every row is counted."""
+    df = pl.DataFrame({"id": [f"r{i}" for i in range(10)], "score": [i / 3 for i in range(10)]})
+    io.write_jsonl(tmp_path / "dicts.jsonl", df.to_dicts())
+    batches = (df.slice(a, b - a) for a, b in ((0, 3), (3, 3), (3, 8), (8, 10)))
+    assert io.write_jsonl_frame(tmp_path / "frames.jsonl", batches, chunk=4) == 10
+    assert (tmp_path / "frames.jsonl").read_bytes() == (tmp_path / "dicts.jsonl").read_bytes()
+
+
+def test_records_without_a_type_are_kept_with_the_detected_one(tmp_path):
+    """An ingested file from before `riddle_type` (nulls): the kept rows carry the detected
+    type, as the ranking used it, though the write step reads the file again batch by batch."""
+    from curate import riddle_type
+
+    rows = [*SANTA, ("外甥打灯笼", "照舅（旧）"), ("半个月亮", "胖")]
+    processed = write_ingested(tmp_path / "processed", frame(rows)).parent
+    dedupe(DedupeConfig(processed=processed))
+    kept = pl.read_parquet(processed / "deduped.parquet")
+    assert kept.height == 3 and not kept["riddle_type"].has_nulls()
+    assert kept["riddle_type"].to_list() == riddle_type.detect_column(kept).to_list()
