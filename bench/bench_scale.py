@@ -79,8 +79,8 @@ def child(args: argparse.Namespace) -> None:
     sampler = Sampler()
     sampler.start()
     engine, seconds = EngineConfig(args.engine, args.ray_address), {}
-    session = _ray(args) if args.engine == "ray" and not args.ray_per_stage else None
-    if args.engine == "ray" and args.ray_per_stage:  # each stage starts and stops its own
+    session = _ray(args) if args.engine == "ray" and args.one_ray else None
+    if args.engine == "ray" and not args.one_ray:  # each stage starts and stops its own
         import curate.engines.ray
 
         curate.engines.ray.LOCAL_INIT.update(_local_init(args))
@@ -155,7 +155,7 @@ def measure(n: int, engine: str, args: argparse.Namespace) -> dict:
     cmd += ["--raw", str(raw), "--processed", str(processed), "--cpus", str(args.cpus)]
     cmd += ["--store-gb", str(args.store_gb), "--stages", args.stages]
     cmd += ["--ray-address", args.ray_address] if args.ray_address else []
-    cmd += ["--ray-per-stage"] if args.ray_per_stage else []
+    cmd += ["--one-ray"] if args.one_ray else []
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
     row = {"n": n, "engine": engine, "wall": time.perf_counter() - start}
@@ -171,7 +171,7 @@ def table(rows: list[dict], args: argparse.Namespace) -> str:
     gb = 1 << 30
     out = [
         f"ingest + dedupe, {os.cpu_count()} cores; Ray: local, "
-        f"{'one per stage' if args.ray_per_stage else 'one for both stages'}, "
+        f"{'one for both stages' if args.one_ray else 'one per stage'}, "
         f"{args.cpus} CPUs, object store "
         f"capped at {args.store_gb:g} GB (spilling to disk); memory = peak PSS (shared pages "
         "counted once)",
@@ -206,10 +206,10 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=4 * 3600)
     parser.add_argument("--stages", default="ingest,dedupe", help="ingest alone: its memory")
     parser.add_argument(
-        "--ray-per-stage",
+        "--one-ray",
         action="store_true",
-        help="each stage starts and stops its own local Ray, as `curate ingest` and `curate "
-        "dedupe --engine ray` do (default: one Ray for both stages, as `curate run` does)",
+        help="one local Ray held up for both stages (default: each stage starts and stops its "
+        "own, as every curate command, `curate run` included, does)",
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--engine", help=argparse.SUPPRESS)
