@@ -81,6 +81,20 @@ def test_ray_run_writes_the_local_bytes(local_ray, corpus):
     assert conflicts.count("\n") > 10
 
 
+def test_zero_rows_run_on_ray_as_on_this_machine(local_ray, project, write_raw):
+    """Every record rejected at ingest: dedupe on Ray has nothing to shuffle, and writes the
+    empty stage the local engine writes."""
+    write_raw("a.jsonl", '{"q": "", "a": "x"}\n{"q": "？？", "a": "y"}\n')
+    config = RunConfig(processed=Path("processed"), report=False)
+    local = run(config)
+    expected = files(Path("processed"))
+    shutil.rmtree("processed")
+    on_ray = run(dataclasses.replace(config, engine=RAY))
+    assert files(Path("processed")) == expected
+    assert [s.counts for s in on_ray.steps] == [s.counts for s in local.steps]
+    assert on_ray.steps[1].counts == {"in": 0, "kept": 0, "rejected": 0}
+
+
 def test_driver_stopped_mid_stage_leaves_the_old_stage(local_ray, corpus, monkeypatch):
     """An exception on the driver after the tasks ran (the commit not reached): the previous
     complete stage stays, verified, and no part files are left behind."""

@@ -24,9 +24,9 @@ passes, and the variant passes run there: under either engine that, not this ste
 driver's peak. Measured (bench/bench_scale.py, bench/README.md, 10M records, object store
 capped at 2 GiB, load 3-9 on 2 cores): with Ray started and stopped by dedupe itself, as
 `curate dedupe --engine ray` does, the peak of all processes fell from 11.4 to 7.1 GiB
-(driver 8.2 -> 5.8); with one Ray held up through the variant passes (`curate run`), its idle
-workers and the store's pages stay resident beside them: 9.05 GiB; the local engine's 7.5 fell
-to 5.4 GiB. The driver holds ~0.6 GB
+(driver 8.2 -> 5.8; 7.36 GiB, driver 6.1, with the final variant rule); with one Ray held up
+through the variant passes, its idle workers and the store's pages stay resident beside them:
+9.05 GiB, so `curate run` too opens Ray per stage; the local engine's 7.5 fell to 5.4 GiB. The driver holds ~0.6 GB
 per million records, ~60 GB at 100M: past what one machine holds, the ranked keys and node
 ids of every record must leave the driver too (the variant passes would run in tasks).
 """
@@ -76,8 +76,10 @@ def signatures(texts, config, engine) -> np.ndarray:
         sh = minhash.shingles([str(t) for t in batch["text"]], ngram)
         return {"doc": batch["doc"], "sig": minhash.signatures(sh, num_perm, seed)}
 
-    table = pa.table({"doc": np.arange(texts.len()), "text": texts.to_arrow()})
     sig = np.empty((texts.len(), num_perm), dtype=np.uint32)
+    if not texts.len():
+        return sig
+    table = pa.table({"doc": np.arange(texts.len()), "text": texts.to_arrow()})
     for out in engine.map_table(table, sign, DOCS_PER_TASK):
         sig[out["doc"]] = out["sig"]
     return sig
@@ -92,6 +94,9 @@ def verified_pairs(index, docs, bands, rows, priority, engine, shared, config):
     parts = max(1, -(-n_rows // ROWS_PER_PARTITION))
     live_docs, live_rank = docs[live].astype(np.int32), rank[live]
     del rank, live
+    if not live_docs.size:  # no rows to shuffle (Ray Data's empty shuffle has no columns)
+        none = np.zeros(0, dtype=np.int64)
+        return none, none, np.zeros(0)
 
     def band_rows(batch: dict) -> dict:
         sig = batch["sig"]
