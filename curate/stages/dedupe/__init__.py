@@ -224,7 +224,7 @@ def _rejects(processed: Path, out: pl.DataFrame) -> stage.StreamedRejects:
 
     n = int(out["removed"].sum())
     return stage.StreamedRejects(
-        n, {"duplicate": n} if n else {}, lambda path: io.write_jsonl_frame(path, frames())
+        n, {review.REASON: n} if n else {}, lambda path: io.write_jsonl_frame(path, frames())
     )
 
 

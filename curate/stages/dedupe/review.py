@@ -210,6 +210,9 @@ def _conflict_pairs(df, ids, edges, center, row, n_own, survivor_ids) -> pl.Data
     return pl.concat([a, b, pairs.select("score")], how="horizontal")
 
 
+REASON = "duplicate"  # every dedupe reject's reason (its kind says which)
+
+
 def reject_frame(out: pl.DataFrame) -> pl.DataFrame:
     """Rows of `deduped.rejects.jsonl` in input order (`out` and its records' raw texts,
     `question_raw` and `answer_raw`: a batch of them at a time), as a frame with the columns of
@@ -217,7 +220,7 @@ def reject_frame(out: pl.DataFrame) -> pl.DataFrame:
     writes it column-wise (a million dicts would cost ~0.8 GB and ~10 s of json.dumps)."""
     return out.filter(pl.col("removed")).select(
         stage=pl.lit("dedupe"),
-        reason=pl.lit("duplicate"),
+        reason=pl.lit(REASON),
         detail=pl.format("{} of {} (score {})", "kind", "survivor_id", "score")
         if "against" not in out.columns
         else pl.when(pl.col("kind") == "contaminated")

@@ -26,9 +26,10 @@ capped at 2 GiB, load 3-9 on 2 cores): with Ray started and stopped by dedupe it
 `curate dedupe --engine ray` does, the peak of all processes fell from 11.4 to 7.1 GiB
 (driver 8.2 -> 5.8; 7.36 GiB, driver 6.1, with the final variant rule); with one Ray held up
 through the variant passes, its idle workers and the store's pages stay resident beside them:
-9.05 GiB, so `curate run` too opens Ray per stage; the local engine's 7.5 fell to 5.4 GiB. The driver holds ~0.6 GB
-per million records, ~60 GB at 100M: past what one machine holds, the ranked keys and node
-ids of every record must leave the driver too (the variant passes would run in tasks).
+9.05 GiB, so `curate run` too opens Ray per stage; the local engine's 7.5 fell to 5.4 GiB.
+The driver holds ~0.6 GB per million records, ~60 GB at 100M: past what one machine holds,
+the ranked keys and node ids of every record must leave the driver too (the variant passes
+would run in tasks).
 """
 
 from __future__ import annotations
