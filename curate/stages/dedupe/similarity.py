@@ -124,16 +124,18 @@ class PairFeatures:
         return np.concatenate(([0], np.cumsum(count)))
 
 
-def pair_features(texts: list[str], i, j, min_shared: int, relax=None) -> PairFeatures:
+def pair_features(texts: list[str], i, j, min_shared: int, relax=None, shared=None) -> PairFeatures:
     """`variant_evidence`'s lookup, keeping only pairs sharing >= min_shared content bigrams
     (that count does not depend on the weights, so the rest can never merge), or, where
     `relax` (a bool per pair: may merge on a specific answer, `variants.py`), sharing a
-    character that is not template (a superset of sharing a content character)."""
-    return _lookup(features(texts), i, j, min_shared, relax)
+    character that is not template (a superset of sharing a content character). `shared`:
+    the content bigrams each pair shares, when the caller counted them and kept only pairs
+    that pass (`variants._new_pairs`): every pair is then kept, uncounted."""
+    return _lookup(features(texts), i, j, min_shared, relax, shared)
 
 
 def extend(
-    pf: PairFeatures | None, texts: list[str], i, j, min_shared: int, relax=None
+    pf: PairFeatures | None, texts: list[str], i, j, min_shared: int, relax=None, shared=None
 ) -> PairFeatures:
     """`pf` with `texts` appended (numbered after its own texts) and the pairs (i, j) of the
     combined texts looked up: only the new pairs cost a lookup.
@@ -141,9 +143,9 @@ def extend(
     The old entries stay valid: members are sorted by text, then by feature code, and the old
     texts keep their numbers and their features, so each member keeps its position."""
     if pf is None:
-        return pair_features(texts, i, j, min_shared, relax)
+        return pair_features(texts, i, j, min_shared, relax, shared)
     feats = _merge(pf.feats, features(texts))
-    new = _lookup(feats, i, j, min_shared, relax)
+    new = _lookup(feats, i, j, min_shared, relax, shared)
     return PairFeatures(
         feats,
         np.concatenate((pf.i, new.i)),
@@ -178,17 +180,18 @@ def _slim(n_docs: int, uniq: np.ndarray, members: np.ndarray) -> minhash.Shingle
     return slim
 
 
-def _lookup(feats: minhash.Shingles, i, j, min_shared: int, relax=None) -> PairFeatures:
+def _lookup(feats: minhash.Shingles, i, j, min_shared: int, relax=None, shared=None):
     i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
     chunk = 1 << 17
-    # First the content bigrams alone (a third of the features): most pairs of an answer
-    # group share fewer than min_shared and are dropped before the full lookup.
-    shared = _count_shared(feats, i, j, content_bigrams(feats.uniq), chunk)
-    keep = shared >= min_shared
-    if relax is not None and (low := np.flatnonzero(~keep & relax)).size:
-        # Pairs that may merge on a specific answer: at least a character that is not template.
-        keep[low] = _count_shared(feats, i[low], j[low], plain_chars(feats.uniq), chunk) > 0
-    i, j, shared = i[keep], j[keep], shared[keep]
+    if shared is None:
+        # First the content bigrams alone (a third of the features): most pairs of an answer
+        # group share fewer than min_shared and are dropped before the full lookup.
+        shared = _count_shared(feats, i, j, content_bigrams(feats.uniq), chunk)
+        keep = shared >= min_shared
+        if relax is not None and (low := np.flatnonzero(~keep & relax)).size:
+            # May merge on a specific answer: at least a character that is not template.
+            keep[low] = _count_shared(feats, i[low], j[low], plain_chars(feats.uniq), chunk) > 0
+        i, j, shared = i[keep], j[keep], shared[keep]
     # Entries as int32 (pairs and members stay far below 2**31): the largest arrays kept.
     pairs, ats = [np.zeros(0, np.int32)], [np.zeros(0, np.int32)]
     for lo, pair, at in minhash.shared_members(feats, i, j, chunk):

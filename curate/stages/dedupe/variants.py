@@ -62,8 +62,9 @@ def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict, min_share
     """Pairs (u < v) of survivors `nodes` (sorted) in one answer group (`group`) that were
     not both survivors at the last pass: those with a node new since then; only those that
     share `min_shared` content bigrams, or, both neither 字谜 nor 歇后语, a character that is
-    not template (no other pair can merge); and the nodes of all such pairs, sharing or not
-    (the texts the IDF of a full pass is taken over)."""
+    not template (no other pair can merge); the nodes of all such pairs, sharing or not
+    (the texts the IDF of a full pass is taken over); and the content bigrams each pair
+    shares (None at min_shared 0: every pair is kept, `similarity._lookup` counts)."""
     if "live" not in cache:
         cache["live"] = np.zeros(ids.n_nodes, dtype=bool)  # survivors at the last pass
     fresh = ~cache["live"][nodes]
@@ -75,33 +76,34 @@ def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict, min_share
     if min_shared < 1:
         pi, pj = _group_pairs(members, group)
         keep = fresh[pi] | fresh[pj]
-        pi, pj = pi[keep], pj[keep]
-    else:
-        pi, pj = _sharing_pairs(ids, nodes, members, group, fresh, cache, min_shared, 2)
-        plain = members[ids.node_kind[nodes[members]] == PLAIN]
-        if plain.size:  # pairs that may merge on a specific answer (similarity._lookup)
-            ri, rj = _sharing_pairs(ids, nodes, plain, group, fresh, cache, 1, 1)
-            pi, pj = _union(members, group, nodes.size, (pi, pj), (ri, rj))
-    return nodes[pi], nodes[pj], nodes[members]
+        return nodes[pi[keep]], nodes[pj[keep]], nodes[members], None
+    # Pairs numbered in _group_pairs' order (by group, then node): rank[a] * m + rank[b].
+    by_group = np.argsort(group[members], kind="stable")
+    rank = np.empty(members.size, dtype=np.int64)
+    rank[by_group] = np.arange(members.size)
+    look = (ids, nodes, members, group, fresh, rank, cache)
+    code, count = _sharing_pairs(*look, np.arange(members.size), 2)
+    pair = code[count >= min_shared]
+    plain = np.flatnonzero(ids.node_kind[nodes[members]] == PLAIN)
+    if plain.size:  # pairs that may merge on a specific answer (similarity._lookup)
+        # Both lists are sorted: the stable sort (timsort) of the two runs is a merge.
+        pair = np.sort(np.concatenate((pair, _sharing_pairs(*look, plain, 1)[0])), kind="stable")
+        pair = pair[np.concatenate(([True], pair[1:] != pair[:-1]))[: pair.size]]
+    at = np.minimum(np.searchsorted(code, pair), max(code.size - 1, 0))
+    shared = np.where(code[at] == pair, count[at], 0) if code.size else np.zeros_like(pair)
+    pi, pj = members[by_group[pair // members.size]], members[by_group[pair % members.size]]
+    return nodes[pi], nodes[pj], nodes[members], shared
 
 
-def _union(members, group, n: int, *pairs) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct pairs of several lists in `_group_pairs(members, group)` order."""
-    order = members[np.argsort(group[members], kind="stable")]
-    rank = np.zeros(n, dtype=np.int64)
-    rank[order] = np.arange(order.size)
-    code = np.unique(np.concatenate([rank[a] * n + rank[b] for a, b in pairs]))
-    return order[code // n], order[code % n]
-
-
-def _sharing_pairs(ids, nodes, members, group, fresh, cache: dict, min_shared: int, n: int):
-    """The pairs of `_group_pairs(members, group)` with a fresh node and `min_shared` content
-    n-grams in common (n = 2: content bigrams; n = 1: characters that are not template), in
-    the same order. Found from the n-grams (who in an answer group has each one) rather
-    than by looking up every pair: most pairs of a group share none."""
-    code, doc = minhash.ngram_codes(_texts(ids, nodes[members], cache), n)
+def _sharing_pairs(ids, nodes, members, group, fresh, rank, cache: dict, sub, n: int):
+    """The pairs of `_group_pairs(members[sub], group)` with a fresh node and a content
+    n-gram in common (n = 2: content bigrams; n = 1: characters that are not template), as
+    sorted codes rank[a] * len(members) + rank[b] (a, b: places in members), and how many
+    they share. Found from the n-grams (who in an answer group has each one) rather than by
+    looking up every pair: most pairs of a group share none."""
+    code, doc = minhash.ngram_codes(_texts(ids, nodes[members[sub]], cache), n)
     counted = similarity.content_bigrams(code) if n == 2 else similarity.plain_chars(code)
-    code, doc = code[counted], doc[counted]  # doc: a place in members
+    code, doc = code[counted], sub[doc[counted]]  # doc: a place in members
     bigram = minhash.unique_inverse(code)[1]
     key = group[members][doc] * np.int64(bigram.max(initial=0) + 1) + bigram
     order = minhash.stable_argsort(key)  # by group, bigram, then text (doc is sorted)
@@ -115,16 +117,10 @@ def _sharing_pairs(ids, nodes, members, group, fresh, cache: dict, min_shared: i
     a, b = doc[a], doc[b]
     new = fresh[members]
     a, b = a[new[a] | new[b]], b[new[a] | new[b]]
-    # Numbered in _group_pairs' order (by group, then node), so sorting the pair codes
-    # gives its order, and equal codes are the bigrams a pair shares.
-    by_group = np.argsort(group[members], kind="stable")
-    rank = np.empty(members.size, dtype=np.int64)
-    rank[by_group] = np.arange(members.size)
+    # Equal codes are the n-grams a pair shares.
     pair = np.sort(rank[a] * members.size + rank[b])
-    first = np.flatnonzero(np.concatenate(([True], pair[1:] != pair[:-1])))
-    shared = np.diff(np.append(first, pair.size))
-    pair = pair[first[shared >= min_shared]]
-    return members[by_group[pair // members.size]], members[by_group[pair % members.size]]
+    first = np.flatnonzero(np.concatenate(([True], pair[1:] != pair[:-1]))[: pair.size])
+    return pair[first], np.diff(np.append(first, pair.size))
 
 
 def _nodes_of(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -151,10 +147,11 @@ def _plain(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return (ids.node_kind[u] == PLAIN) & (ids.node_kind[v] == PLAIN)
 
 
-def _full_lookup(ids, u: np.ndarray, v: np.ndarray, paired, config, cache: dict) -> None:
+def _full_lookup(ids, u: np.ndarray, v: np.ndarray, paired, shared, config, cache: dict):
     """Add the pairs (u, v), and those of the passes since the last full one, to the lookup
     of every pair scored so far (`cache["pf"]`, texts numbered by `cache["slot"]`); and the
-    texts of the nodes `paired` (the IDF is taken over all texts compared)."""
+    texts of the nodes `paired` (the IDF is taken over all texts compared). `shared`: the
+    content bigrams each pair shares, if counted (`_new_pairs`)."""
     if "pf" not in cache:
         cache["slot"] = np.full(ids.n_nodes, -1, dtype=np.int64)  # node -> its text
         cache["nodes"] = np.zeros(0, dtype=np.int64)  # text -> its node
@@ -162,6 +159,7 @@ def _full_lookup(ids, u: np.ndarray, v: np.ndarray, paired, config, cache: dict)
     pending = cache.pop("pending", None)
     if pending is not None:
         u, v = np.concatenate((pending[0], u)), np.concatenate((pending[1], v))
+        shared = None if shared is None else np.concatenate((pending[4], shared))
     pf, slot = cache["pf"], cache["slot"]
     if pf is not None and not u.size:
         return
@@ -174,20 +172,20 @@ def _full_lookup(ids, u: np.ndarray, v: np.ndarray, paired, config, cache: dict)
     slot[add] = cache["nodes"].size + np.arange(add.size)
     cache["nodes"] = np.concatenate((cache["nodes"], add))
     texts, relax = _texts(ids, add, cache), _plain(ids, u, v)
-    pf = similarity.extend(pf, texts, slot[u], slot[v], config.variant_min_shared, relax)
+    pf = similarity.extend(pf, texts, slot[u], slot[v], config.variant_min_shared, relax, shared)
     grown = np.zeros(pf.i.size - cache["stale"].size, dtype=bool)
     cache["stale"] = np.concatenate((cache["stale"], grown))
     cache["pf"] = pf
 
 
-def _local_scores(ids, u: np.ndarray, v: np.ndarray, config, cache: dict):
+def _local_scores(ids, u: np.ndarray, v: np.ndarray, shared, config, cache: dict):
     """Nodes, score and content overlap of the pairs (u, v) and of the earlier passes since
     the last full one, under the weights of that full pass (`cache["pending"]`)."""
     if u.size:
         add = _nodes_of(ids, u, v)
         texts, i, j = _texts(ids, add, cache), np.searchsorted(add, u), np.searchsorted(add, v)
         relax = _plain(ids, u, v)
-        local = similarity.pair_features(texts, i, j, config.variant_min_shared, relax)
+        local = similarity.pair_features(texts, i, j, config.variant_min_shared, relax, shared)
         score, content = similarity.scores(local, cache["weights"])
         found = (add[local.i], add[local.j], score, content, local.shared)
         if "pending" in cache:
@@ -205,9 +203,9 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     group = (np.cumsum(present) - 1)[answer]
     size = np.bincount(group)
     ok = (size >= 2)[group] & (cutoff(config, size) <= 1.0)[group]
-    nu, nv, paired = _new_pairs(ids, reps[ok], group[ok], cache, config.variant_min_shared)
+    nu, nv, paired, nshared = _new_pairs(ids, reps[ok], group[ok], cache, config.variant_min_shared)
     if full:
-        _full_lookup(ids, nu, nv, paired, config, cache)
+        _full_lookup(ids, nu, nv, paired, nshared, config, cache)
     pf = cache.get("pf")
     if pf is None:
         return pl.DataFrame(schema=_NONE)
@@ -237,7 +235,7 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     u, v, score = nodes[pf.i[keep]], nodes[pf.j[keep]], cache["score"][keep]
     specific = cache["specific"][keep]
     if not full and (nu.size or "pending" in cache):
-        pu, pv, ps, pc, psh = _local_scores(ids, nu, nv, config, cache)
+        pu, pv, ps, pc, psh = _local_scores(ids, nu, nv, nshared, config, cache)
         alive = np.zeros(reps.size + 1, dtype=bool)  # by place in reps; -1: not a survivor
         alive[:-1] = ok
         can, spec = _can_merge(ids, pu, pv, ps, pc, psh, forbid, config)

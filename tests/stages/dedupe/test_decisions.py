@@ -241,15 +241,16 @@ def test_bigram_index_finds_the_pairs_a_lookup_of_every_pair_keeps(
     xiehouyu_path, tmp_path, monkeypatch, min_shared
 ):
     """The variant passes find the pairs sharing `variant_min_shared` content bigrams (or,
-    brain teasers and 谜语, a character that is not template) through who has each n-gram;
-    looking up every pair of each answer group instead (and keeping those that share enough)
-    must give the same files, byte for byte. 歇后语 and the labelled pairs' brain teasers."""
+    brain teasers and 谜语, a character that is not template) through who has each n-gram,
+    and count the bigrams there; looking up every pair of each answer group instead (and
+    keeping those that share enough, counted by the lookup) must give the same files, byte
+    for byte. 歇后语 and the labelled pairs' brain teasers."""
     from curate.stages.dedupe import variants
 
-    def every_pair(ids, nodes, members, group, fresh, cache, k, n):
-        pi, pj = variants._group_pairs(members, group)
-        keep = fresh[pi] | fresh[pj]
-        return pi[keep], pj[keep]
+    index = variants._new_pairs
+
+    def every_pair(ids, nodes, group, cache, min_shared):
+        return index(ids, nodes, group, cache, 0)  # every pair, uncounted
 
     labelled = Path(__file__).parents[2] / "data" / "dedupe_pairs.jsonl"
     pairs = [json.loads(line) for line in labelled.read_text("utf-8").splitlines()]
@@ -259,7 +260,7 @@ def test_bigram_index_finds_the_pairs_a_lookup_of_every_pair_keeps(
         processed = tmp_path / name / "processed"
         write_ingested(processed, xiehouyu_frame(xiehouyu_path), frame(rows, "raw/pairs.json"))
         if name == "lookup":
-            monkeypatch.setattr(variants, "_sharing_pairs", every_pair)
+            monkeypatch.setattr(variants, "_new_pairs", every_pair)
         result, _ = run(processed, variant_min_shared=min_shared)
         assert result.removed["variant"] > 0
         names = ("deduped.parquet", "deduped.rejects.jsonl", "deduped.clusters.md")
