@@ -104,6 +104,12 @@ def _sharing_pairs(ids, nodes, members, group, fresh, rank, cache: dict, sub, n:
     code, doc = minhash.ngram_codes(_texts(ids, nodes[members[sub]], cache), n)
     counted = similarity.content_bigrams(code) if n == 2 else similarity.plain_chars(code)
     code, doc = code[counted], sub[doc[counted]]  # doc: a place in members
+    new = fresh[members]
+    if not new[doc].all():  # only the n-grams of a fresh text can make a pair with one
+        ours = minhash.sorted_unique(code[new[doc]])
+        at = np.minimum(np.searchsorted(ours, code), max(ours.size - 1, 0))
+        keep = ours[at] == code if ours.size else np.zeros(code.size, dtype=bool)
+        code, doc = code[keep], doc[keep]
     bigram = minhash.unique_inverse(code)[1]
     key = group[members][doc] * np.int64(bigram.max(initial=0) + 1) + bigram
     order = minhash.stable_argsort(key)  # by group, bigram, then text (doc is sorted)
@@ -113,9 +119,10 @@ def _sharing_pairs(ids, nodes, members, group, fresh, rank, cache: dict, sub, n:
     again = np.zeros(doc.size, dtype=bool)  # a text's second copy of a bigram
     again[1:] = ~start[1:] & (doc[1:] == doc[:-1])
     run, doc = (np.cumsum(start) - 1)[~again], doc[~again]
+    hot = np.bincount(run, weights=new[doc]) > 0  # runs with a fresh text
+    run, doc = run[hot[run]], doc[hot[run]]
     a, b = _group_pairs(np.arange(doc.size), run)  # doc[a] < doc[b]: sorted within a run
     a, b = doc[a], doc[b]
-    new = fresh[members]
     a, b = a[new[a] | new[b]], b[new[a] | new[b]]
     # Equal codes are the n-grams a pair shares.
     pair = np.sort(rank[a] * members.size + rank[b])
