@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from curate.normalize import match_key
-from curate.stages.dedupe import minhash, star, variants
+from curate.stages.dedupe import minhash, variants
 from curate.stages.dedupe.rank import GLYPH
 
 KIND_RANK = {"near_duplicate": 0, "variant": 1, "conflict": 2}
@@ -192,7 +192,7 @@ def settle(
     cache: dict = {}
     while True:
         edges = variants.variant_edges(frame, ids, edges, forbid, config, cutoff, cache)
-        alive = star.centers(ids.n_nodes, edges) == np.arange(ids.n_nodes)
+        alive = cache["center"] == np.arange(ids.n_nodes)  # star.centers(n, edges)
         extra = drop_forbidden(
             near_edges(frame, ids, index, config, bands, rows, np.flatnonzero(alive)), forbid
         )

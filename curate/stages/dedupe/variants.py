@@ -37,17 +37,24 @@ def variant_edges(
     full pass that finds nothing ends the search. When a center joins another, the records
     it had absorbed become survivors again unless they match the new center directly; the
     passes in between score only the pairs with such a new survivor, under the weights of
-    the last full pass (`cache` carries the lookup, the scores and the weights)."""
+    the last full pass (`cache` carries the lookup, the scores and the weights, and the
+    graph: `cache["center"]`, each node's star center at the end)."""
     cache = {} if cache is None else cache
-    merging = edges.filter(pl.col("kind") != "conflict")
-    u, v = merging["u"].to_numpy(), merging["v"].to_numpy()
-    center, comp = star.star(ids.n_nodes, u, v), star.components(ids.n_nodes, u, v)
+    if "center" in cache:  # the last call's graph, and the edges appended to it since
+        tail = edges.slice(cache["rows"]).filter(pl.col("kind") != "conflict")
+        u, v = (np.concatenate((cache[x], tail[x].to_numpy())) for x in ("u", "v"))
+        center, comp = star.grow(cache["center"], cache["comp"], u, v, tail.height)
+    else:
+        merging = edges.filter(pl.col("kind") != "conflict")
+        u, v = merging["u"].to_numpy(), merging["v"].to_numpy()
+        center, comp = star.star(ids.n_nodes, u, v), star.components(ids.n_nodes, u, v)
     full = "score" not in cache
     while True:
         reps = np.flatnonzero(center == np.arange(ids.n_nodes))
         new = _variant_pass(ids, reps, forbid, config, cutoff, cache, full)
         if not new.height:
             if full:
+                cache.update(center=center, comp=comp, u=u, v=v, rows=edges.height)
                 return edges
             full = True
             continue
