@@ -146,7 +146,7 @@ def extend(
         return pair_features(texts, i, j, min_shared, relax, shared)
     feats = _merge(pf.feats, features(texts))
     new = _lookup(feats, i, j, min_shared, relax, shared)
-    return PairFeatures(
+    grown = PairFeatures(
         feats,
         np.concatenate((pf.i, new.i)),
         np.concatenate((pf.j, new.j)),
@@ -154,6 +154,10 @@ def extend(
         np.concatenate((pf.entry_pair, new.entry_pair + pf.i.size)),
         np.concatenate((pf.entry_at, new.entry_at)),
     )
+    if "entry_start" in pf.__dict__:  # the old pairs' starts kept: a count of the new only
+        start = np.concatenate((pf.entry_start[:-1], new.entry_start + pf.entry_pair.size))
+        grown.__dict__["entry_start"] = start
+    return grown
 
 
 def _merge(a: minhash.Shingles, b: minhash.Shingles) -> minhash.Shingles:

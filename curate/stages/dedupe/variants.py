@@ -179,8 +179,10 @@ def _full_lookup(ids, u: np.ndarray, v: np.ndarray, paired, shared, config, cach
         return
     again = (slot[u] >= 0) & (slot[v] >= 0)
     if again.any():  # looked up before (apart or together): an older score is stale
-        old = cache["nodes"][pf.i] * ids.n_nodes + cache["nodes"][pf.j]
-        cache["stale"] |= np.isin(old, u[again] * ids.n_nodes + v[again])
+        texts = np.int64(cache["nodes"].size)  # pairs coded by their texts' slots
+        looked = np.sort(slot[u[again]] * texts + slot[v[again]])
+        code = pf.i * texts + pf.j
+        cache["stale"] |= looked[np.minimum(np.searchsorted(looked, code), looked.size - 1)] == code
     add = _nodes_of(ids, np.concatenate((u, paired)), v)
     add = add[slot[add] < 0]
     slot[add] = cache["nodes"].size + np.arange(add.size)
