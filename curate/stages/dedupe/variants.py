@@ -272,8 +272,12 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
             break
         chosen = now
     u, v = reps[pi[chosen]], reps[pj[chosen]]
-    variants = pl.DataFrame({"u": u, "v": v, "score": score[chosen]})
-    variants = variants.unique(["u", "v"], keep="first", maintain_order=True)
+    # A pair both in the lookup and new in this pass: once, its first copy (numpy, not a
+    # polars unique of a frame per pass).
+    code = u * np.int64(ids.n_nodes) + v
+    order = np.argsort(code, kind="stable")
+    first = np.sort(order[np.concatenate(([True], np.diff(code[order]) != 0))[: code.size]])
+    variants = pl.DataFrame({"u": u[first], "v": v[first], "score": score[chosen][first]})
     return variants.with_columns(kind=pl.lit("variant")).cast(_NONE)
 
 
