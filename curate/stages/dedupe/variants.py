@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from curate.stages.dedupe import keys, minhash, similarity, star
+from curate.stages.dedupe import lookup, minhash, similarity, star
 from curate.stages.dedupe.rank import PLAIN
 
 _NONE = {"u": pl.Int64, "v": pl.Int64, "score": pl.Float64, "kind": pl.String}
@@ -108,7 +108,7 @@ def _sharing_pairs(ids, nodes, members, group, fresh, rank, cache: dict, sub, n:
     sorted codes rank[a] * len(members) + rank[b] (a, b: places in members), and how many
     they share. Found from the n-grams (who in an answer group has each one) rather than by
     looking up every pair: most pairs of a group share none."""
-    code, doc = minhash.ngram_codes(_texts(ids, nodes[members[sub]], cache), n)
+    code, doc = minhash.ngram_codes(lookup.texts(ids, nodes[members[sub]], cache), n)
     counted = similarity.content_bigrams(code) if n == 2 else similarity.plain_chars(code)
     code, doc = code[counted], sub[doc[counted]]  # doc: a place in members
     new = fresh[members]
@@ -137,79 +137,6 @@ def _sharing_pairs(ids, nodes, members, group, fresh, rank, cache: dict, sub, n:
     return pair[first], np.diff(np.append(first, pair.size))
 
 
-def _nodes_of(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """The nodes of the pairs, sorted (a mark per node: no sort of millions of pairs)."""
-    seen = np.zeros(ids.n_nodes, dtype=bool)
-    seen[u], seen[v] = True, True
-    return np.flatnonzero(seen)
-
-
-def _texts(ids, nodes: np.ndarray, cache: dict) -> list[str]:
-    """The content keys of the nodes' questions, each computed once (`cache["text"]`)."""
-    if "text" not in cache:
-        cache["text"] = np.full(ids.n_nodes, None, dtype=object)
-    text = cache["text"]
-    todo = nodes[text[nodes] == None]  # noqa: E711 (elementwise)
-    if todo.size:
-        rows = ids.row[ids.node_first[todo]]
-        text[todo] = keys.content_keys(ids.questions.gather(rows)).to_list()
-    return text[nodes].tolist()
-
-
-def _plain(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Pairs that may merge on a specific answer: neither a 字谜 nor a 歇后语."""
-    return (ids.node_kind[u] == PLAIN) & (ids.node_kind[v] == PLAIN)
-
-
-def _full_lookup(ids, u: np.ndarray, v: np.ndarray, paired, shared, config, cache: dict):
-    """Add the pairs (u, v), and those of the passes since the last full one, to the lookup
-    of every pair scored so far (`cache["pf"]`, texts numbered by `cache["slot"]`); and the
-    texts of the nodes `paired` (the IDF is taken over all texts compared). `shared`: the
-    content bigrams each pair shares, if counted (`_new_pairs`)."""
-    if "pf" not in cache:
-        cache["slot"] = np.full(ids.n_nodes, -1, dtype=np.int64)  # node -> its text
-        cache["nodes"] = np.zeros(0, dtype=np.int64)  # text -> its node
-        cache["pf"], cache["stale"] = None, np.zeros(0, dtype=bool)
-    pending = cache.pop("pending", None)
-    if pending is not None:
-        u, v = np.concatenate((pending[0], u)), np.concatenate((pending[1], v))
-        shared = None if shared is None else np.concatenate((pending[4], shared))
-    pf, slot = cache["pf"], cache["slot"]
-    if pf is not None and not u.size:
-        return
-    again = (slot[u] >= 0) & (slot[v] >= 0)
-    if again.any():  # looked up before (apart or together): an older score is stale
-        texts = np.int64(cache["nodes"].size)  # pairs coded by their texts' slots
-        looked = np.sort(slot[u[again]] * texts + slot[v[again]])
-        code = pf.i * texts + pf.j
-        cache["stale"] |= looked[np.minimum(np.searchsorted(looked, code), looked.size - 1)] == code
-    add = _nodes_of(ids, np.concatenate((u, paired)), v)
-    add = add[slot[add] < 0]
-    slot[add] = cache["nodes"].size + np.arange(add.size)
-    cache["nodes"] = np.concatenate((cache["nodes"], add))
-    texts, relax = _texts(ids, add, cache), _plain(ids, u, v)
-    pf = similarity.extend(pf, texts, slot[u], slot[v], config.variant_min_shared, relax, shared)
-    grown = np.zeros(pf.i.size - cache["stale"].size, dtype=bool)
-    cache["stale"] = np.concatenate((cache["stale"], grown))
-    cache["pf"] = pf
-
-
-def _local_scores(ids, u: np.ndarray, v: np.ndarray, shared, config, cache: dict):
-    """Nodes, score and content overlap of the pairs (u, v) and of the earlier passes since
-    the last full one, under the weights of that full pass (`cache["pending"]`)."""
-    if u.size:
-        add = _nodes_of(ids, u, v)
-        texts, i, j = _texts(ids, add, cache), np.searchsorted(add, u), np.searchsorted(add, v)
-        relax = _plain(ids, u, v)
-        local = similarity.pair_features(texts, i, j, config.variant_min_shared, relax, shared)
-        score, content = similarity.scores(local, cache["weights"])
-        found = (add[local.i], add[local.j], score, content, local.shared)
-        if "pending" in cache:
-            found = tuple(np.concatenate(x) for x in zip(cache["pending"], found, strict=True))
-        cache["pending"] = found
-    return cache["pending"]
-
-
 def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dict, full: bool):
     """Variant edges between the survivors `reps` (sorted; one pass). A full pass scores
     every pair with the IDF of the survivors; another scores only the new pairs."""
@@ -221,7 +148,7 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     ok = (size >= 2)[group] & (cutoff(config, size) <= 1.0)[group]
     nu, nv, paired, nshared = _new_pairs(ids, reps[ok], group[ok], cache, config.variant_min_shared)
     if full:
-        _full_lookup(ids, nu, nv, paired, nshared, config, cache)
+        lookup.full_lookup(ids, nu, nv, paired, nshared, config, cache)
     pf = cache.get("pf")
     if pf is None:
         return pl.DataFrame(schema=_NONE)
@@ -251,7 +178,7 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     u, v, score = nodes[pf.i[keep]], nodes[pf.j[keep]], cache["score"][keep]
     specific = cache["specific"][keep]
     if not full and (nu.size or "pending" in cache):
-        pu, pv, ps, pc, psh = _local_scores(ids, nu, nv, nshared, config, cache)
+        pu, pv, ps, pc, psh = lookup.local_scores(ids, nu, nv, nshared, config, cache)
         alive = np.zeros(reps.size + 1, dtype=bool)  # by place in reps; -1: not a survivor
         alive[:-1] = ok
         can, spec = _can_merge(ids, pu, pv, ps, pc, psh, forbid, config)
@@ -294,7 +221,7 @@ def _can_merge(ids, u, v, score, content, shared, forbid: set, config):
     overlap enough for their types, and that no override keeps apart; and of those, the
     ones that may merge only on a specific answer (fewer than variant_min_shared content
     bigrams in common: other riddles with content Jaccard >= specific_content)."""
-    strict = ~_plain(ids, u, v)
+    strict = ~lookup.plain(ids, u, v)
     specific = shared < config.variant_min_shared
     keep = (score >= config.variant_threshold) & (content > 0)
     keep &= ~strict | (content >= config.content_threshold)
