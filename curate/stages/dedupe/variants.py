@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from curate.stages.dedupe import keys, minhash, similarity, star
-from curate.stages.dedupe.rank import PLAIN
+from curate.stages.dedupe import glyph, keys, minhash, similarity, star
+from curate.stages.dedupe.rank import GLYPH, PLAIN
 
 _NONE = {"u": pl.Int64, "v": pl.Int64, "score": pl.Float64, "kind": pl.String}
 
@@ -77,11 +77,17 @@ def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict, min_share
         keep = fresh[pi] | fresh[pj]
         pi, pj = pi[keep], pj[keep]
     else:
-        pi, pj = _sharing_pairs(ids, nodes, members, group, fresh, cache, min_shared, 2)
-        plain = members[ids.node_kind[nodes[members]] == PLAIN]
-        if plain.size:  # pairs that may merge on a specific answer (similarity._lookup)
-            ri, rj = _sharing_pairs(ids, nodes, plain, group, fresh, cache, 1, 1)
-            pi, pj = _union(members, group, nodes.size, (pi, pj), (ri, rj))
+        pi, pj = _sharing_pairs(ids, nodes, members, group, fresh, cache, min_shared, "bigrams")
+        kind = ids.node_kind[nodes[members]]
+        more = [(pi, pj)]
+        if (plain := members[kind == PLAIN]).size:  # may merge on a specific answer
+            more.append(_sharing_pairs(ids, nodes, plain, group, fresh, cache, 1, "plain"))
+        if (glyphs := members[kind == GLYPH]).size:  # 字谜 on their clue characters
+            more.append(
+                _sharing_pairs(ids, nodes, glyphs, group, fresh, cache, glyph.MIN_SHARED, "clue")
+            )
+        if len(more) > 1:  # (similarity._lookup keeps the same pairs)
+            pi, pj = _union(members, group, nodes.size, *more)
     return nodes[pi], nodes[pj], nodes[members]
 
 
@@ -94,13 +100,22 @@ def _union(members, group, n: int, *pairs) -> tuple[np.ndarray, np.ndarray]:
     return order[code // n], order[code % n]
 
 
-def _sharing_pairs(ids, nodes, members, group, fresh, cache: dict, min_shared: int, n: int):
-    """The pairs of `_group_pairs(members, group)` with a fresh node and `min_shared` content
-    n-grams in common (n = 2: content bigrams; n = 1: characters that are not template), in
-    the same order. Found from the n-grams (who in an answer group has each one) rather
-    than by looking up every pair: most pairs of a group share none."""
+# What `_sharing_pairs` counts: n-gram size and which codes.
+_COUNTED = {
+    "bigrams": (2, similarity.content_bigrams),  # content bigrams
+    "plain": (1, similarity.plain_chars),  # characters that are not template
+    "clue": (1, glyph.clue_chars),  # characters that are not particles (字谜)
+}
+
+
+def _sharing_pairs(ids, nodes, members, group, fresh, cache: dict, min_shared: int, what: str):
+    """The pairs of `_group_pairs(members, group)` with a fresh node and `min_shared` n-grams
+    of the kind `what` (`_COUNTED`) in common, in the same order. Found from the n-grams
+    (who in an answer group has each one) rather than by looking up every pair: most pairs
+    of a group share none."""
+    n, which = _COUNTED[what]
     code, doc = minhash.ngram_codes(_texts(ids, nodes[members], cache), n)
-    counted = similarity.content_bigrams(code) if n == 2 else similarity.plain_chars(code)
+    counted = which(code)
     code, doc = code[counted], doc[counted]  # doc: a place in members
     bigram = minhash.unique_inverse(code)[1]
     key = group[members][doc] * np.int64(bigram.max(initial=0) + 1) + bigram
@@ -151,6 +166,17 @@ def _plain(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return (ids.node_kind[u] == PLAIN) & (ids.node_kind[v] == PLAIN)
 
 
+def _glyphs(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Pairs of two 字谜 (`glyph.py`)."""
+    return (ids.node_kind[u] == GLYPH) & (ids.node_kind[v] == GLYPH)
+
+
+def _relax(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """What may stand in for the variant_min_shared bigrams (similarity.RELAX_*)."""
+    relax = np.where(_plain(ids, u, v), similarity.RELAX_PLAIN, similarity.RELAX_NONE)
+    return np.where(_glyphs(ids, u, v), similarity.RELAX_GLYPH, relax)
+
+
 def _full_lookup(ids, u: np.ndarray, v: np.ndarray, paired, config, cache: dict) -> None:
     """Add the pairs (u, v), and those of the passes since the last full one, to the lookup
     of every pair scored so far (`cache["pf"]`, texts numbered by `cache["slot"]`); and the
@@ -173,7 +199,7 @@ def _full_lookup(ids, u: np.ndarray, v: np.ndarray, paired, config, cache: dict)
     add = add[slot[add] < 0]
     slot[add] = cache["nodes"].size + np.arange(add.size)
     cache["nodes"] = np.concatenate((cache["nodes"], add))
-    texts, relax = _texts(ids, add, cache), _plain(ids, u, v)
+    texts, relax = _texts(ids, add, cache), _relax(ids, u, v)
     pf = similarity.extend(pf, texts, slot[u], slot[v], config.variant_min_shared, relax)
     grown = np.zeros(pf.i.size - cache["stale"].size, dtype=bool)
     cache["stale"] = np.concatenate((cache["stale"], grown))
@@ -186,7 +212,7 @@ def _local_scores(ids, u: np.ndarray, v: np.ndarray, config, cache: dict):
     if u.size:
         add = _nodes_of(ids, u, v)
         texts, i, j = _texts(ids, add, cache), np.searchsorted(add, u), np.searchsorted(add, v)
-        relax = _plain(ids, u, v)
+        relax = _relax(ids, u, v)
         local = similarity.pair_features(texts, i, j, config.variant_min_shared, relax)
         score, content = similarity.scores(local, cache["weights"])
         found = (add[local.i], add[local.j], score, content, local.shared)
@@ -220,7 +246,7 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
         cache["weights"] = similarity.weights_of(pf, live)
         cache["score"], cache["scored"] = np.zeros(pf.i.size), np.zeros(pf.i.size, dtype=bool)
         cache["can"] = np.zeros(pf.i.size, dtype=bool)
-        cache["specific"] = np.zeros(pf.i.size, dtype=bool)
+        cache["rule"] = np.zeros(pf.i.size, dtype=np.int8)
     need = live[pf.i] & live[pf.j] & ~cache["stale"]
     # Scored when first needed under these weights: a quarter of the pairs are between
     # survivors at a full pass after the first; a few more as records are freed.
@@ -231,29 +257,28 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
         u, v = nodes[pf.i[todo]], nodes[pf.j[todo]]
         cache["score"][todo], cache["scored"][todo] = score, True
         shared = pf.shared[todo]
-        can, spec = _can_merge(ids, u, v, score, content, shared, forbid, config)
-        cache["can"][todo], cache["specific"][todo] = can, spec
+        can, rule = _can_merge(ids, u, v, score, content, shared, forbid, config, cache)
+        cache["can"][todo], cache["rule"][todo] = can, rule
     keep = cache["can"] & need
     u, v, score = nodes[pf.i[keep]], nodes[pf.j[keep]], cache["score"][keep]
-    specific = cache["specific"][keep]
+    rule = cache["rule"][keep]
     if not full and (nu.size or "pending" in cache):
         pu, pv, ps, pc, psh = _local_scores(ids, nu, nv, config, cache)
         alive = np.zeros(reps.size + 1, dtype=bool)  # by place in reps; -1: not a survivor
         alive[:-1] = ok
-        can, spec = _can_merge(ids, pu, pv, ps, pc, psh, forbid, config)
+        can, prule = _can_merge(ids, pu, pv, ps, pc, psh, forbid, config, cache)
         can &= alive[pos[pu]] & alive[pos[pv]]
-        u, v, score, specific = (
-            np.concatenate((x, y[can]))
-            for x, y in ((u, pu), (v, pv), (score, ps), (specific, spec))
+        u, v, score, rule = (
+            np.concatenate((x, y[can])) for x, y in ((u, pu), (v, pv), (score, ps), (rule, prule))
         )
     pi, pj = pos[u], pos[v]  # all survivors
     if not pi.size:
         return pl.DataFrame(schema=_NONE)
-    chosen = _chosen(config, cutoff, score, specific, group[pi], size)  # k: the group size
+    chosen = _chosen(config, cutoff, score, rule, group[pi], size)  # k: the group size
     while True:  # merging lowers k and so the cutoff: repeat until the chosen set is stable
         center = star.star(reps.size, pi[chosen], pj[chosen])
         k = np.bincount(group[center == np.arange(reps.size)], minlength=size.size)
-        now = chosen | _chosen(config, cutoff, score, specific, group[pi], k)
+        now = chosen | _chosen(config, cutoff, score, rule, group[pi], k)
         if (now == chosen).all():
             break
         chosen = now
@@ -263,28 +288,41 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     return variants.with_columns(kind=pl.lit("variant")).cast(_NONE)
 
 
-def _chosen(config, cutoff, score, specific, pair_group, k) -> np.ndarray:
+# How a pair that `_can_merge` may merge (its `rule`): on its score; on its score while its
+# answer is specific; or, two 字谜 naming the same components, on that alone (`glyph.py`).
+BY_SCORE, SPECIFIC, SAME_CLUE = 0, 1, 2
+
+
+def _chosen(config, cutoff, score, rule, pair_group, k) -> np.ndarray:
     """Pairs whose score reaches the cutoff for k riddles sharing their answer (k per answer
     group; the cutoff computed per group, then taken by each pair's group); those that may
-    merge only on a specific answer (`_can_merge`), only while k <= specific_k."""
+    merge only on a specific answer (`_can_merge`), only while k <= specific_k; and the
+    字谜 with the same clue characters, whatever their score."""
     cut, k = cutoff(config, k)[pair_group], k[pair_group]
-    return (score >= cut) & (~specific | (k <= config.specific_k))
+    by_score = (score >= cut) & ((rule != SPECIFIC) | (k <= config.specific_k))
+    return by_score | (rule == SAME_CLUE)
 
 
-def _can_merge(ids, u, v, score, content, shared, forbid: set, config):
+def _can_merge(ids, u, v, score, content, shared, forbid: set, config, cache: dict):
     """Pairs (u < v) whose score reaches the lowest cutoff and whose content characters
-    overlap enough for their types, and that no override keeps apart; and of those, the
-    ones that may merge only on a specific answer (fewer than variant_min_shared content
-    bigrams in common: other riddles with content Jaccard >= specific_content)."""
+    overlap enough for their types, or two 字谜 with the same clue characters (`glyph.py`),
+    and that no override keeps apart; and the rule each may merge by (`_chosen`): SPECIFIC
+    for those with fewer than variant_min_shared content bigrams in common (other riddles
+    with content Jaccard >= specific_content), SAME_CLUE for those 字谜."""
     strict = ~_plain(ids, u, v)
     specific = shared < config.variant_min_shared
     keep = (score >= config.variant_threshold) & (content > 0)
     keep &= ~strict | (content >= config.content_threshold)
     keep &= ~specific | (~strict & (content >= config.specific_content))
+    rule = np.where(specific, SPECIFIC, BY_SCORE).astype(np.int8)
+    if (two := np.flatnonzero(_glyphs(ids, u, v))).size:
+        a, b = _texts(ids, u[two], cache), _texts(ids, v[two], cache)
+        same = glyph.one_riddle(a, b, config.glyph_overlap)
+        keep[two[same]], rule[two[same]] = True, SAME_CLUE
     if forbid:
         blocked = np.array([a * ids.n_nodes + b for a, b in forbid], dtype=np.int64)
         keep &= ~np.isin(u * ids.n_nodes + v, blocked)
-    return keep, specific
+    return keep, rule
 
 
 def _group_pairs(members: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
