@@ -2,9 +2,11 @@
 
 The first set (tests/data/dedupe_pairs.jsonl, dedupe_triples.jsonl; built by
 tests/data/build_pairs.py) has a tuning half and a held-out half, both seen while tuning by now
-(tuning data); the fresh held-out set (tests/data/dedupe_heldout.jsonl,
-dedupe_heldout_triples.jsonl; tests/data/fresh_heldout.py) was written and frozen after that
-and is scored, not tuned on. Each half is deduped
+(tuning data), and so is the first fresh set (tests/data/dedupe_heldout.jsonl,
+dedupe_heldout_triples.jsonl; tests/data/fresh_heldout.py), written and frozen after that and
+seen since. The fresh2 set (tests/data/dedupe_fresh2.jsonl, dedupe_fresh2_triples.jsonl;
+tests/data/fresh2_heldout.py) was written and frozen before the content-overlap rules it
+scores, and is scored, never tuned on. Each set is deduped
 on its own, as `curate ingest` would see it (display text, t2s, riddle_type detected), next to
 the 14,032 sayings of ../shared/data/xiehouyu.json as background (real answer frequencies and
 IDF; `--no-background` to leave them out). Two records are merged when they end with the same
@@ -15,8 +17,8 @@ survivor. Scores:
 - `distinct` and `conflict` pairs merged (wrong), conflicts listed for review;
 - bridge triples (A~B~C, A distinct from C) whose A and C merged (target: none).
 
-    .venv/bin/python bench/dedupe_quality.py              # all three, writes bench/out/
-    .venv/bin/python bench/dedupe_quality.py --half old   # the tuning data only
+    .venv/bin/python bench/dedupe_quality.py                 # all four, writes bench/out/
+    .venv/bin/python bench/dedupe_quality.py --half tuning   # the tuning data only
 """
 
 from __future__ import annotations
@@ -59,9 +61,19 @@ SETS = {  # half -> (pairs file, triples file)
     "tune": ("dedupe_pairs.jsonl", "dedupe_triples.jsonl"),
     "heldout": ("dedupe_pairs.jsonl", "dedupe_triples.jsonl"),
     "fresh": ("dedupe_heldout.jsonl", "dedupe_heldout_triples.jsonl"),
+    "fresh2": ("dedupe_fresh2.jsonl", "dedupe_fresh2_triples.jsonl"),
 }
-TITLES = {"tune": "tune half", "heldout": "old held-out half", "fresh": "fresh held-out"}
-CHOICES = {"old": ["tune", "heldout"], "all": ["tune", "heldout", "fresh"]}
+TITLES = {
+    "tune": "tune half",
+    "heldout": "old held-out half",
+    "fresh": "fresh held-out",
+    "fresh2": "fresh2 held-out",
+}
+CHOICES = {
+    "old": ["tune", "heldout"],
+    "tuning": ["tune", "heldout", "fresh"],
+    "all": ["tune", "heldout", "fresh", "fresh2"],
+}
 
 
 def paraphrase(group: str) -> bool:

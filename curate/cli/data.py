@@ -216,6 +216,12 @@ def ingest(sources: tuple[Path, ...], engine: str, ray_address: str | None, **kw
 )
 @field_option(
     DedupeConfig,
+    "glyph_overlap",
+    type=click.FloatRange(0, 1, min_open=True),
+    help="字谜 variants: share of the shorter clue's characters the other has (2 at least).",
+)
+@field_option(
+    DedupeConfig,
     "against",
     type=click.Path(path_type=Path, exists=True),
     help="External set (file or folder, repeatable): matching records are removed as "

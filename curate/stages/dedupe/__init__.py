@@ -70,6 +70,9 @@ class DedupeConfig:
     specific_k: int = 3
     specific_content: float = 0.25
     glyph_conflict_threshold: float = 0.9  # a 字谜 conflict: questions this close, not 0.65
+    # two 字谜 with one answer and >= 2 clue characters in common are one riddle when those
+    # are this share of the shorter clue's (glyph.py): 2 of 3 are, 3 of 5 are not
+    glyph_overlap: float = 0.65
     against: tuple[Path, ...] = ()  # external sets: matching records are `contaminated`
     on_conflict: str = "keep"  # keep: keep all, list them; survivor: keep the preferred one
     overrides: Path | None = None  # default: <processed>/../dedupe.overrides.jsonl if present
@@ -118,6 +121,7 @@ def _check(config: DedupeConfig) -> None:
         "content_threshold",
         "specific_content",
         "glyph_conflict_threshold",
+        "glyph_overlap",
     ):
         if not 0 < getattr(config, name) <= 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be in (0, 1]")

@@ -3,10 +3,13 @@
 `match_keys` equals `normalize.match_key` (tested). `content_keys` first cuts what marks a
 riddle's type rather than its content, (打一字), （打一动物）, 猜一猜：, 谜语：, a final 打一物,
 then keys the rest: the text the variant features and the content characters are taken from.
+A final 打一字） whose opening bracket was lost is a marker too.
 
 >>> import polars as pl
 >>> content_keys(pl.Series(["半个月亮（打一字）", "猜一猜：什么门永远关不上？"])).to_list()
 ['半个月亮', '什么门永远关不上']
+>>> content_keys(pl.Series(["日出地平线打一字）"])).to_list()
+['日出地平线']
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ _PREFIX = "猜一猜|请问|谜语|字谜|歇后语|脑筋急转弯|考考你|�
 MARKERS = (
     r"[（(][^（）()]*[打猜][^（）()]*[）)]"  # a bracketed note naming what to guess
     rf"|^\s*(?:{_PREFIX})\s*[：:，,]?"  # a leading label
-    r"|[打猜][一1][个個]?[一-鿿]{0,4}[。？！?!]?\s*$"  # a final 打一物 without brackets
+    r"|[打猜][一1][个個]?[一-鿿]{0,4}[）)]?[。？！?!]?\s*$"  # a final 打一物, no ( before it
 )
 
 

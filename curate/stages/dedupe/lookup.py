@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from curate.stages.dedupe import keys, similarity
-from curate.stages.dedupe.rank import PLAIN
+from curate.stages.dedupe.rank import GLYPH, PLAIN
 
 
 def nodes_of(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -36,6 +36,17 @@ def texts(ids, nodes: np.ndarray, cache: dict) -> list[str]:
 def plain(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Pairs that may merge on a specific answer: neither a 字谜 nor a 歇后语."""
     return (ids.node_kind[u] == PLAIN) & (ids.node_kind[v] == PLAIN)
+
+
+def glyphs(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Pairs of two 字谜 (`glyph.py`)."""
+    return (ids.node_kind[u] == GLYPH) & (ids.node_kind[v] == GLYPH)
+
+
+def relax(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """What may stand in for the variant_min_shared bigrams (similarity.RELAX_*)."""
+    code = np.where(plain(ids, u, v), similarity.RELAX_PLAIN, similarity.RELAX_NONE)
+    return np.where(glyphs(ids, u, v), similarity.RELAX_GLYPH, code)
 
 
 def full_lookup(ids, u: np.ndarray, v: np.ndarray, paired, shared, config, cache: dict):
@@ -64,8 +75,8 @@ def full_lookup(ids, u: np.ndarray, v: np.ndarray, paired, shared, config, cache
     add = add[slot[add] < 0]
     slot[add] = cache["nodes"].size + np.arange(add.size)
     cache["nodes"] = np.concatenate((cache["nodes"], add))
-    new, relax = texts(ids, add, cache), plain(ids, u, v)
-    pf = similarity.extend(pf, new, slot[u], slot[v], config.variant_min_shared, relax, shared)
+    new, loose = texts(ids, add, cache), relax(ids, u, v)
+    pf = similarity.extend(pf, new, slot[u], slot[v], config.variant_min_shared, loose, shared)
     grown = np.zeros(pf.i.size - cache["stale"].size, dtype=bool)
     cache["stale"] = np.concatenate((cache["stale"], grown))
     cache["pf"] = pf
@@ -77,8 +88,8 @@ def local_scores(ids, u: np.ndarray, v: np.ndarray, shared, config, cache: dict)
     if u.size:
         add = nodes_of(ids, u, v)
         new, i, j = texts(ids, add, cache), np.searchsorted(add, u), np.searchsorted(add, v)
-        relax = plain(ids, u, v)
-        local = similarity.pair_features(new, i, j, config.variant_min_shared, relax, shared)
+        loose = relax(ids, u, v)
+        local = similarity.pair_features(new, i, j, config.variant_min_shared, loose, shared)
         score, content = similarity.scores(local, cache["weights"])
         found = (add[local.i], add[local.j], score, content, local.shared)
         if "pending" in cache:

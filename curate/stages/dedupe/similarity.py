@@ -19,7 +19,7 @@ from functools import cached_property
 
 import numpy as np
 
-from curate.stages.dedupe import minhash
+from curate.stages.dedupe import glyph, minhash
 
 # Question-template and function characters: shared by thousands of unrelated riddles.
 TEMPLATE = "什么为哪谁怎样东西是的了吗呢啊个种有人"
@@ -31,6 +31,10 @@ PRIOR_DOCS = 1000
 # corpus of 歇后语): it says nothing about which riddle a question is.
 TEMPLATE_DF = 0.02
 _CHUNK = 1 << 20  # shared entries scored at a time
+# `relax` of a pair (pair_features): fewer than min_shared content bigrams may still do for
+# brain teasers and 谜语 (a character that is not template) and for two 字谜 (clue
+# characters, `glyph.py`); RELAX_NONE: they never do.
+RELAX_NONE, RELAX_PLAIN, RELAX_GLYPH = 0, 1, 2
 
 
 def features(texts: list[str]) -> minhash.Shingles:
@@ -127,8 +131,9 @@ class PairFeatures:
 def pair_features(texts: list[str], i, j, min_shared: int, relax=None, shared=None) -> PairFeatures:
     """`variant_evidence`'s lookup, keeping only pairs sharing >= min_shared content bigrams
     (that count does not depend on the weights, so the rest can never merge), or, where
-    `relax` (a bool per pair: may merge on a specific answer, `variants.py`), sharing a
-    character that is not template (a superset of sharing a content character). `shared`:
+    `relax` (per pair) is RELAX_PLAIN (may merge on a specific answer, `variants.py`),
+    sharing a character that is not template (a superset of sharing a content character),
+    or where it is RELAX_GLYPH, sharing glyph.MIN_SHARED clue characters. `shared`:
     the content bigrams each pair shares, when the caller counted them and kept only pairs
     that pass (`variants._new_pairs`): every pair is then kept, uncounted."""
     return _lookup(features(texts), i, j, min_shared, relax, shared)
@@ -192,9 +197,13 @@ def _lookup(feats: minhash.Shingles, i, j, min_shared: int, relax=None, shared=N
         # group share fewer than min_shared and are dropped before the full lookup.
         shared = _count_shared(feats, i, j, content_bigrams(feats.uniq), chunk)
         keep = shared >= min_shared
-        if relax is not None and (low := np.flatnonzero(~keep & relax)).size:
+        if relax is not None and (low := np.flatnonzero(~keep & (relax == RELAX_PLAIN))).size:
             # May merge on a specific answer: at least a character that is not template.
             keep[low] = _count_shared(feats, i[low], j[low], plain_chars(feats.uniq), chunk) > 0
+        if relax is not None and (low := np.flatnonzero(~keep & (relax == RELAX_GLYPH))).size:
+            # Two 字谜 (`glyph.py`): at least glyph.MIN_SHARED clue characters.
+            clue = _count_shared(feats, i[low], j[low], glyph.clue_chars(feats.uniq), chunk)
+            keep[low] = clue >= glyph.MIN_SHARED
         i, j, shared = i[keep], j[keep], shared[keep]
     # Entries as int32 (pairs and members stay far below 2**31): the largest arrays kept.
     pairs, ats = [np.zeros(0, np.int32)], [np.zeros(0, np.int32)]

@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from curate.stages.dedupe import lookup, minhash, similarity, star
-from curate.stages.dedupe.rank import PLAIN
+from curate.stages.dedupe import glyph, lookup, minhash, similarity, star
+from curate.stages.dedupe.rank import GLYPH, PLAIN
 
 _NONE = {"u": pl.Int64, "v": pl.Int64, "score": pl.Float64, "kind": pl.String}
 
@@ -89,27 +89,44 @@ def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict, min_share
     rank = np.empty(members.size, dtype=np.int64)
     rank[by_group] = np.arange(members.size)
     look = (ids, nodes, members, group, fresh, rank, cache)
-    code, count = _sharing_pairs(*look, np.arange(members.size), 2)
+    code, count = _sharing_pairs(*look, np.arange(members.size), "bigrams")
     pair = code[count >= min_shared]
-    plain = np.flatnonzero(ids.node_kind[nodes[members]] == PLAIN)
-    if plain.size:  # pairs that may merge on a specific answer (similarity._lookup)
-        # Both lists are sorted: the stable sort (timsort) of the two runs is a merge.
-        pair = np.sort(np.concatenate((pair, _sharing_pairs(*look, plain, 1)[0])), kind="stable")
-        pair = pair[np.concatenate(([True], pair[1:] != pair[:-1]))[: pair.size]]
+    kind = ids.node_kind[nodes[members]]
+    if (plain := np.flatnonzero(kind == PLAIN)).size:  # may merge on a specific answer
+        pair = _merged(pair, _sharing_pairs(*look, plain, "plain")[0])
+    if (glyphs := np.flatnonzero(kind == GLYPH)).size:  # 字谜 on their clue characters
+        clue, many = _sharing_pairs(*look, glyphs, "clue")
+        pair = _merged(pair, clue[many >= glyph.MIN_SHARED])
     at = np.minimum(np.searchsorted(code, pair), max(code.size - 1, 0))
     shared = np.where(code[at] == pair, count[at], 0) if code.size else np.zeros_like(pair)
     pi, pj = members[by_group[pair // members.size]], members[by_group[pair % members.size]]
     return nodes[pi], nodes[pj], nodes[members], shared
 
 
-def _sharing_pairs(ids, nodes, members, group, fresh, rank, cache: dict, sub, n: int):
-    """The pairs of `_group_pairs(members[sub], group)` with a fresh node and a content
-    n-gram in common (n = 2: content bigrams; n = 1: characters that are not template), as
-    sorted codes rank[a] * len(members) + rank[b] (a, b: places in members), and how many
-    they share. Found from the n-grams (who in an answer group has each one) rather than by
-    looking up every pair: most pairs of a group share none."""
+def _merged(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The distinct codes of two sorted lists, sorted (the stable sort, timsort, of the two
+    runs is a merge)."""
+    pair = np.sort(np.concatenate((a, b)), kind="stable")
+    return pair[np.concatenate(([True], pair[1:] != pair[:-1]))[: pair.size]]
+
+
+# What `_sharing_pairs` counts: n-gram size and which codes.
+_COUNTED = {
+    "bigrams": (2, similarity.content_bigrams),  # content bigrams
+    "plain": (1, similarity.plain_chars),  # characters that are not template
+    "clue": (1, glyph.clue_chars),  # characters that are not particles (字谜)
+}
+
+
+def _sharing_pairs(ids, nodes, members, group, fresh, rank, cache: dict, sub, what: str):
+    """The pairs of `_group_pairs(members[sub], group)` with a fresh node and an n-gram of
+    the kind `what` (`_COUNTED`) in common, as sorted codes rank[a] * len(members) + rank[b]
+    (a, b: places in members), and how many they share. Found from the n-grams (who in an
+    answer group has each one) rather than by looking up every pair: most pairs of a group
+    share none."""
+    n, which = _COUNTED[what]
     code, doc = minhash.ngram_codes(lookup.texts(ids, nodes[members[sub]], cache), n)
-    counted = similarity.content_bigrams(code) if n == 2 else similarity.plain_chars(code)
+    counted = which(code)
     code, doc = code[counted], sub[doc[counted]]  # doc: a place in members
     new = fresh[members]
     if not new[doc].all():  # only the n-grams of a fresh text can make a pair with one
@@ -161,7 +178,7 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
         cache["weights"] = similarity.weights_of(pf, live)
         cache["score"], cache["scored"] = np.zeros(pf.i.size), np.zeros(pf.i.size, dtype=bool)
         cache["can"] = np.zeros(pf.i.size, dtype=bool)
-        cache["specific"] = np.zeros(pf.i.size, dtype=bool)
+        cache["rule"] = np.zeros(pf.i.size, dtype=np.int8)
     need = live[pf.i] & live[pf.j] & ~cache["stale"]
     # Scored when first needed under these weights: a quarter of the pairs are between
     # survivors at a full pass after the first; a few more as records are freed.
@@ -172,29 +189,28 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
         u, v = nodes[pf.i[todo]], nodes[pf.j[todo]]
         cache["score"][todo], cache["scored"][todo] = score, True
         shared = pf.shared[todo]
-        can, spec = _can_merge(ids, u, v, score, content, shared, forbid, config)
-        cache["can"][todo], cache["specific"][todo] = can, spec
+        can, rule = _can_merge(ids, u, v, score, content, shared, forbid, config, cache)
+        cache["can"][todo], cache["rule"][todo] = can, rule
     keep = cache["can"] & need
     u, v, score = nodes[pf.i[keep]], nodes[pf.j[keep]], cache["score"][keep]
-    specific = cache["specific"][keep]
+    rule = cache["rule"][keep]
     if not full and (nu.size or "pending" in cache):
         pu, pv, ps, pc, psh = lookup.local_scores(ids, nu, nv, nshared, config, cache)
         alive = np.zeros(reps.size + 1, dtype=bool)  # by place in reps; -1: not a survivor
         alive[:-1] = ok
-        can, spec = _can_merge(ids, pu, pv, ps, pc, psh, forbid, config)
+        can, prule = _can_merge(ids, pu, pv, ps, pc, psh, forbid, config, cache)
         can &= alive[pos[pu]] & alive[pos[pv]]
-        u, v, score, specific = (
-            np.concatenate((x, y[can]))
-            for x, y in ((u, pu), (v, pv), (score, ps), (specific, spec))
+        u, v, score, rule = (
+            np.concatenate((x, y[can])) for x, y in ((u, pu), (v, pv), (score, ps), (rule, prule))
         )
     pi, pj = pos[u], pos[v]  # all survivors
     if not pi.size:
         return pl.DataFrame(schema=_NONE)
-    chosen = _chosen(config, cutoff, score, specific, group[pi], size)  # k: the group size
+    chosen = _chosen(config, cutoff, score, rule, group[pi], size)  # k: the group size
     while True:  # merging lowers k and so the cutoff: repeat until the chosen set is stable
         center = star.star(reps.size, pi[chosen], pj[chosen])
         k = np.bincount(group[center == np.arange(reps.size)], minlength=size.size)
-        now = chosen | _chosen(config, cutoff, score, specific, group[pi], k)
+        now = chosen | _chosen(config, cutoff, score, rule, group[pi], k)
         if (now == chosen).all():
             break
         chosen = now
@@ -208,28 +224,41 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     return variants.with_columns(kind=pl.lit("variant")).cast(_NONE)
 
 
-def _chosen(config, cutoff, score, specific, pair_group, k) -> np.ndarray:
+# How a pair that `_can_merge` may merge (its `rule`): on its score; on its score while its
+# answer is specific; or, two 字谜 naming the same components, on that alone (`glyph.py`).
+BY_SCORE, SPECIFIC, SAME_CLUE = 0, 1, 2
+
+
+def _chosen(config, cutoff, score, rule, pair_group, k) -> np.ndarray:
     """Pairs whose score reaches the cutoff for k riddles sharing their answer (k per answer
     group; the cutoff computed per group, then taken by each pair's group); those that may
-    merge only on a specific answer (`_can_merge`), only while k <= specific_k."""
+    merge only on a specific answer (`_can_merge`), only while k <= specific_k; and the
+    字谜 with the same clue characters, whatever their score."""
     cut, k = cutoff(config, k)[pair_group], k[pair_group]
-    return (score >= cut) & (~specific | (k <= config.specific_k))
+    by_score = (score >= cut) & ((rule != SPECIFIC) | (k <= config.specific_k))
+    return by_score | (rule == SAME_CLUE)
 
 
-def _can_merge(ids, u, v, score, content, shared, forbid: set, config):
+def _can_merge(ids, u, v, score, content, shared, forbid: set, config, cache: dict):
     """Pairs (u < v) whose score reaches the lowest cutoff and whose content characters
-    overlap enough for their types, and that no override keeps apart; and of those, the
-    ones that may merge only on a specific answer (fewer than variant_min_shared content
-    bigrams in common: other riddles with content Jaccard >= specific_content)."""
+    overlap enough for their types, or two 字谜 with the same clue characters (`glyph.py`),
+    and that no override keeps apart; and the rule each may merge by (`_chosen`): SPECIFIC
+    for those with fewer than variant_min_shared content bigrams in common (other riddles
+    with content Jaccard >= specific_content), SAME_CLUE for those 字谜."""
     strict = ~lookup.plain(ids, u, v)
     specific = shared < config.variant_min_shared
     keep = (score >= config.variant_threshold) & (content > 0)
     keep &= ~strict | (content >= config.content_threshold)
     keep &= ~specific | (~strict & (content >= config.specific_content))
+    rule = np.where(specific, SPECIFIC, BY_SCORE).astype(np.int8)
+    if (two := np.flatnonzero(lookup.glyphs(ids, u, v))).size:
+        a, b = lookup.texts(ids, u[two], cache), lookup.texts(ids, v[two], cache)
+        same = glyph.one_riddle(a, b, config.glyph_overlap)
+        keep[two[same]], rule[two[same]] = True, SAME_CLUE
     if forbid:
         blocked = np.array([a * ids.n_nodes + b for a, b in forbid], dtype=np.int64)
         keep &= ~np.isin(u * ids.n_nodes + v, blocked)
-    return keep, specific
+    return keep, rule
 
 
 def _group_pairs(members: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
