@@ -64,7 +64,9 @@ def write_jsonl_frame(
 def jsonl_lines(frame: pl.DataFrame) -> pl.Series:
     """One `dumps(row)` per row, as a String series (`json.dumps` separators and escapes)."""
     parts = [_json_object(frame.get_columns())]
-    return pl.select(pl.concat_str(parts)).to_series().alias("line")
+    lines = pl.select(pl.concat_str(parts)).to_series().alias("line")
+    # every column constant: the pieces are all literals, and polars makes one row of them
+    return lines.new_from_index(0, frame.height) if lines.len() != frame.height else lines
 
 
 def _json_object(columns: list[pl.Series]) -> pl.Expr:
