@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 from collections import deque
 from collections.abc import Iterable
@@ -115,7 +116,7 @@ def _json_values(col: pl.Series) -> pl.Series:
     elif col.dtype.is_float() or col.dtype in (pl.Boolean, pl.Null):
         # Floats as Python's repr (polars writes 1e-05 as 0.00001): json.dumps per distinct value.
         distinct = col.drop_nulls().unique()
-        encoded = [json.dumps(v) for v in distinct.to_list()]
+        encoded = [_json_scalar(v) for v in distinct.to_list()]
         if distinct.cast(pl.String).to_list() == encoded:  # polars writes them the same
             text = col.cast(pl.String)
         else:
@@ -123,6 +124,13 @@ def _json_values(col: pl.Series) -> pl.Series:
     else:
         raise TypeError(f"write_jsonl_frame: column {col.name!r} has unsupported type {col.dtype}")
     return text.fill_null("null")
+
+
+def _json_scalar(value: object) -> str:
+    # json.dumps writes a finite float as float.__repr__ (json.encoder's floatstr), 5x faster
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)
+    return json.dumps(value)
 
 
 def _json_inner(col: pl.Series) -> pl.Series:

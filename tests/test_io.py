@@ -82,3 +82,11 @@ def test_random_hostile_rows_write_json_dumps_bytes(tmp_path_factory, rows, chun
     frame = frame.with_columns(raw=pl.struct(q="text", a="maybe"))
     assert frame_bytes(tmp_path, frame, chunk) == dumps_bytes(tmp_path, frame)
     assert [json.loads(line) for line in (tmp_path / "frame.jsonl").open()] == frame.to_dicts()
+
+
+def test_floats_written_as_json_dumps(tmp_path):
+    """Finite floats as float.__repr__ (what json.dumps writes), the others as json.dumps."""
+    values = [0.0, -0.0, 1.0, 0.1, 1e-05, 1e16, 1.5e300, 5e-324, 0.30000000000000004, -2.5]
+    values += [float("nan"), float("inf"), float("-inf"), None]
+    frame = pl.DataFrame({"score": values, "flag": [True, False] * 7})
+    assert frame_bytes(tmp_path, frame, chunk=5) == dumps_bytes(tmp_path, frame)
