@@ -121,6 +121,10 @@ def _json_values(col: pl.Series) -> pl.Series:
             text = col.cast(pl.String)
         else:
             text = col.replace_strict(distinct, encoded, return_dtype=pl.String, default=None)
+        if col.dtype.is_float():  # unique() took -0.0 for 0.0; json.dumps writes "-0.0"
+            negative_zero = ((col == 0) & (1 / col < 0)).fill_null(False)
+            if negative_zero.any():
+                text = text.zip_with(~negative_zero, pl.Series(["-0.0"] * col.len()))
     else:
         raise TypeError(f"write_jsonl_frame: column {col.name!r} has unsupported type {col.dtype}")
     return text.fill_null("null")
