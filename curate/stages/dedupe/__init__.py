@@ -148,6 +148,7 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
         hits = decisions.match(overrides, frame, df)  # the records each decision names
         frame = decisions.promote(frame, overrides, hits, n_own)  # chosen survivors first
         ids = graph.node_ids(frame, df)
+        frame = frame.drop("qid", "aid")  # ids has them now, numbered by first appearance
         aside = df.slice(n_own).select(_NAMES)  # the external records' names, if any
         del df  # ids keep the questions and answers; the names are read back to write
     bands, rows = lsh_params(config.lsh_threshold, config.num_perm)

@@ -41,6 +41,27 @@ def match_keys(texts: pl.Series) -> pl.Series:
     return _key_expr(texts.gather(first)).gather(group).alias(texts.name)
 
 
+def keys_and_ids(texts: pl.Series) -> tuple[pl.Series, np.ndarray]:
+    """`match_keys(texts)`, and an id per row for its key: equal ids exactly where the keys
+    are equal (numbered in no particular order). Only the distinct texts are keyed, and only
+    their keys grouped (at 1M: 421k questions, 9k answers)."""
+    group, first = distinct_rows(texts)
+    if group is None:  # a hash collision: every row keyed, the keys grouped
+        keys = _key_expr(texts)
+        return keys, text_ids(keys)
+    keys = _key_expr(texts.gather(first))
+    return keys.gather(group).alias(texts.name), text_ids(keys)[group]
+
+
+def text_ids(texts: pl.Series) -> np.ndarray:
+    """An id per row, equal exactly where the texts are (nulls alike): the checked hash
+    grouping of `distinct_rows`, or where two texts' hashes collide, a sort."""
+    group, _ = distinct_rows(texts)
+    if group is None:
+        return pl.select(pl.lit(texts).rank("dense").fill_null(0)).to_series().to_numpy()
+    return group
+
+
 def distinct_rows(texts: pl.Series) -> tuple[np.ndarray | None, np.ndarray]:
     """Each row's group of equal texts and one row of each group, grouped by a 64-bit hash,
     then checked: every row equals its group's row. (None, ...) on a hash collision (about

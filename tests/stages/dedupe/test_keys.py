@@ -53,3 +53,29 @@ def test_hash_collision_falls_back_to_keying_every_row(xiehouyu_path, monkeypatc
     monkeypatch.setattr(minhash, "unique_inverse", one_group)
     assert keys.distinct_rows(pl.Series(texts))[0] is None
     assert keys.match_keys(pl.Series(texts)).to_list() == [match_key(t) for t in texts]
+
+
+def partition(values) -> set[frozenset[int]]:
+    groups: dict = {}
+    for row, value in enumerate(values):
+        groups.setdefault(value, set()).add(row)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_key_ids_equal_exactly_where_keys_are(xiehouyu_path):
+    """Texts that differ but share a key (punctuation, width, case) get one id."""
+    texts = repeated_texts(xiehouyu_path) + ["什么门？", "什么门", "ＡＢＣ", "abc!", None]
+    got, ids = keys.keys_and_ids(pl.Series(texts))
+    expected = [None if t is None else match_key(t) for t in texts]
+    assert got.to_list() == expected
+    assert partition(ids.tolist()) == partition(expected)
+
+
+def test_key_ids_after_a_hash_collision(xiehouyu_path, monkeypatch):
+    texts = repeated_texts(xiehouyu_path) + ["什么门？", "什么门"]
+    one_group = lambda values: (values[:1], np.zeros(values.size, dtype=np.int64))  # noqa: E731
+    monkeypatch.setattr(minhash, "unique_inverse", one_group)
+    got, ids = keys.keys_and_ids(pl.Series(texts))
+    expected = [match_key(t) for t in texts]
+    assert got.to_list() == expected
+    assert partition(ids.tolist()) == partition(expected)
