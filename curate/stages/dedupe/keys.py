@@ -91,5 +91,8 @@ def content_keys(questions: pl.Series) -> pl.Series:
     """Match keys of the questions with their type markers cut (a question that is nothing
     but a marker keeps its key)."""
     cut = pl.DataFrame({"t": questions}).select(pl.col("t").str.replace_all(MARKERS, ""))["t"]
-    keys, whole = _key_expr(cut), _key_expr(questions)
-    return pl.select(pl.when(keys.str.len_chars() > 0).then(keys).otherwise(whole))["t"]
+    keys = _key_expr(cut)
+    whole = (keys.str.len_chars() == 0).arg_true()  # only these keyed again, uncut
+    if whole.len():
+        keys = keys.scatter(whole, _key_expr(questions.gather(whole)))
+    return keys

@@ -79,3 +79,16 @@ def test_key_ids_after_a_hash_collision(xiehouyu_path, monkeypatch):
     expected = [match_key(t) for t in texts]
     assert got.to_list() == expected
     assert partition(ids.tolist()) == partition(expected)
+
+
+def test_content_keys_key_the_uncut_question_only_where_nothing_is_left(xiehouyu_path):
+    """Equal to the plain form: the cut key, or where it is empty, the whole question's."""
+    questions = repeated_texts(xiehouyu_path)[:500]
+    questions += ["（打一字）", "猜一猜：", "打一物", None, "", "★", "谜语：半个月亮（打一字）"]
+    series = pl.Series(questions)
+    cut = keys.match_keys(series.str.replace_all(keys.MARKERS, ""))
+    whole = keys.match_keys(series)
+    plain = pl.select(pl.when(cut.str.len_chars() > 0).then(cut).otherwise(whole)).to_series()
+    got = keys.content_keys(series)
+    assert got.to_list() == plain.to_list()
+    assert got.tail(7).to_list() == ["打一字", "猜一猜", "打一物", None, "", "★", "半个月亮"]
