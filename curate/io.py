@@ -152,7 +152,8 @@ def needs_escape(col: pl.Series) -> np.ndarray:
     control character), found in the UTF-8 bytes of all rows at once (2-4x faster than a
     regex per row): those bytes are ASCII, and UTF-8 never uses ASCII bytes inside a
     multi-byte character."""
-    array = col.to_arrow()  # large_string: one buffer of every row's bytes, and offsets
+    # large_string (not string_view): one buffer of every row's bytes, and int64 offsets
+    array = col.to_arrow(compat_level=pl.CompatLevel.oldest())
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)
     offsets = offsets[array.offset : array.offset + len(array) + 1]
     if not len(array) or offsets[-1] == offsets[0]:
