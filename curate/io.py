@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 # The polars-free writers live in curate.files (the training path imports them alone).
@@ -24,6 +26,8 @@ from curate.files import (  # noqa: F401 (re-exported)
     write_text,
 )
 
+# What json.dumps writes for each character it escapes (with ensure_ascii=False, only these).
+_ESCAPES = dict(json.encoder.ESCAPE_DCT)
 # Which command writes each stage file, so a missing input can say what to run first.
 PRODUCERS = {"ingested": "curate ingest", "deduped": "curate dedupe", "export": "curate export"}
 
@@ -64,7 +68,9 @@ def write_jsonl_frame(
 def jsonl_lines(frame: pl.DataFrame) -> pl.Series:
     """One `dumps(row)` per row, as a String series (`json.dumps` separators and escapes)."""
     parts = [_json_object(frame.get_columns())]
-    return pl.select(pl.concat_str(parts)).to_series().alias("line")
+    lines = pl.select(pl.concat_str(parts)).to_series().alias("line")
+    # every column constant: the pieces are all literals, and polars makes one row of them
+    return lines.new_from_index(0, frame.height) if lines.len() != frame.height else lines
 
 
 def _json_object(columns: list[pl.Series]) -> pl.Expr:
@@ -104,34 +110,57 @@ def _json_values(col: pl.Series) -> pl.Series:
         text = pl.select(_json_object(col.struct.unnest().get_columns())).to_series()
         return text.zip_with(col.is_not_null(), pl.Series(["null"] * col.len()))
     if col.dtype == pl.String:
-        text = pl.select(pl.format('"{}"', pl.lit(col))).to_series()
-        text = _escape(col, text, dumps)
+        text = pl.select(pl.format('"{}"', pl.lit(_json_inner(col)))).to_series()
     elif col.dtype.is_integer():
         text = col.cast(pl.String)
     elif col.dtype.is_float() or col.dtype in (pl.Boolean, pl.Null):
         # Floats as Python's repr (polars writes 1e-05 as 0.00001): json.dumps per distinct value.
         distinct = col.drop_nulls().unique()
-        encoded = [json.dumps(v) for v in distinct.to_list()]
+        encoded = [_json_scalar(v) for v in distinct.to_list()]
         if distinct.cast(pl.String).to_list() == encoded:  # polars writes them the same
             text = col.cast(pl.String)
         else:
             text = col.replace_strict(distinct, encoded, return_dtype=pl.String, default=None)
+        if col.dtype.is_float():  # unique() took -0.0 for 0.0; json.dumps writes "-0.0"
+            negative_zero = ((col == 0) & (1 / col < 0)).fill_null(False)
+            if negative_zero.any():
+                text = text.zip_with(~negative_zero, pl.Series(["-0.0"] * col.len()))
     else:
         raise TypeError(f"write_jsonl_frame: column {col.name!r} has unsupported type {col.dtype}")
     return text.fill_null("null")
 
 
+def _json_scalar(value: object) -> str:
+    # json.dumps writes a finite float as float.__repr__ (json.encoder's floatstr), 5x faster
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)
+    return json.dumps(value)
+
+
 def _json_inner(col: pl.Series) -> pl.Series:
-    """A null-free String column's JSON text between its quotes."""
-    return _escape(col, col, lambda v: dumps(v)[1:-1])
+    """A String column's JSON text between its quotes: json.dumps' escapes (its own table) in
+    the few rows that need any, all replaced in one pass; nulls stay null."""
+    bad = needs_escape(col)
+    if not bad.size:
+        return col
+    escaped = col.gather(bad).str.replace_many(_ESCAPES)
+    return col.clone().scatter(bad, escaped)
 
 
-def _escape(col: pl.Series, text: pl.Series, encode) -> pl.Series:
-    # Quotes, backslashes and control characters need escapes: few rows, done by json.
-    bad = col.str.contains(r'["\\\x00-\x1f]').fill_null(False).arg_true()
-    if bad.len():
-        return text.scatter(bad, [encode(v) for v in col.gather(bad).to_list()])
-    return text
+def needs_escape(col: pl.Series) -> np.ndarray:
+    """The rows of a String column with a character JSON escapes (a quote, a backslash, a
+    control character), found in the UTF-8 bytes of all rows at once (2-4x faster than a
+    regex per row): those bytes are ASCII, and UTF-8 never uses ASCII bytes inside a
+    multi-byte character."""
+    # large_string (not string_view): one buffer of every row's bytes, and int64 offsets
+    array = col.to_arrow(compat_level=pl.CompatLevel.oldest())
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)
+    offsets = offsets[array.offset : array.offset + len(array) + 1]
+    if not len(array) or offsets[-1] == offsets[0]:
+        return np.empty(0, dtype=np.int64)
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    at = np.flatnonzero((data < 0x20) | (data == 0x22) | (data == 0x5C)) + offsets[0]
+    return np.unique(np.searchsorted(offsets, at, side="right") - 1)
 
 
 def write_parquet(path: str | Path, df: pl.DataFrame) -> None:

@@ -249,8 +249,30 @@ def stage_batches(
 ) -> Iterator[pl.DataFrame]:
     """`<processed>/<stage>.parquet`'s `columns` in consecutive batches of up to `rows` rows,
     in file order: a pass over every record that never holds them all (read it with
-    `read_stage` first: that verifies it)."""
-    scan = pl.scan_parquet(io.stage_path(processed, stage)).select(columns)
-    n = scan.select(pl.len()).collect().item()
-    for start in range(0, n, rows):
-        yield scan.slice(start, rows).collect()
+    `read_stage` first: that verifies it). A batch is whole row groups where they fit (a
+    larger one is split): a batch across a group boundary decodes that group twice."""
+    import pyarrow.parquet as pq  # the row group sizes (polars does not tell them)
+
+    path = io.stage_path(processed, stage)
+    meta = pq.read_metadata(path)
+    scan = pl.scan_parquet(path).select(columns)
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    for start, n in batch_spans(sizes, rows):
+        yield scan.slice(start, n).collect()
+
+
+def batch_spans(sizes: list[int], rows: int) -> Iterator[tuple[int, int]]:
+    """(start, length) of consecutive batches over row groups of these sizes: whole groups
+    while they fit in `rows`, a larger group in pieces of `rows`.
+
+    >>> list(batch_spans([3, 3, 5, 2], 6))
+    [(0, 6), (6, 5), (11, 2)]
+    >>> list(batch_spans([10, 2], 4))
+    [(0, 4), (4, 4), (8, 2), (10, 2)]
+    """
+    start = n = 0
+    for size in [*sizes, rows + 1]:  # the sentinel flushes the last batch
+        if n and n + size > rows:
+            yield from ((a, min(rows, start + n - a)) for a in range(start, start + n, rows))
+            start, n = start + n, 0
+        n += size

@@ -81,3 +81,20 @@ def test_cli_names_the_incomplete_stage_and_the_command_to_rerun(project):
     assert "processed/ingested.* is incomplete or from two runs" in result.output
     assert "rerun `curate ingest --processed processed`" in result.output
     assert not (project / "processed" / "deduped.parquet").exists()
+
+
+@pytest.mark.parametrize(("group", "rows"), [(7, 10), (7, 7), (25, 10), (3, 100)])
+def test_stage_batches_are_the_file_in_order_whole_row_groups(tmp_path, group, rows):
+    """Batches of whole row groups (a larger group split): in order, every row once, none
+    over `rows` rows."""
+    df = pl.DataFrame({"id": [f"r{i}" for i in range(60)], "n": range(60)})
+    df.write_parquet(tmp_path / "ingested.parquet", row_group_size=group)
+    batches = list(stage.stage_batches(tmp_path, "ingested", ["n", "id"], rows=rows))
+    assert pl.concat(batches).equals(df.select("n", "id"))
+    assert all(0 < b.height <= rows for b in batches)
+    starts = [b["n"][0] for b in batches]
+    if group <= rows:  # whole groups, as many as fit
+        assert all(s % group == 0 for s in starts)
+        assert len(batches) == -(-60 // (rows // group * group))
+    else:
+        assert starts[:3] == [0, rows, 2 * rows]

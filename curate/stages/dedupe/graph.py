@@ -56,19 +56,23 @@ def _first_seen(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ids, first[by_first]
 
 
-def _text_ids(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """_first_seen of strings: group by a 64-bit hash (fast), then check every row equals its
-    group's first text; on a collision (about 1 in 10^7 at a million texts) sort instead."""
-    ids, first = _first_seen(texts.hash().to_numpy())
-    if not (texts.gather(first[ids]) == texts).all():
-        ids, first = _first_seen(texts.rank("dense").to_numpy())
-    return ids, first
+def _first_seen_small(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_first_seen` of codes in [0, codes.max()], as key ids are: each code's first row by
+    np.minimum.at, no sort of every row (at 1M: 0.02 s instead of 0.1)."""
+    n_codes = int(codes.max(initial=-1)) + 1
+    first = np.full(n_codes, codes.size, dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(codes.size))
+    by_first = np.argsort(first)[: np.count_nonzero(first < codes.size)]  # unused codes last
+    remap = np.empty(n_codes, dtype=np.int64)
+    remap[by_first] = np.arange(by_first.size)
+    return remap[codes], first[by_first]
 
 
 def node_ids(frame: pl.DataFrame, df: pl.DataFrame) -> Ids:
-    """Nodes and documents of the ranked frame (with its `kind` column: PLAIN/SHARED/GLYPH)."""
-    doc, doc_first = _text_ids(frame["qkey"])
-    answer, _ = _text_ids(frame["akey"])
+    """Nodes and documents of the ranked frame (with its `kind` column: PLAIN/SHARED/GLYPH,
+    and `qid`, `aid`: ids equal where the question or answer keys are)."""
+    doc, doc_first = _first_seen_small(frame["qid"].to_numpy())
+    answer, _ = _first_seen_small(frame["aid"].to_numpy())
     node, node_first = _first_seen(doc * (int(answer.max(initial=0)) + 1) + answer)
     row = frame["_row"].to_numpy().astype(np.int64)
     kind = frame["kind"].to_numpy()[node_first]

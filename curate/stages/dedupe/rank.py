@@ -20,8 +20,7 @@ import numpy as np
 import polars as pl
 
 from curate import riddle_type
-from curate.stages.dedupe import minhash
-from curate.stages.dedupe.keys import match_keys
+from curate.stages.dedupe.keys import keys_and_ids
 
 _ASKS = r"什么|为什么|谁|哪|怎么|怎样|几|多少|吗|呢"
 _STRAY = r"^[。，、；：！？.,;:!?…—~\-]|[。，、；：！？.,;:!?…—~\-]$"
@@ -54,9 +53,11 @@ def kinds(df: pl.DataFrame) -> pl.Series:
 
 def ranked(df: pl.DataFrame, prefer: tuple[str, ...], n_own: int | None = None) -> pl.DataFrame:
     """Input rows' keys, sorted best-survivor-first (`_row` = position in the input; rows
-    from `n_own` on are external). The text columns stay in `df`, in input order."""
-    akey = match_keys(df["answer"])
-    keyed = pl.DataFrame({"qkey": match_keys(df["question"]), "akey": akey})
+    from `n_own` on are external; `qid`, `aid`: ids of the question and answer keys, equal
+    where the keys are). The text columns stay in `df`, in input order."""
+    qkey, qid = keys_and_ids(df["question"])
+    akey, aid = keys_and_ids(df["answer"])
+    keyed = pl.DataFrame({"qkey": qkey, "akey": akey, "qid": qid, "aid": aid})
     keyed = keyed.with_columns(kind=kinds(df))
     n_own = df.height if n_own is None else n_own
     own = pl.Series((pl.int_range(df.height, eager=True) < n_own).cast(pl.Int64))
@@ -68,24 +69,26 @@ def ranked(df: pl.DataFrame, prefer: tuple[str, ...], n_own: int | None = None) 
     # polars sort on many columns. Then the content hash (16 hex digits: ingest writes it).
     first = ((prefer_rank * 2 + nocat) * (1 << 23) + shorter * 4 + defects(df)).to_numpy()
     qlen = keyed["qkey"].str.len_chars().cast(pl.Int64).clip(0, (1 << 31) - 1).to_numpy()
-    second = (_MANY - _copies(keyed["qkey"])) * (1 << 31) + qlen
+    copies = np.minimum(np.bincount(qid)[qid], _MANY)  # records with each one's question key
     chash = df["content_hash"]
     if chash.str.contains("^[0-9a-f]{16}$").all():
         chash = chash.str.slice(0, 15).str.to_integer(base=16)
     else:
         chash = chash.rank("dense")
-    third = chash.cast(pl.Int64).to_numpy()
-    order = np.lexsort((third, second, first))  # stable: input order last
-    order = _ties_by_text(df, order, (first[order], second[order], third[order]))
+    sort_keys = (*packed(first, copies, qlen), chash.cast(pl.Int64).to_numpy())
+    order = np.lexsort(sort_keys[::-1])  # stable: input order last
+    order = _ties_by_text(df, order, [key[order] for key in sort_keys])
     return keyed.with_row_index("_row")[order]
 
 
-def _copies(qkeys: pl.Series) -> np.ndarray:
-    """How many records have each record's question key: the wording most copies share
-    (usually the unedited original) is the best star center. Counted by 64-bit hash (two
-    keys share one about once in 10^8 corpora of a million; they would only add counts)."""
-    _, inverse = minhash.unique_inverse(qkeys.hash().to_numpy())
-    return np.minimum(np.bincount(inverse)[inverse], _MANY)
+def packed(first: np.ndarray, copies: np.ndarray, qlen: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The keys (first, more copies, shorter question), best first, as one integer where
+    it fits in 62 bits (at 1M: 45), else as two: each key is one more numpy sort pass."""
+    c_span, q_span = int(copies.max(initial=0)) + 1, int(qlen.max(initial=0)) + 1
+    second = (c_span - 1 - copies) * q_span + qlen  # in [0, c_span * q_span)
+    if first.min(initial=0) >= 0 and (int(first.max(initial=0)) + 1) * c_span * q_span < 1 << 62:
+        return (first * (c_span * q_span) + second,)
+    return first, second
 
 
 def _ties_by_text(df: pl.DataFrame, order: np.ndarray, sorted_keys) -> np.ndarray:

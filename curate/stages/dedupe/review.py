@@ -243,36 +243,39 @@ def reject_frame(out: pl.DataFrame) -> pl.DataFrame:
 
 def cluster_members(out: pl.DataFrame) -> pl.DataFrame:
     """One row per removed text (node), grouped by cluster in survivor order; each node's
-    fields from its best-ranked removed record."""
-    survivor = out.filter(~pl.col("removed")).select(
-        "cluster",
+    fields from its best-ranked removed record, `copies` (its removed records), and its
+    cluster's survivor. Rows are picked with numpy, then gathered once: a group-by over
+    every removed record's strings costs 2-3x more at a million."""
+    removed = out["removed"].to_numpy()
+    node, rank, cluster = (out[c].to_numpy() for c in ("node", "_rank", "cluster"))
+    rows = np.flatnonzero(removed)
+    # by node, best-ranked first (ranks are distinct: one integer key, a plain sort)
+    span = int(rank.max(initial=0)) + 1
+    rows = rows[np.argsort(node[rows].astype(np.int64) * span + rank[rows])]
+    first = np.ones(rows.size, dtype=bool)
+    first[1:] = node[rows[1:]] != node[rows[:-1]]
+    starts = np.flatnonzero(first)
+    pick, copies = rows[starts], np.diff(starts, append=rows.size)
+    # A cluster's survivor is its one kept record; one from `--against` is not in `out`,
+    # and its cluster is left out here.
+    kept = np.flatnonzero(~removed)
+    survivor = np.full(max(node.max(initial=-1), cluster.max(initial=-1)) + 1, -1)
+    survivor[cluster[kept]] = kept
+    best = survivor[cluster[pick]]
+    listed = best >= 0
+    pick, copies, best = pick[listed], copies[listed], best[listed]
+    order = np.lexsort((rank[pick], rank[best]))  # survivor order, then each member's rank
+    pick, copies, best = pick[order], copies[order], best[order]
+    fields = ["cluster", "node", "id", "question", "answer", "source", "line", "kind", "score"]
+    members = out.select(*fields, "survivor_id", "_rank")[pick]
+    survivors = out.select(
         survivor_question="question",
         survivor_answer="answer",
         survivor_source="source",
         survivor_rank="_rank",
-    )
-    return (
-        out.filter(pl.col("removed"))
-        .group_by("cluster", "node")
-        .agg(
-            pl.col(
-                "id",
-                "question",
-                "answer",
-                "source",
-                "line",
-                "kind",
-                "score",
-                "survivor_id",
-                "_rank",
-            )
-            .sort_by("_rank")
-            .first(),
-            copies=pl.len(),
-        )
-        .join(survivor, on="cluster")
-        .sort("survivor_rank", "_rank")
-    )
+    )[best]
+    members = members.with_columns(copies=pl.Series(copies, dtype=pl.UInt32))
+    return pl.concat([members, survivors], how="horizontal")
 
 
 def override_warnings(out: pl.DataFrame, forbid: set) -> tuple[str, ...]:

@@ -1,0 +1,37 @@
+"""The survivor order's integer keys, packed into fewer, sort as the plain ones do."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from curate.stages.dedupe import rank
+
+
+def plain_keys(first, copies, qlen):
+    return first, (rank._MANY - copies) * (1 << 31) + qlen
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("scale", [1, 1 << 58])  # the second: too large for one integer
+def test_packed_keys_sort_and_tie_as_the_plain_keys(seed, scale):
+    rng = np.random.default_rng(seed)
+    n = 2000
+    first = rng.integers(0, 6, size=n) * scale + rng.integers(0, 3, size=n)
+    copies = rng.integers(1, 5, size=n)
+    qlen = rng.integers(0, 4, size=n)
+    third = rng.integers(0, 3, size=n)
+    packed = rank.packed(first, copies, qlen)
+    assert len(packed) == (1 if scale == 1 else 2)
+    plain = (*plain_keys(first, copies, qlen), third)
+    got = (*packed, third)
+    order = np.lexsort(got[::-1])
+    assert np.array_equal(order, np.lexsort(plain[::-1]))
+    # equal neighbours on every key, the ties broken by text, are the same pairs
+    same = [np.all([k[order][1:] == k[order][:-1] for k in keys], axis=0) for keys in (got, plain)]
+    assert np.array_equal(*same)
+
+
+def test_packed_keys_of_no_rows():
+    empty = np.empty(0, dtype=np.int64)
+    assert [k.size for k in rank.packed(empty, empty, empty)] == [0]
