@@ -78,9 +78,10 @@ def test_settle_with_its_shortcuts_equals_the_plain_passes(
     xiehouyu_path, tmp_path, monkeypatch, seed
 ):
     """The bigram index counts the content bigrams a pair shares (the lookup then keeps
-    every pair uncounted); plain: every pair of an answer group counted by the lookup, and
-    the star graph rebuilt from the edge list at each variant_edges call. The same files,
-    byte for byte."""
+    every pair uncounted); plain: every pair of an answer group counted by the lookup, the
+    star graph rebuilt from the edge list at each variant_edges call, and every answer group
+    looked at in every pass (not only those whose survivors changed, `variants._dirty`).
+    The same files, byte for byte."""
     new_pairs, variant_edges = variants._new_pairs, variants.variant_edges
 
     def every_pair(ids, nodes, group, cache, min_shared):
@@ -97,6 +98,7 @@ def test_settle_with_its_shortcuts_equals_the_plain_passes(
         if name == "plain":
             monkeypatch.setattr(variants, "_new_pairs", every_pair)
             monkeypatch.setattr(variants, "variant_edges", rebuilt)
+            monkeypatch.setattr(variants, "_dirty", lambda ids, nodes, cache: None)
         result = dedupe(DedupeConfig(processed=processed))
         assert result.removed["variant"] and result.removed["near_duplicate"]
         outputs.append([(processed / f).read_bytes() for f in OUTPUTS])
@@ -108,7 +110,9 @@ def test_variant_edges_on_a_carried_graph_equal_those_on_a_rebuilt_one(
 ):
     """settle calls variant_edges again after a near pass appended edges: the graph carried
     from the last call, grown by those edges, gives the edges and centers of one rebuilt
-    from the whole edge list. Appended here: random links between survivors."""
+    from the whole edge list, and the passes that look only at the answer groups whose
+    survivors changed give those that look at every group. Appended here: random links
+    between survivors, some of one answer."""
     taken = {}
 
     def capture(frame, ids, index, edges, forbid, config, bands, rows, cutoff):
@@ -128,13 +132,20 @@ def test_variant_edges_on_a_carried_graph_equal_those_on_a_rebuilt_one(
     for _ in range(3):
         alive = np.flatnonzero(cache["center"] == np.arange(ids.n_nodes))
         u, v = rng.choice(alive, 40), rng.choice(alive, 40)
+        # And survivors of one answer: their group shrinks, its cutoff falls (k is lower).
+        by_answer = alive[np.argsort(ids.node_answer[alive], kind="stable")]
+        same = np.flatnonzero(np.diff(ids.node_answer[by_answer]) == 0)
+        same = rng.choice(same, min(same.size, 400), replace=False)
+        u, v = np.append(u, by_answer[same]), np.append(v, by_answer[same + 1])
         u, v = np.minimum(u, v)[u != v], np.maximum(u, v)[u != v]
         links = pl.DataFrame({"u": u, "v": v, "score": 0.9, "kind": "near_duplicate"})
         edges = pl.concat([edges, links.unique(["u", "v"]).cast(edges.schema)])
         plain = {k: val.copy() if hasattr(val, "copy") else val for k, val in cache.items()}
         plain.pop("center")
         carried = variants.variant_edges(frame, ids, edges, *rest, cache)
-        again = variants.variant_edges(frame, ids, edges, *rest, plain)
+        with monkeypatch.context() as every_group:  # the links took survivors from groups
+            every_group.setattr(variants, "_dirty", lambda ids, nodes, cache: None)
+            again = variants.variant_edges(frame, ids, edges, *rest, plain)
         assert carried.sort("u", "v").equals(again.sort("u", "v"))
         assert cache["center"].tolist() == star.centers(ids.n_nodes, carried).tolist()
         edges = carried
