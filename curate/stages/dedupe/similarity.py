@@ -265,9 +265,12 @@ def scores(
     u = np.int64(pf.feats.uniq.size)
     members = pf.feats.members
     if only is not None:  # the members of the scored pairs' texts (the same sums per text)
-        docs = minhash.sorted_unique(np.concatenate((pf.i[only], pf.j[only])))
-        lo = np.searchsorted(members, docs * u)
-        members = members[_ranges(lo, np.searchsorted(members, (docs + 1) * u) - lo)]
+        seen = np.zeros(pf.feats.n_docs, dtype=bool)  # a mark per text: no sort of the pairs
+        seen[pf.i[only]], seen[pf.j[only]] = True, True
+        docs = np.flatnonzero(seen)
+        if docs.size * 2 < pf.feats.n_docs:  # else all: each text's sums are the same
+            lo = np.searchsorted(members, docs * u)
+            members = members[_ranges(lo, np.searchsorted(members, (docs + 1) * u) - lo)]
     doc, shingle = members // u, members % u
     idf, content = w.idf, w.content
     if w.uniq is not pf.feats.uniq:  # weights of other texts: look each feature up
