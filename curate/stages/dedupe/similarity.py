@@ -167,16 +167,19 @@ def extend(
 
 def _merge(a: minhash.Shingles, b: minhash.Shingles) -> minhash.Shingles:
     """The shingles of a's texts, then b's (b's texts numbered after a's), slim (`_slim`).
-    The members are built without a sort: renumbering the features keeps their order."""
-    uniq = minhash.sorted_unique(np.concatenate((a.uniq, b.uniq)))
-    ra, rb = np.searchsorted(uniq, a.uniq), np.searchsorted(uniq, b.uniq)
+    The members are built without a sort: renumbering the features keeps their order. b's
+    few texts bring few features a lacks (tens, where a has ~300k at a million records):
+    they are put in place in a's sorted codes, and a's members are renumbered only if any."""
+    at = np.minimum(np.searchsorted(a.uniq, b.uniq), max(a.uniq.size - 1, 0))
+    fresh = b.uniq[a.uniq[at] != b.uniq] if a.uniq.size else b.uniq  # sorted
+    uniq = np.insert(a.uniq, np.searchsorted(a.uniq, fresh), fresh)
     n, ua, ub = np.int64(uniq.size), np.int64(a.uniq.size), np.int64(b.uniq.size)
-    members = np.concatenate(
-        (
-            a.members // ua * n + ra[a.members % ua],
-            (b.members // ub + a.n_docs) * n + rb[b.members % ub],
-        )
-    )
+    rb = np.searchsorted(uniq, b.uniq)
+    old = a.members
+    if fresh.size:  # each of a's features moves up by the new ones before it
+        ra = np.arange(ua) + np.searchsorted(fresh, a.uniq)
+        old = old // ua * n + ra[old % ua]
+    members = np.concatenate((old, (b.members // ub + a.n_docs) * n + rb[b.members % ub]))
     return _slim(a.n_docs + b.n_docs, uniq, members)
 
 

@@ -102,8 +102,9 @@ def grow(
     comp = rename[comp]
     touched = np.zeros(comp.size, dtype=bool)
     touched[names[joined]] = True
-    nodes = np.flatnonzero(touched[comp])  # the nodes of the touched components, sorted
-    inside = touched[comp[u]]  # their edges (both ends share a component)
+    touched = touched[comp]  # by node
+    nodes = np.flatnonzero(touched)  # the nodes of the touched components, sorted
+    inside = touched[u]  # their edges (both ends share a component)
     place = np.full(comp.size, -1, dtype=np.int64)
     place[nodes] = np.arange(nodes.size)  # order kept: the lowest node stays the best
     center = center.copy()

@@ -123,6 +123,22 @@ def test_variant_lookup_extended_in_batches_equals_one_lookup(keys):
     assert all(abs(got[k] - want[k]) < 1e-12 for k in want)
 
 
+def test_extended_features_are_those_of_all_texts_at_once(keys):
+    """Texts appended to the lookup (with features it lacks, or only ones it has: then
+    nothing is renumbered) give the codes and members of computing all texts at once."""
+    from curate.stages.dedupe import similarity
+
+    half = len(keys) // 2
+    for more in (keys[half:], keys[:40]):  # new features; none
+        texts = keys[:half] + more
+        pf = similarity.extend(None, keys[:half], [0], [1], min_shared=0)
+        pf = similarity.extend(pf, more, [0], [len(texts) - 1], min_shared=0)
+        whole = similarity.pair_features(texts, [0, 0], [1, len(texts) - 1], min_shared=0)
+        assert pf.feats.uniq.tolist() == whole.feats.uniq.tolist()
+        assert pf.feats.members.tolist() == whole.feats.members.tolist()
+        assert pf.entry_at.tolist() == whole.entry_at.tolist()
+
+
 def test_scoring_some_pairs_gives_their_scores_bit_for_bit(keys, monkeypatch):
     """A variant pass scores only the pairs it needs (`only`): each gets exactly the value
     scoring all pairs gives it, also where a pair's entries straddle two chunks."""
