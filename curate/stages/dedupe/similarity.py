@@ -271,7 +271,7 @@ def scores(
         seen = np.zeros(pf.feats.n_docs, dtype=bool)  # a mark per text: no sort of the pairs
         seen[pf.i[only]], seen[pf.j[only]] = True, True
         docs = np.flatnonzero(seen)
-        if docs.size * 2 < pf.feats.n_docs:  # else all: each text's sums are the same
+        if docs.size < pf.feats.n_docs:  # (all: each text's sums are the same)
             lo = np.searchsorted(members, docs * u)
             members = members[_ranges(lo, np.searchsorted(members, (docs + 1) * u) - lo)]
     doc, shingle = members // u, members % u
