@@ -300,9 +300,16 @@ def shared_members(
     (member indices then index that subset)."""
     u = np.int64(sh.uniq.size)
     member = sh.members if members is None else members
-    doc, shingle = member // u, member % u
-    count = np.bincount(doc, minlength=sh.n_docs)
-    offset = np.concatenate(([0], np.cumsum(count)[:-1]))
+    if i.size * 8 < sh.n_docs:  # few pairs (a later pass): only their texts' runs are found
+        docs = np.concatenate((i, j)).astype(np.int64)
+        lo = np.searchsorted(member, docs * u)  # members: sorted by text, then by code
+        count, offset = np.zeros(sh.n_docs, dtype=np.int64), np.zeros(sh.n_docs, dtype=np.int64)
+        count[docs], offset[docs] = np.searchsorted(member, (docs + 1) * u) - lo, lo
+        shingle = None  # taken per looked-up member
+    else:
+        doc, shingle = member // u, member % u
+        count = np.bincount(doc, minlength=sh.n_docs)
+        offset = np.concatenate(([0], np.cumsum(count)[:-1]))
 
     def one(lo: int) -> tuple[int, np.ndarray, np.ndarray]:
         part = slice(lo, lo + chunk)
@@ -326,7 +333,7 @@ def _lookup(member, shingle, count, offset, u, i, j) -> tuple[np.ndarray, np.nda
     pair = np.repeat(np.arange(i.size), count[j])
     first = np.concatenate(([0], np.cumsum(count[j])[:-1])).astype(np.int64)
     at = np.arange(pair.size) + np.repeat(offset[j] - first, count[j])
-    query = i[pair] * u + shingle[at]
+    query = i[pair] * u + (member[at] % u if shingle is None else shingle[at])
     found = member[np.minimum(np.searchsorted(member, query), member.size - 1)] == query
     return pair[found], at[found]
 

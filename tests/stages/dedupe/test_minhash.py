@@ -155,3 +155,26 @@ def test_scoring_some_pairs_gives_their_scores_bit_for_bit(keys, monkeypatch):
         some, some_content = similarity.scores(pf, w, only=only)
         assert some.tolist() == score[only].tolist() and only.size
         assert some_content.tolist() == content[only].tolist()
+
+
+def test_shared_members_of_a_few_pairs_are_those_found_among_many(keys):
+    """A few pairs (a later pass) are looked up from their texts' runs alone, many from
+    per-text counts of all members: each pair gets the same shared members either way,
+    also in a subset of the members (`members`)."""
+    sh = minhash.shingles(keys, 2)
+    rng = np.random.default_rng(4)
+    i, j = rng.integers(0, len(keys), 3000), rng.integers(0, len(keys), 3000)
+    i[:3], j[:3] = 0, 1  # the same pair again, and texts with themselves (all shared)
+    i[3:12] = j[3:12] = np.arange(3, 12)
+    for members in (None, sh.members[rng.random(sh.members.size) < 0.6]):
+
+        def found(a, b, members=members):
+            out = minhash.shared_members(sh, a, b, 1 << 17, members)
+            return {
+                (int(lo + k), int(at))
+                for lo, pair, ats in out
+                for k, at in zip(pair, ats, strict=True)
+            }
+
+        many, few = found(i, j), found(i[:20], j[:20])
+        assert len(few) > 20 and few == {x for x in many if x[0] < 20}
