@@ -182,10 +182,11 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
         cache["score"], cache["scored"] = np.zeros(pf.i.size), np.zeros(pf.i.size, dtype=bool)
         cache["can"] = np.zeros(pf.i.size, dtype=bool)
         cache["rule"] = np.zeros(pf.i.size, dtype=np.int8)
-    need = live[pf.i] & live[pf.j] & ~cache["stale"]
+    need = np.flatnonzero(live[pf.i])  # pairs between survivors, not stale (sorted)
+    need = need[live[pf.j[need]] & ~cache["stale"][need]]
     # Scored when first needed under these weights: a quarter of the pairs are between
     # survivors at a full pass after the first; a few more as records are freed.
-    todo = np.flatnonzero(need & ~cache["scored"])
+    todo = need[~cache["scored"][need]]
     if todo.size:
         only = None if todo.size == pf.i.size else todo  # all: the same, in one sweep
         score, content = similarity.scores(pf, cache["weights"], only=only)
@@ -194,7 +195,7 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
         shared = pf.shared[todo]
         can, rule = _can_merge(ids, u, v, score, content, shared, forbid, config, cache)
         cache["can"][todo], cache["rule"][todo] = can, rule
-    keep = cache["can"] & need
+    keep = need[cache["can"][need]]
     u, v, score = nodes[pf.i[keep]], nodes[pf.j[keep]], cache["score"][keep]
     rule = cache["rule"][keep]
     if not full and (nu.size or "pending" in cache):
@@ -213,8 +214,12 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
         return pl.DataFrame(schema=_NONE)
     chosen = _chosen(config, cutoff, score, rule, group[pi], size)  # k: the group size
     while True:  # merging lowers k and so the cutoff: repeat until the chosen set is stable
-        center = star.star(reps.size, pi[chosen], pj[chosen])
-        k = np.bincount(group[center == np.arange(reps.size)], minlength=size.size)
+        # The star of the chosen pairs' nodes alone (numbered in order: the same centers).
+        a, b = pi[chosen], pj[chosen]
+        linked = minhash.sorted_unique(np.concatenate((a, b)))
+        center = star.star(linked.size, np.searchsorted(linked, a), np.searchsorted(linked, b))
+        gone = linked[center != np.arange(linked.size)]  # merged into another
+        k = size - np.bincount(group[gone], minlength=size.size)
         now = chosen | _chosen(config, cutoff, score, rule, group[pi], k)
         if (now == chosen).all():
             break
