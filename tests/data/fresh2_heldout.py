@@ -23,6 +23,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+
+import fresh_heldout as first  # noqa: E402  (the first fresh set: how rows are built)
 
 # Brain teasers as other collections word them: one riddle, one answer.
 TEASER_SAME = [
@@ -548,43 +551,6 @@ BRIDGES = [
 ]
 
 
-def qa(question: str, answer: str) -> dict:
-    return {"question": question, "answer": answer}
-
-
-def pairs() -> list[tuple[str, str, dict, dict]]:
-    out = []
-    for group, label, rows in (
-        ("paraphrase_teaser", "same", TEASER_SAME),
-        ("paraphrase_miyu", "same", MIYU_SAME),
-        ("paraphrase_zimi", "same", ZIMI_SAME),
-        ("paraphrase_xiehouyu", "same", XIEHOUYU_SAME),
-        ("same_answer_teaser", "distinct", TEASER_DISTINCT),
-        ("same_punchline_xiehouyu", "distinct", XIEHOUYU_DISTINCT),
-        ("same_glyph_zimi", "distinct", ZIMI_DISTINCT),
-    ):
-        out += [(group, label, qa(a, x), qa(b, x)) for a, b, x in rows]
-    out += [("other_glyph_zimi", "distinct", qa(*a), qa(*b)) for a, b in ZIMI_OTHER_GLYPH]
-    out += [("template", "distinct", qa(*a), qa(*b)) for a, b in TEMPLATE_DISTINCT]
-    out += [("conflict", "conflict", qa(*a), qa(*b)) for a, b in CONFLICTS]
-    return out
-
-
-def triples(rows: list) -> list[dict]:
-    out = [
-        {"group": "bridge_hand", "a": qa(a, x), "b": qa(b, x), "c": qa(c, x)}
-        for a, b, c, x in BRIDGES
-    ]
-    for row in rows:  # build_pairs.py's rule
-        label, a, b = row["label"], row["a"], row["b"]
-        if label == "distinct" and a["answer"] == b["answer"]:
-            qa_, qc = a["question"], b["question"]
-            bridge = qa_[: (len(qa_) + 1) // 2] + qc[len(qc) // 2 :]
-            if bridge not in (qa_, qc):
-                out.append({"group": "bridge_halves", "a": a, "b": qa(bridge, a["answer"]), "c": b})
-    return out
-
-
 def _seen() -> tuple[set[str], set[str]]:
     """Match keys of the questions (also any string in tests/) and answers of the other sets
     and of raw/."""
@@ -631,15 +597,7 @@ def main() -> None:
         assert (a, x) in real, (a, x)
     for a, b, x in XIEHOUYU_SAME[-9:] + XIEHOUYU_DISTINCT:
         assert (a, x) in real and (b, x) in real, (a, b, x)
-    rows, seen = [], set()
-    for group, label, a, b in pairs():
-        key = json.dumps(sorted([a, b], key=json.dumps), ensure_ascii=False)
-        assert key not in seen and a != b, key
-        seen.add(key)
-        rows.append(
-            {"n": len(rows), "half": "fresh2", "group": group, "label": label, "a": a, "b": b}
-        )
-    tri = [{"n": k, "half": "fresh2", **t} for k, t in enumerate(triples(rows))]
+    rows, tri = first.numbered(sys.modules[__name__], "fresh2")
     old_q, old_a = _seen()
     from curate.normalize import display, match_key
 
@@ -648,9 +606,7 @@ def main() -> None:
     reused += sorted({x["answer"] for x in items if match_key(display(x["answer"])) in old_a})
     if reused:
         sys.exit(f"questions or answers of the other sets, tests/ or raw/: {reused}")
-    for name, items in (("dedupe_fresh2.jsonl", rows), ("dedupe_fresh2_triples.jsonl", tri)):
-        text = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in items)
-        (HERE / name).write_text(text, encoding="utf-8")
+    first.write({"dedupe_fresh2.jsonl": rows, "dedupe_fresh2_triples.jsonl": tri})
     print(f"{len(rows)} pairs, {len(tri)} triples")
 
 

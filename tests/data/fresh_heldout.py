@@ -410,28 +410,30 @@ def qa(question: str, answer: str) -> dict:
     return {"question": question, "answer": answer}
 
 
-def pairs() -> list[tuple[str, str, dict, dict]]:
+def pairs(sets) -> list[tuple[str, str, dict, dict]]:
+    """The labelled pairs of a held-out module `sets` (its TEASER_SAME, ..., CONFLICTS lists);
+    fresh2_heldout.py uses it too."""
     out = []
-    for group, label, rows in (
-        ("paraphrase_teaser", "same", TEASER_SAME),
-        ("paraphrase_miyu", "same", MIYU_SAME),
-        ("paraphrase_zimi", "same", ZIMI_SAME),
-        ("paraphrase_xiehouyu", "same", XIEHOUYU_SAME),
-        ("same_answer_teaser", "distinct", TEASER_DISTINCT),
-        ("same_punchline_xiehouyu", "distinct", XIEHOUYU_DISTINCT),
-        ("same_glyph_zimi", "distinct", ZIMI_DISTINCT),
+    for group, label, name in (
+        ("paraphrase_teaser", "same", "TEASER_SAME"),
+        ("paraphrase_miyu", "same", "MIYU_SAME"),
+        ("paraphrase_zimi", "same", "ZIMI_SAME"),
+        ("paraphrase_xiehouyu", "same", "XIEHOUYU_SAME"),
+        ("same_answer_teaser", "distinct", "TEASER_DISTINCT"),
+        ("same_punchline_xiehouyu", "distinct", "XIEHOUYU_DISTINCT"),
+        ("same_glyph_zimi", "distinct", "ZIMI_DISTINCT"),
     ):
-        out += [(group, label, qa(a, x), qa(b, x)) for a, b, x in rows]
-    out += [("other_glyph_zimi", "distinct", qa(*a), qa(*b)) for a, b in ZIMI_OTHER_GLYPH]
-    out += [("template", "distinct", qa(*a), qa(*b)) for a, b in TEMPLATE_DISTINCT]
-    out += [("conflict", "conflict", qa(*a), qa(*b)) for a, b in CONFLICTS]
+        out += [(group, label, qa(a, x), qa(b, x)) for a, b, x in getattr(sets, name)]
+    out += [("other_glyph_zimi", "distinct", qa(*a), qa(*b)) for a, b in sets.ZIMI_OTHER_GLYPH]
+    out += [("template", "distinct", qa(*a), qa(*b)) for a, b in sets.TEMPLATE_DISTINCT]
+    out += [("conflict", "conflict", qa(*a), qa(*b)) for a, b in sets.CONFLICTS]
     return out
 
 
-def triples(rows: list) -> list[dict]:
+def triples(bridges: list, rows: list) -> list[dict]:
     out = [
         {"group": "bridge_hand", "a": qa(a, x), "b": qa(b, x), "c": qa(c, x)}
-        for a, b, c, x in BRIDGES
+        for a, b, c, x in bridges
     ]
     for row in rows:  # build_pairs.py's rule
         label, a, b = row["label"], row["a"], row["b"]
@@ -441,6 +443,24 @@ def triples(rows: list) -> list[dict]:
             if bridge not in (qa_, qc):
                 out.append({"group": "bridge_halves", "a": a, "b": qa(bridge, a["answer"]), "c": b})
     return out
+
+
+def numbered(sets, half: str) -> tuple[list[dict], list[dict]]:
+    """The pairs (each once) and triples of `sets` as rows of the half `half`."""
+    rows, seen = [], set()
+    for group, label, a, b in pairs(sets):
+        key = json.dumps(sorted([a, b], key=json.dumps), ensure_ascii=False)
+        assert key not in seen and a != b, key
+        seen.add(key)
+        rows.append({"n": len(rows), "half": half, "group": group, "label": label, "a": a, "b": b})
+    tri = [{"n": k, "half": half, **t} for k, t in enumerate(triples(sets.BRIDGES, rows))]
+    return rows, tri
+
+
+def write(files: dict[str, list[dict]]) -> None:
+    for name, items in files.items():
+        text = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in items)
+        (HERE / name).write_text(text, encoding="utf-8")
 
 
 def _old_questions() -> set[str]:
@@ -461,22 +481,12 @@ def main() -> None:
         assert (a, x) in real, (a, x)
     for a, b, x in XIEHOUYU_SAME[-4:] + XIEHOUYU_DISTINCT:
         assert (a, x) in real and (b, x) in real, (a, b, x)
-    rows, seen = [], set()
-    for group, label, a, b in pairs():
-        key = json.dumps(sorted([a, b], key=json.dumps), ensure_ascii=False)
-        assert key not in seen and a != b, key
-        seen.add(key)
-        rows.append(
-            {"n": len(rows), "half": "fresh", "group": group, "label": label, "a": a, "b": b}
-        )
-    tri = [{"n": k, "half": "fresh", **t} for k, t in enumerate(triples(rows))]
+    rows, tri = numbered(sys.modules[__name__], "fresh")
     old = _old_questions()
     reused = {r[s]["question"] for r in rows + tri for s in "abc" if s in r} & old
     if reused:
         sys.exit(f"questions of the old set or raw/: {sorted(reused)}")
-    for name, items in (("dedupe_heldout.jsonl", rows), ("dedupe_heldout_triples.jsonl", tri)):
-        text = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in items)
-        (HERE / name).write_text(text, encoding="utf-8")
+    write({"dedupe_heldout.jsonl": rows, "dedupe_heldout_triples.jsonl": tri})
     print(f"{len(rows)} pairs, {len(tri)} triples")
 
 
