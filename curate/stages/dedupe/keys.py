@@ -38,22 +38,19 @@ def match_keys(texts: pl.Series) -> pl.Series:
     ones are normalized, then spread back: at 1M, 0.6 s instead of 1.3 s."""
     if texts.approx_n_unique() * 10 > texts.len() * 8 or texts.len() < 2:
         return _key_expr(texts)
-    group, first = distinct_rows(texts)
-    if group is None:
-        return _key_expr(texts)
-    return _key_expr(texts.gather(first)).gather(group).alias(texts.name)
+    return keys_and_ids(texts, ids=False)[0]
 
 
-def keys_and_ids(texts: pl.Series) -> tuple[pl.Series, np.ndarray]:
-    """`match_keys(texts)`, and an id per row for its key: equal ids exactly where the keys
-    are equal (numbered in no particular order). Only the distinct texts are keyed, and only
-    their keys grouped (at 1M: 421k questions, 9k answers)."""
+def keys_and_ids(texts: pl.Series, ids: bool = True) -> tuple[pl.Series, np.ndarray | None]:
+    """`match_keys(texts)`, and an id per row for its key (None unless `ids`): equal ids
+    exactly where the keys are equal (numbered in no particular order). Only the distinct
+    texts are keyed, and only their keys grouped (at 1M: 421k questions, 9k answers)."""
     group, first = distinct_rows(texts)
     if group is None:  # a hash collision: every row keyed, the keys grouped
         keys = _key_expr(texts)
-        return keys, text_ids(keys)
+        return keys, text_ids(keys) if ids else None
     keys = _key_expr(texts.gather(first))
-    return keys.gather(group).alias(texts.name), text_ids(keys)[group]
+    return keys.gather(group).alias(texts.name), text_ids(keys)[group] if ids else None
 
 
 def text_ids(texts: pl.Series) -> np.ndarray:
