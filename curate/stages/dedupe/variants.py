@@ -213,17 +213,18 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     if not pi.size:
         return pl.DataFrame(schema=_NONE)
     chosen = _chosen(config, cutoff, score, rule, group[pi], size)  # k: the group size
+    # The star over places in reps, grown by the pairs each round adds (`star.grow`).
+    a, b = pi[chosen], pj[chosen]
+    center, comp = star.star(reps.size, a, b), star.components(reps.size, a, b)
     while True:  # merging lowers k and so the cutoff: repeat until the chosen set is stable
-        # The star of the chosen pairs' nodes alone (numbered in order: the same centers).
-        a, b = pi[chosen], pj[chosen]
-        linked = minhash.sorted_unique(np.concatenate((a, b)))
-        center = star.star(linked.size, np.searchsorted(linked, a), np.searchsorted(linked, b))
-        gone = linked[center != np.arange(linked.size)]  # merged into another
+        gone = np.flatnonzero(center != np.arange(reps.size))  # merged into another
         k = size - np.bincount(group[gone], minlength=size.size)
-        now = chosen | _chosen(config, cutoff, score, rule, group[pi], k)
-        if (now == chosen).all():
+        added = np.flatnonzero(~chosen & _chosen(config, cutoff, score, rule, group[pi], k))
+        if not added.size:
             break
-        chosen = now
+        chosen[added] = True
+        a, b = np.concatenate((a, pi[added])), np.concatenate((b, pj[added]))
+        center, comp = star.grow(center, comp, a, b, added.size)
     u, v = reps[pi[chosen]], reps[pj[chosen]]
     # A pair both in the lookup and new in this pass: once, its first copy (numpy, not a
     # polars unique of a frame per pass).
