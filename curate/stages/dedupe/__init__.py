@@ -68,7 +68,7 @@ class DedupeConfig:
     # other types: an answer given by at most specific_k riddles is specific to one, and then
     # content Jaccard >= specific_content can stand in for the variant_min_shared bigrams
     specific_k: int = 3
-    specific_content: float = 0.25
+    specific_content: float = 0.2
     glyph_conflict_threshold: float = 0.9  # a 字谜 conflict: questions this close, not 0.65
     # two 字谜 with one answer and >= 2 clue characters in common are one riddle when those
     # are this share of the shorter clue's (glyph.py): 2 of 3 are, 3 of 5 are not

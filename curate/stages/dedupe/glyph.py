@@ -26,7 +26,7 @@ from curate.stages.dedupe import minhash
 
 # Particles and the measure word 个: rewordings add and drop them (十个口 / 十口), a glyph's
 # components are never these.
-PARTICLES = "的了着呢吗啊吧个"
+PARTICLES = "的了着呢吗啊吧个棵张把座颗只条位根片块朵匹间扇粒滴轮"  # and measure words
 MIN_SHARED = 2  # clue characters two clues of one riddle share at least
 _PARTICLE_CODES = np.array([ord(c) for c in PARTICLES], dtype=np.uint64)
 

@@ -8,8 +8,8 @@ A final 打一字） whose opening bracket was lost is a marker too.
 >>> import polars as pl
 >>> content_keys(pl.Series(["半个月亮（打一字）", "猜一猜：什么门永远关不上？"])).to_list()
 ['半个月亮', '什么门永远关不上']
->>> content_keys(pl.Series(["日出地平线打一字）"])).to_list()
-['日出地平线']
+>>> content_keys(pl.Series(["日出地平线打一字）", "什么动物的鼻子最长？"])).to_list()
+['日出地平线', '什么\ue000的鼻子最长']
 """
 
 from __future__ import annotations
@@ -28,6 +28,18 @@ MARKERS = (
     rf"|^\s*(?:{_PREFIX})\s*[：:，,]?"  # a leading label
     r"|[打猜][一1][个個]?[一-鿿]{0,4}[）)]?[。？！?!]?\s*$"  # a final 打一物, no ( before it
 )
+
+# The kind of thing a brain teaser asks for is its template, not its content: two different
+# riddles answered 大象 both ask 什么动物 (鼻子最长 / 陆地上最重). Right after the question word
+# it becomes one private-use character per kind (CATEGORY_BASE + n): it still counts in the
+# score (both ask for a 鸟), but never as a content character or bigram (`similarity.py`).
+_ASK = ("什么", "哪种", "哪样", "哪个", "哪一种", "哪一样", "哪一个", "何种")
+# Generic kinds only: in 什么鱼不能吃 (木鱼) the 鱼 is the clue.
+_KINDS = ("动物", "植物", "生物", "水果", "蔬菜", "食物", "食品", "地方", "职业", "工具")
+_KINDS += ("交通工具", "物品", "东东", "玩意", "玩意儿", "电器", "乐器", "昆虫")
+CATEGORY_BASE = 0xE000
+_CATEGORY = {a + k: a + chr(CATEGORY_BASE + n) for n, k in enumerate(_KINDS) for a in _ASK}
+_CATEGORY_WORDS = sorted(_CATEGORY, key=lambda w: (-len(w), w))  # leftmost-first: longest
 
 
 def match_keys(texts: pl.Series) -> pl.Series:
@@ -89,9 +101,11 @@ def _key_expr(texts: pl.Series) -> pl.Series:
 
 def content_keys(questions: pl.Series) -> pl.Series:
     """Match keys of the questions with their type markers cut (a question that is nothing
-    but a marker keeps its key)."""
+    but a marker keeps its key), and the category a question asks for (什么动物, 哪种鸟)."""
     cut = pl.DataFrame({"t": questions}).select(pl.col("t").str.replace_all(MARKERS, ""))["t"]
-    keys = _key_expr(cut)
+    keys = _key_expr(cut).str.replace_many(
+        _CATEGORY_WORDS, [_CATEGORY[w] for w in _CATEGORY_WORDS], leftmost=True
+    )
     whole = (keys.str.len_chars() == 0).arg_true()  # only these keyed again, uncut
     if whole.len():
         keys = keys.scatter(whole, _key_expr(questions.gather(whole)))

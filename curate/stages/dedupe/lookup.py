@@ -9,8 +9,9 @@ that pass; a pass in between scores its new pairs on their own, under the same w
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 
-from curate.stages.dedupe import keys, similarity
+from curate.stages.dedupe import keys, similarity, synonyms
 from curate.stages.dedupe.rank import GLYPH, PLAIN
 
 
@@ -29,7 +30,12 @@ def texts(ids, nodes: np.ndarray, cache: dict) -> list[str]:
     todo = nodes[text[nodes] == None]  # noqa: E711 (elementwise)
     if todo.size:
         rows = ids.row[ids.node_first[todo]]
-        text[todo] = keys.content_keys(ids.questions.gather(rows)).to_list()
+        found = keys.content_keys(ids.questions.gather(rows))
+        same = synonyms.canonical(found)  # one form for words that name one thing
+        glyph = pl.Series(ids.node_kind[todo] == GLYPH)
+        if glyph.any():  # 字谜 name components in words of their own (太阳 for 日)
+            same = synonyms.canonical(found, glyph=True).zip_with(glyph, same)
+        text[todo] = same.to_list()
     return text[nodes].tolist()
 
 

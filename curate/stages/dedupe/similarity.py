@@ -19,7 +19,7 @@ from functools import cached_property
 
 import numpy as np
 
-from curate.stages.dedupe import glyph, minhash
+from curate.stages.dedupe import glyph, keys, minhash
 
 # Question-template and function characters: shared by thousands of unrelated riddles.
 TEMPLATE = "什么为哪谁怎样东西是的了吗呢啊个种有人"
@@ -72,16 +72,25 @@ def _is_template(codes: np.ndarray) -> np.ndarray:
     return np.isin(low, template) & ((high == 0) | np.isin(high, template))
 
 
+def _is_category(codes: np.ndarray) -> np.ndarray:
+    """Features with the character `keys.content_keys` puts for the kind a question asks
+    for (什么动物): template for content, not for the score."""
+    low = codes & np.uint64((1 << 21) - 1)
+    high = codes >> np.uint64(21)
+    base, top = np.uint64(keys.CATEGORY_BASE), np.uint64(keys.CATEGORY_BASE + 0xFF)
+    return ((low >= base) & (low <= top)) | ((high >= base) & (high <= top))
+
+
 def content_bigrams(codes: np.ndarray) -> np.ndarray:
     """Which feature codes are the bigrams `variant_min_shared` counts: two characters, not
-    both template."""
-    return ((codes >> np.uint64(21)) > 0) & ~_is_template(codes)
+    both template, neither a category."""
+    return ((codes >> np.uint64(21)) > 0) & ~_is_template(codes) & ~_is_category(codes)
 
 
 def plain_chars(codes: np.ndarray) -> np.ndarray:
-    """Which feature codes are single characters that are not template (what a pair that
-    may merge on a specific answer must share)."""
-    return ((codes >> np.uint64(21)) == 0) & ~_is_template(codes)
+    """Which feature codes are single characters that are neither template nor a category
+    (what a pair that may merge on a specific answer must share)."""
+    return ((codes >> np.uint64(21)) == 0) & ~_is_template(codes) & ~_is_category(codes)
 
 
 def variant_scores(texts: list[str], i, j) -> np.ndarray:
@@ -282,7 +291,7 @@ def scores(
         template, single = _is_template(pf.feats.uniq), (pf.feats.uniq >> np.uint64(21)) == 0
         new_idf = np.where(template, w.fill[0], w.fill[1])
         idf = np.where(known, idf[at] if w.uniq.size else 0.0, new_idf)
-        new_content = np.where(single & ~template, w.fill[2], 0.0)
+        new_content = np.where(single & ~template & ~_is_category(pf.feats.uniq), w.fill[2], 0.0)
         content = np.where(known, content[at] if w.uniq.size else 0.0, new_content)
     size = np.bincount(doc, weights=idf[shingle], minlength=pf.feats.n_docs)
     csize = np.bincount(doc, weights=content[shingle], minlength=pf.feats.n_docs)
@@ -332,4 +341,5 @@ def content_chars(uniq: np.ndarray, template: np.ndarray, df: np.ndarray, n: int
     questions (PRIOR_DOCS more counted, so a small corpus only drops TEMPLATE). The question
     texts reach here with their markers (打一字, 猜一猜 ...) already cut (`content.strip`)."""
     single = (uniq >> np.uint64(21)) == 0
-    return single & ~template & (df <= TEMPLATE_DF * (n + PRIOR_DOCS))
+    common = df > TEMPLATE_DF * (n + PRIOR_DOCS)
+    return single & ~template & ~common & ~_is_category(uniq)
