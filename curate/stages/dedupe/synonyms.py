@@ -5,12 +5,15 @@ Collections word one riddle with their own words: a saying's 耗子 is another's
 Character overlap cannot see that two such questions agree, so the content keys
 (`keys.content_keys`) have each listed word replaced by the first word of its line (longest
 word first where two start at one place: 老婆婆 is not 老婆 + 婆). Both sides of every pair
-are rewritten alike, so a line can only make two questions that use its words closer.
+are rewritten alike. A replaced word no longer shares its characters with other words (屋子 ->
+房子 would part it from 屋里, 屋外), so the lists leave out words whose characters mostly
+live in other words.
 
 The lists are ours, written for riddles: colloquial, dialect and literary names of the
 people, animals and things sayings and brain teasers are about (`WORDS`), and for 字谜 the
 words a clue uses for a component (`GLYPH_WORDS`, used on character riddles only: elsewhere
-太阳 is not 日). A line holds only words a reader would take for one another in a riddle;
+太阳 is not 日; and there a doubled component is two of it, 日日 -> 二日 like 两个太阳 -> 二个日).
+A line holds only words a reader would take for one another in a riddle;
 words with a second common sense (头, 口 outside 字谜) are left out.
 
 >>> import polars as pl
@@ -23,6 +26,7 @@ words with a second common sense (头, 口 outside 字谜) are left out.
 from __future__ import annotations
 
 import functools
+import re
 
 import polars as pl
 
@@ -85,8 +89,8 @@ WORDS = """
 电扇 电风扇 风扇
 脑袋 脑壳 脑瓜 脑瓜子 脑袋瓜
 嘴 嘴巴 嘴皮子
-肚子 肚皮 肚里
-眼睛 眼珠 眼珠子
+肚子 肚皮
+眼睛 眼珠 眼珠子 眼珠儿
 鼻子 鼻梁 鼻梁子
 屁股 腚 屁股蛋
 汤圆 元宵 汤团
@@ -115,6 +119,25 @@ WORDS = """
 锅 铁锅 饭锅
 筷子 箸
 头发 青丝 发丝
+蟋蟀 蛐蛐 蛐蛐儿 促织
+鞭炮 爆竹 炮仗
+打架 斗架 干架
+脊梁 脊背 后背 脊梁骨
+夫妻 两口子 老两口 夫妇 老夫妻
+教堂 礼拜堂 耶稣堂
+夏天 热天 大热天 三伏天 伏天 暑天 炎夏
+冬天 冷天 大冷天 三九天 数九寒天 寒冬 寒冬腊月
+早上 清早 早晨 清晨 大清早
+半夜 深夜 半夜三更 三更半夜
+太阳 日头
+月亮 月儿 月牙
+眼泪 泪水 泪珠
+胳膊 手臂 臂膀 胳臂
+钥匙 锁匙
+鸭子 鸭
+鹅 大鹅
+公鸡 鸡公 大公鸡
+母鸡 老母鸡 鸡婆
 """
 
 GLYPH_WORDS = """
@@ -124,6 +147,7 @@ GLYPH_WORDS = """
 森 森林
 木 树木 木头 大树 树 木材
 石 石头 岩石
+目 眼睛 眼 眼珠
 口 嘴巴 嘴
 火 火焰 火苗 大火
 土 泥土 黄土 土地
@@ -142,13 +166,18 @@ GLYPH_WORDS = """
 夕 夜晚 傍晚 晚上
 二 两
 """
+_DOUBLE = re.compile(r"(.)\1")
 
 
 def canonical(texts: pl.Series, glyph: bool = False) -> pl.Series:
     """The texts with every listed word in its line's first form (`GLYPH_WORDS` too when
     `glyph`: character riddles)."""
     words, forms = _table(glyph)
-    return texts.str.replace_many(words, forms, leftmost=True)
+    same = texts.str.replace_many(words, forms, leftmost=True)
+    if not glyph:
+        return same
+    # A doubled component is two of it: 日日 is 两个太阳 (昌), 口口 两张口 (吕).
+    return pl.Series(texts.name, [_DOUBLE.sub(r"二\1", t) for t in same.to_list()], pl.String)
 
 
 @functools.cache

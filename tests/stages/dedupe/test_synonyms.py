@@ -48,6 +48,8 @@ def test_character_riddles_read_a_components_word_as_the_component(project):
         ("九个太阳（打一字）", "旭"),
         ("木下有口（打一字）", "杏"),
         ("一棵树下一张口（打一字）", "杏"),
+        ("口口（打一字）", "吕"),  # a doubled component is two of it
+        ("两张口上下相连（打一字）", "吕"),
         ("一加一（打一字）", "王"),  # two riddles for one glyph
         ("三横一竖（打一字）", "王"),
     ]
@@ -56,6 +58,7 @@ def test_character_riddles_read_a_components_word_as_the_component(project):
     assert _merged(processed) == {
         frozenset(("九日（打一字）", "九个太阳（打一字）")): "variant",
         frozenset(("木下有口（打一字）", "一棵树下一张口（打一字）")): "variant",
+        frozenset(("口口（打一字）", "两张口上下相连（打一字）")): "variant",
     }
 
 
