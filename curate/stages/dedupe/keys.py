@@ -8,6 +8,8 @@ A final 打一字） whose opening bracket was lost is a marker too.
 >>> import polars as pl
 >>> content_keys(pl.Series(["半个月亮（打一字）", "猜一猜：什么门永远关不上？"])).to_list()
 ['半个月亮', '什么门永远关不上']
+>>> content_keys(pl.Series(["吃死老公（丈夫）睡塌床"])).to_list()  # a gloss is cut too
+['吃死老公睡塌床']
 >>> content_keys(pl.Series(["日出地平线打一字）", "什么动物的鼻子最长？"])).to_list()
 ['日出地平线', '什么\ue000的鼻子最长']
 """
@@ -27,6 +29,7 @@ MARKERS = (
     r"[（(][^（）()]*[打猜][^（）()]*[）)]"  # a bracketed note naming what to guess
     rf"|^\s*(?:{_PREFIX})\s*[：:，,]?"  # a leading label
     r"|[打猜][一1][个個]?[一-鿿]{0,4}[）)]?[。？！?!]?\s*$"  # a final 打一物, no ( before it
+    r"|[（(][^（）()]*[）)]"  # a gloss: 吃死老公（丈夫）睡塌床 is 吃死老公睡塌床 explained
 )
 
 # The kind of thing a brain teaser asks for is its template, not its content: two different
