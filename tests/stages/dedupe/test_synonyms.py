@@ -23,42 +23,42 @@ def _merged(processed) -> dict[frozenset, str]:
 def test_sayings_that_name_one_thing_in_other_words_merge_and_other_sayings_stay(project):
     processed = project / "processed"
     rows = [
-        ("耗子嫁给花猫——", "冤家变亲家"),
-        ("老鼠嫁花猫——", "冤家变亲家"),
-        ("猫头鹰打瞌睡——", "睁只眼，闭只眼"),
-        ("夜猫子打盹——", "睁只眼，闭只眼"),
-        ("王八吃西瓜——", "连滚带爬"),
-        ("乌龟啃西瓜——", "连滚带爬"),
-        ("老鼠掉进米缸里——", "冤家变亲家"),  # another saying on one of those words
-        ("猫和老鼠交朋友——", "冤家变亲家"),
+        ("叫花子唱大戏——", "穷开心"),
+        ("要饭的唱大戏——", "穷开心"),
+        ("茅房里点灯笼——", "找死（屎）"),
+        ("厕所里点灯笼——", "找死（屎）"),
+        ("跛子赶集——", "走一步歇一步"),
+        ("瘸子赶集——", "走一步歇一步"),
+        ("叫花子拜大年——", "穷开心"),  # another saying on one of those words
+        ("穷光蛋过大年——", "穷开心"),
     ]
     write_ingested(processed, frame(rows, category="歇后语"))
     dedupe(DedupeConfig(processed=processed))
     assert _merged(processed) == {
-        frozenset(("耗子嫁给花猫——", "老鼠嫁花猫——")): "variant",
-        frozenset(("猫头鹰打瞌睡——", "夜猫子打盹——")): "variant",
-        frozenset(("王八吃西瓜——", "乌龟啃西瓜——")): "variant",
+        frozenset(("叫花子唱大戏——", "要饭的唱大戏——")): "variant",
+        frozenset(("茅房里点灯笼——", "厕所里点灯笼——")): "variant",
+        frozenset(("跛子赶集——", "瘸子赶集——")): "variant",
     }
 
 
 def test_character_riddles_read_a_components_word_as_the_component(project):
     processed = project / "processed"
     rows = [
-        ("九日（打一字）", "旭"),
-        ("九个太阳（打一字）", "旭"),
-        ("木下有口（打一字）", "杏"),
-        ("一棵树下一张口（打一字）", "杏"),
-        ("口口（打一字）", "吕"),  # a doubled component is two of it
-        ("两张口上下相连（打一字）", "吕"),
+        ("日月同辉（打一字）", "明"),
+        ("太阳和月亮同辉（打一字）", "明"),
+        ("一木一口（打一字）", "杏"),
+        ("一棵树一张口（打一字）", "杏"),
+        ("土土（打一字）", "圭"),  # a doubled component is two of it
+        ("两个土上下叠着（打一字）", "圭"),
         ("一加一（打一字）", "王"),  # two riddles for one glyph
         ("三横一竖（打一字）", "王"),
     ]
     write_ingested(processed, frame(rows, category="字谜"))
     dedupe(DedupeConfig(processed=processed))
     assert _merged(processed) == {
-        frozenset(("九日（打一字）", "九个太阳（打一字）")): "variant",
-        frozenset(("木下有口（打一字）", "一棵树下一张口（打一字）")): "variant",
-        frozenset(("口口（打一字）", "两张口上下相连（打一字）")): "variant",
+        frozenset(("日月同辉（打一字）", "太阳和月亮同辉（打一字）")): "variant",
+        frozenset(("一木一口（打一字）", "一棵树一张口（打一字）")): "variant",
+        frozenset(("土土（打一字）", "两个土上下叠着（打一字）")): "variant",
     }
 
 
@@ -81,22 +81,20 @@ def test_a_word_is_never_inside_a_longer_listed_word_or_in_two_lines():
 def test_two_riddles_that_only_ask_for_the_same_kind_of_thing_stay_apart(project):
     processed = project / "processed"
     rows = [
-        ("什么动物的鼻子最长？", "大象"),
-        ("什么动物是陆地上最重的？", "大象"),
-        ("什么动物背上有两座小山，能在沙漠里走好多天？", "骆驼"),
-        ("什么动物被称为沙漠之舟？", "骆驼"),
-        ("什么鸟不会飞？", "鸵鸟"),
-        ("哪种鸟飞不起来？", "鸵鸟"),  # the kind is the clue here (鸟): one riddle
+        ("哪种动物的脖子长得最长？", "长颈鹿"),
+        ("什么动物身上长满了斑点，最爱吃树叶？", "长颈鹿"),
+        ("什么鸟最会说人话？", "鹦鹉"),
+        ("哪种鸟能学人说话？", "鹦鹉"),  # the kind is the clue here (鸟): one riddle
     ]
     write_ingested(processed, frame(rows, category="脑筋急转弯"))
     dedupe(DedupeConfig(processed=processed))
-    assert _merged(processed) == {frozenset(("什么鸟不会飞？", "哪种鸟飞不起来？")): "variant"}
+    assert _merged(processed) == {frozenset(("什么鸟最会说人话？", "哪种鸟能学人说话？")): "variant"}
 
 
 def test_the_kind_asked_for_is_one_private_character_after_the_question_word_only():
-    got = keys.content_keys(pl.Series(["哪种动物最爱熬夜？", "动物园里什么最多", "什么交通工具"]))
+    got = keys.content_keys(pl.Series(["哪种动物最爱吃竹子？", "动物园里什么最多", "什么交通工具"]))
     kind = chr(keys.CATEGORY_BASE)
-    assert got.to_list()[0] == f"哪种{kind}最爱熬夜"
+    assert got.to_list()[0] == f"哪种{kind}最爱吃竹子"
     assert got.to_list()[1] == "动物园里什么最多"
     assert len(got.to_list()[2]) == 3  # the longest kind, not 工具
 
