@@ -88,7 +88,8 @@ def test_two_riddles_that_only_ask_for_the_same_kind_of_thing_stay_apart(project
     ]
     write_ingested(processed, frame(rows, category="脑筋急转弯"))
     dedupe(DedupeConfig(processed=processed))
-    assert _merged(processed) == {frozenset(("什么鸟最会说人话？", "哪种鸟能学人说话？")): "variant"}
+    one = frozenset(("什么鸟最会说人话？", "哪种鸟能学人说话？"))
+    assert _merged(processed) == {one: "variant"}
 
 
 def test_the_kind_asked_for_is_one_private_character_after_the_question_word_only():
