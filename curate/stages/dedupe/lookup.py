@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from curate.stages.dedupe import keys, similarity, synonyms
-from curate.stages.dedupe.rank import GLYPH, PLAIN
+from curate.stages.dedupe.rank import GLYPH, PLAIN, SHARED
 
 
 def nodes_of(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -52,7 +52,13 @@ def glyphs(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
 def relax(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """What may stand in for the variant_min_shared bigrams (similarity.RELAX_*)."""
     code = np.where(plain(ids, u, v), similarity.RELAX_PLAIN, similarity.RELAX_NONE)
+    code = np.where(sayings(ids, u, v), similarity.RELAX_SAYING, code)
     return np.where(glyphs(ids, u, v), similarity.RELAX_GLYPH, code)
+
+
+def sayings(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Pairs of two 歇后语: one content bigram in common may do (`variants._can_merge`)."""
+    return (ids.node_kind[u] == SHARED) & (ids.node_kind[v] == SHARED)
 
 
 def full_lookup(ids, u: np.ndarray, v: np.ndarray, paired, shared, config, cache: dict):

@@ -33,8 +33,8 @@ TEMPLATE_DF = 0.02
 _CHUNK = 1 << 20  # shared entries scored at a time
 # `relax` of a pair (pair_features): fewer than min_shared content bigrams may still do for
 # brain teasers and 谜语 (a character that is not template) and for two 字谜 (clue
-# characters, `glyph.py`); RELAX_NONE: they never do.
-RELAX_NONE, RELAX_PLAIN, RELAX_GLYPH = 0, 1, 2
+# characters, `glyph.py`) and for two 歇后语 (one content bigram); RELAX_NONE: they never do.
+RELAX_NONE, RELAX_PLAIN, RELAX_GLYPH, RELAX_SAYING = 0, 1, 2, 3
 
 
 def features(texts: list[str]) -> minhash.Shingles:
@@ -142,7 +142,8 @@ def pair_features(texts: list[str], i, j, min_shared: int, relax=None, shared=No
     (that count does not depend on the weights, so the rest can never merge), or, where
     `relax` (per pair) is RELAX_PLAIN (may merge on a specific answer, `variants.py`),
     sharing a character that is not template (a superset of sharing a content character),
-    or where it is RELAX_GLYPH, sharing glyph.MIN_SHARED clue characters. `shared`:
+    where it is RELAX_GLYPH, sharing glyph.MIN_SHARED clue characters, and where it is
+    RELAX_SAYING (two 歇后语), sharing one content bigram. `shared`:
     the content bigrams each pair shares, when the caller counted them and kept only pairs
     that pass (`variants._new_pairs`): every pair is then kept, uncounted."""
     return _lookup(features(texts), i, j, min_shared, relax, shared)
@@ -209,6 +210,8 @@ def _lookup(feats: minhash.Shingles, i, j, min_shared: int, relax=None, shared=N
         # group share fewer than min_shared and are dropped before the full lookup.
         shared = _count_shared(feats, i, j, content_bigrams(feats.uniq), chunk)
         keep = shared >= min_shared
+        if relax is not None:
+            keep |= (relax == RELAX_SAYING) & (shared >= 1)
         if relax is not None and (low := np.flatnonzero(~keep & (relax == RELAX_PLAIN))).size:
             # May merge on a specific answer: at least a character that is not template.
             keep[low] = _count_shared(feats, i[low], j[low], plain_chars(feats.uniq), chunk) > 0

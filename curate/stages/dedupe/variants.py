@@ -9,6 +9,8 @@ without its type markers, template and corpus-common characters) overlap:
 - character riddles and 歇后语, whose answers are shared by many different riddles, need the
   question's own content to match: content Jaccard >= `content_threshold` (孙悟空照镜子 /
   孙悟空放屁, both 猴里猴气: 3 of 8 characters, two riddles; 泥菩萨过江 / 泥菩萨过河: 4 of 6);
+  two 歇后语 need one content bigram in common, not `variant_min_shared`: a short saying
+  reworded keeps one (秤砣掉井里 / 秤砣落井, 韩信点兵 / 韩信将兵);
 - other riddles (brain teasers, 谜语) share `variant_min_shared` content bigrams, or, when
   their answer is specific (given by at most `specific_k` survivors: a shared answer is
   strong evidence only when it is specific to one riddle), content Jaccard >=
@@ -22,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from curate.stages.dedupe import glyph, lookup, minhash, similarity, star
-from curate.stages.dedupe.rank import GLYPH, PLAIN
+from curate.stages.dedupe.rank import GLYPH, PLAIN, SHARED
 
 _NONE = {"u": pl.Int64, "v": pl.Int64, "score": pl.Float64, "kind": pl.String}
 
@@ -92,6 +94,9 @@ def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict, min_share
     code, count = _sharing_pairs(*look, np.arange(members.size), "bigrams")
     pair = code[count >= min_shared]
     kind = ids.node_kind[nodes[members]]
+    if (kind == SHARED).any():  # two sayings: one content bigram may do (`_can_merge`)
+        a, b = by_group[code // members.size], by_group[code % members.size]
+        pair = _merged(pair, code[(count >= 1) & (kind[a] == SHARED) & (kind[b] == SHARED)])
     if (plain := np.flatnonzero(kind == PLAIN)).size:  # may merge on a specific answer
         pair = _merged(pair, _sharing_pairs(*look, plain, "plain")[0])
     if (glyphs := np.flatnonzero(kind == GLYPH)).size:  # 字谜 on their clue characters
@@ -273,13 +278,15 @@ def _can_merge(ids, u, v, score, content, shared, forbid: set, config, cache: di
     overlap enough for their types, or two 字谜 with the same clue characters (`glyph.py`),
     and that no override keeps apart; and the rule each may merge by (`_chosen`): SPECIFIC
     for those with fewer than variant_min_shared content bigrams in common (other riddles
-    with content Jaccard >= specific_content), SAME_CLUE for those 字谜."""
+    with content Jaccard >= specific_content; two 歇后语 with one are BY_SCORE), SAME_CLUE for
+    those 字谜."""
     strict = ~lookup.plain(ids, u, v)
     specific = shared < config.variant_min_shared
+    saying = lookup.sayings(ids, u, v) & (shared >= 1)
     keep = (score >= config.variant_threshold) & (content > 0)
     keep &= ~strict | (content >= config.content_threshold)
-    keep &= ~specific | (~strict & (content >= config.specific_content))
-    rule = np.where(specific, SPECIFIC, BY_SCORE).astype(np.int8)
+    keep &= ~specific | (~strict & (content >= config.specific_content)) | saying
+    rule = np.where(specific & ~saying, SPECIFIC, BY_SCORE).astype(np.int8)
     if (two := np.flatnonzero(lookup.glyphs(ids, u, v))).size:
         a, b = lookup.texts(ids, u[two], cache), lookup.texts(ids, v[two], cache)
         same = glyph.one_riddle(a, b, config.glyph_overlap)

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parents[3] / "bench"))
 import dedupe_quality as quality  # noqa: E402
 
 # Hand-written paraphrases merged today, per set (bench/README.md); a floor, not a target.
-RECALL_FLOOR = {"tune": 45, "heldout": 37, "fresh": 89, "fresh2": 109, "fresh3": 132, "fresh4": 113}
+RECALL_FLOOR = {"tune": 45, "heldout": 39, "fresh": 90, "fresh2": 114, "fresh3": 135, "fresh4": 116}
 # Wrong merges and bridges merged today: fresh4's are bridges through a record that says
 # what two different riddles say (海豚, 地球仪), kept as its survivor.
 CEILING = {"fresh4": (2, 3)}

@@ -1,5 +1,5 @@
-"""Words that name one thing (curate/stages/dedupe/synonyms.py) and the kind a question asks
-for (keys.CATEGORY_BASE): what dedupe merges and keeps apart because of them."""
+"""Words that name one thing (curate/stages/dedupe/synonyms.py), the kind a question asks
+for (keys.CATEGORY_BASE) and sayings on one bigram: what dedupe merges and keeps apart."""
 
 from __future__ import annotations
 
@@ -102,3 +102,15 @@ def test_the_kind_asked_for_is_one_private_character_after_the_question_word_onl
 
 def test_doctests():
     assert doctest.testmod(synonyms).failed == 0
+
+
+def test_two_sayings_reworded_in_one_word_merge_on_one_shared_bigram(project):
+    processed = project / "processed"
+    rows = [
+        ("铁锤落河——", "一沉到底"),
+        ("铁锤掉河——", "一沉到底"),  # 铁锤 the only bigram in common, content 3 of 5
+        ("石头落河——", "一沉到底"),  # 落河 in common, another subject: 2 of 6
+    ]
+    write_ingested(processed, frame(rows, category="歇后语"))
+    dedupe(DedupeConfig(processed=processed))
+    assert _merged(processed) == {frozenset(("铁锤落河——", "铁锤掉河——")): "variant"}
