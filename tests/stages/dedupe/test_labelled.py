@@ -1,7 +1,7 @@
 """The hand-labelled sets of tests/data, deduped as bench/dedupe_quality.py does (next to the
 sayings of xiehouyu.json): no set may lose what it holds now. Wrong merges and bridges may not
-rise above today's (none, but on the held-out fresh4), variant precision stays at 0.97 or more,
-recall may not fall below today's (bench/README.md)."""
+rise above today's (none, but on fresh4 and the held-out fresh5), variant precision stays at
+0.97 or more, recall may not fall below today's (bench/README.md)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,18 @@ sys.path.insert(0, str(Path(__file__).parents[3] / "bench"))
 import dedupe_quality as quality  # noqa: E402
 
 # Hand-written paraphrases merged today, per set (bench/README.md); a floor, not a target.
-RECALL_FLOOR = {"tune": 45, "heldout": 39, "fresh": 90, "fresh2": 114, "fresh3": 135, "fresh4": 116}
-# Wrong merges and bridges merged today: fresh4's are bridges through a record that says
-# what two different riddles say (海豚, 地球仪), kept as its survivor.
-CEILING = {"fresh4": (2, 3)}
+RECALL_FLOOR = {
+    "tune": 45,
+    "heldout": 39,
+    "fresh": 90,
+    "fresh2": 114,
+    "fresh3": 135,
+    "fresh4": 116,
+    "fresh5": 126,
+}
+# Wrong merges and bridges merged today: bridges through a record that says what two different
+# riddles say (海豚, 地球仪, 海马), kept as their survivor.
+CEILING = {"fresh4": (2, 3), "fresh5": (3, 3)}
 
 
 @pytest.mark.parametrize("half", list(quality.SETS))
