@@ -294,18 +294,16 @@ def shared_members(
     sh: Shingles, i: np.ndarray, j: np.ndarray, chunk: int, members: np.ndarray | None = None
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """(lo, pair, member index) of every shingle documents i[k] and j[k] share, k = lo + pair,
-    chunk by chunk in order (and in the order `set_overlap` sums them). Chunks run on all
-    cores (numpy's sort and search release the GIL), at most two per core in flight: bounded
-    memory for millions of pairs. `members`: a subset of `sh.members` to look in instead
-    (member indices then index that subset)."""
-    u = np.int64(sh.uniq.size)
-    member = sh.members if members is None else members
+    chunk by chunk in order (the order `set_overlap` sums them). Chunks run on all cores
+    (numpy's sort and search release the GIL), at most two per core in flight: bounded memory
+    for millions of pairs. `members`: a subset of `sh.members` to look in (member indices
+    then index that subset)."""
+    u, member = np.int64(sh.uniq.size), sh.members if members is None else members
     if i.size * 8 < sh.n_docs:  # few pairs (a later pass): only their texts' runs are found
         docs = np.concatenate((i, j)).astype(np.int64)
         lo = np.searchsorted(member, docs * u)  # members: sorted by text, then by code
-        count, offset = np.zeros(sh.n_docs, dtype=np.int64), np.zeros(sh.n_docs, dtype=np.int64)
-        count[docs], offset[docs] = np.searchsorted(member, (docs + 1) * u) - lo, lo
-        shingle = None  # taken per looked-up member
+        count, offset = np.zeros((2, sh.n_docs), dtype=np.int64)
+        count[docs], offset[docs], shingle = np.searchsorted(member, (docs + 1) * u) - lo, lo, None
     else:
         doc, shingle = member // u, member % u
         count = np.bincount(doc, minlength=sh.n_docs)
@@ -315,8 +313,10 @@ def shared_members(
         part = slice(lo, lo + chunk)
         return (lo, *_lookup(member, shingle, count, offset, u, i[part], j[part]))
 
-    workers = os.cpu_count() or 1
-    starts = iter(range(0, i.size, chunk))
+    workers, starts = os.cpu_count() or 1, iter(range(0, i.size, chunk))
+    if i.size <= chunk:  # at most one chunk (each call of a later pass): no threads to start
+        yield from map(one, starts)
+        return
     with ThreadPoolExecutor(workers) as pool:
         pending = deque(pool.submit(one, lo) for lo in itertools.islice(starts, 2 * workers))
         while pending:
