@@ -88,7 +88,9 @@ def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict, min_share
     by_group = np.argsort(group[members], kind="stable")
     rank = np.empty(members.size, dtype=np.int64)
     rank[by_group] = np.arange(members.size)
-    look = (ids, nodes, members, group, fresh, rank, cache)
+    feats = similarity.features(lookup.texts(ids, nodes[members], cache))
+    cache["feats"] = (nodes[members], feats)  # what a full pass looks up (`full_lookup`)
+    look = (members, group, fresh, rank, feats)
     code, count = _sharing_pairs(*look, np.arange(members.size), "bigrams")
     pair = code[count >= min_shared]
     kind = ids.node_kind[nodes[members]]
@@ -110,32 +112,31 @@ def _merged(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return pair[np.concatenate(([True], pair[1:] != pair[:-1]))[: pair.size]]
 
 
-# What `_sharing_pairs` counts: n-gram size and which codes.
+# What `_sharing_pairs` counts, by feature code (`similarity.features`).
 _COUNTED = {
-    "bigrams": (2, similarity.content_bigrams),  # content bigrams
-    "plain": (1, similarity.plain_chars),  # characters that are not template
-    "clue": (1, glyph.clue_chars),  # characters that are not particles (字谜)
+    "bigrams": similarity.content_bigrams,  # content bigrams
+    "plain": similarity.plain_chars,  # characters that are not template
+    "clue": glyph.clue_chars,  # characters that are not particles (字谜)
 }
 
 
-def _sharing_pairs(ids, nodes, members, group, fresh, rank, cache: dict, sub, what: str):
-    """The pairs of `_group_pairs(members[sub], group)` with a fresh node and an n-gram of
+def _sharing_pairs(members, group, fresh, rank, feats, sub, what: str):
+    """The pairs of `_group_pairs(members[sub], group)` with a fresh node and a feature of
     the kind `what` (`_COUNTED`) in common, as sorted codes rank[a] * len(members) + rank[b]
-    (a, b: places in members), and how many they share. Found from the n-grams (who in an
-    answer group has each one) rather than by looking up every pair: most pairs of a group
-    share none."""
-    n, which = _COUNTED[what]
-    code, doc = minhash.ngram_codes(lookup.texts(ids, nodes[members[sub]], cache), n)
-    counted = which(code)
-    code, doc = code[counted], sub[doc[counted]]  # doc: a place in members
+    (a, b: places in members), and how many they share (`feats`: the features of the texts
+    of members). Found from the features (who in an answer group has each one) rather than
+    by looking up every pair: most pairs of a group share none."""
+    inside = np.zeros(members.size, dtype=bool)
+    inside[sub] = True
+    counted = inside[feats.doc] & _COUNTED[what](feats.uniq)[feats.sid]
+    code, doc = feats.sid[counted], feats.doc[counted]  # the feature's id; a place in members
     new = fresh[members]
     if not new[doc].all():  # only the n-grams of a fresh text can make a pair with one
         ours = minhash.sorted_unique(code[new[doc]])
         at = np.minimum(np.searchsorted(ours, code), max(ours.size - 1, 0))
         keep = ours[at] == code if ours.size else np.zeros(code.size, dtype=bool)
         code, doc = code[keep], doc[keep]
-    bigram = minhash.unique_inverse(code)[1]
-    key = group[members][doc] * np.int64(bigram.max(initial=0) + 1) + bigram
+    key = group[members][doc] * np.int64(feats.uniq.size) + code
     order = minhash.stable_argsort(key)  # by group, bigram, then text (doc is sorted)
     key, doc = key[order], doc[order]
     start = np.ones(doc.size, dtype=bool)  # a new (group, bigram): who has it follows

@@ -149,3 +149,36 @@ def test_variant_edges_on_a_carried_graph_equal_those_on_a_rebuilt_one(
         assert carried.sort("u", "v").equals(again.sort("u", "v"))
         assert cache["center"].tolist() == star.centers(ids.n_nodes, carried).tolist()
         edges = carried
+
+
+def test_lookup_of_the_features_found_for_counting_equals_one_of_the_texts(
+    xiehouyu_path, tmp_path, monkeypatch
+):
+    """The first variant pass counts shared bigrams on the features of its texts and hands
+    them to the lookup: the lookup they give equals one of features computed from the texts."""
+    from curate.stages.dedupe import lookup
+
+    taken = {}
+    monkeypatch.setattr(graph, "settle", lambda *args: taken.update(args=args) or args[3])
+    processed = tmp_path / "processed"
+    write_ingested(processed, _corpus(xiehouyu_path, 4))
+    dedupe(DedupeConfig(processed=processed))
+    frame, ids, index, edges, forbid, config, bands, rows, cutoff = taken["args"]
+    merging = edges.filter(pl.col("kind") != "conflict")
+    center = star.star(ids.n_nodes, merging["u"].to_numpy(), merging["v"].to_numpy())
+    reps = np.flatnonzero(center == np.arange(ids.n_nodes))
+    answer = np.unique(ids.node_answer[reps], return_inverse=True)[1]
+    looked = []
+    for reuse in (True, False):
+        cache: dict = {}
+        u, v, paired, shared = variants._new_pairs(ids, reps, answer, cache, 2)
+        assert cache["feats"][0].tolist() == paired.tolist() and u.size > 100
+        if not reuse:
+            cache.pop("feats")
+        lookup.full_lookup(ids, u, v, paired, shared, config, cache)
+        assert "feats" not in cache
+        pf = cache["pf"]
+        looked.append([pf.i, pf.j, pf.shared, pf.entry_pair, pf.entry_at, cache["nodes"]])
+        looked[-1] += [pf.feats.uniq, pf.feats.members]
+    for a, b in zip(*looked, strict=True):
+        assert a.tolist() == b.tolist()
