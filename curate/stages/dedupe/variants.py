@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from curate.stages.dedupe import glyph, lookup, minhash, similarity, star
+from curate.stages.dedupe import glyph, lookup, minhash, pairs, similarity, star
 from curate.stages.dedupe.rank import GLYPH, PLAIN
 
 _NONE = {"u": pl.Int64, "v": pl.Int64, "score": pl.Float64, "kind": pl.String}
@@ -81,10 +81,10 @@ def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict, min_share
     hot[group[fresh]] = True  # groups with a new survivor: only their pairs can be new
     members = np.flatnonzero(hot[group])  # each has a pair with a new survivor (k >= 2)
     if min_shared < 1:
-        pi, pj = _group_pairs(members, group)
+        pi, pj = pairs.group_pairs(members, group)
         keep = fresh[pi] | fresh[pj]
         return nodes[pi[keep]], nodes[pj[keep]], nodes[members], None
-    # Pairs numbered in _group_pairs' order (by group, then node): rank[a] * m + rank[b].
+    # Pairs numbered in group_pairs' order (by group, then node): rank[a] * m + rank[b].
     by_group = np.argsort(group[members], kind="stable")
     rank = np.empty(members.size, dtype=np.int64)
     rank[by_group] = np.arange(members.size)
@@ -121,11 +121,11 @@ _COUNTED = {
 
 
 def _sharing_pairs(members, group, fresh, rank, feats, sub, what: str):
-    """The pairs of `_group_pairs(members[sub], group)` with a fresh node and a feature of
-    the kind `what` (`_COUNTED`) in common, as sorted codes rank[a] * len(members) + rank[b]
-    (a, b: places in members), and how many they share (`feats`: the features of the texts
-    of members). Found from the features (who in an answer group has each one) rather than
-    by looking up every pair: most pairs of a group share none."""
+    """The pairs of `pairs.group_pairs(members[sub], group)` with a fresh node and a feature
+    of the kind `what` (`_COUNTED`) in common, as sorted codes rank[a] * len(members) +
+    rank[b] (a, b: places in members), and how many they share (`feats`: the features of
+    the texts of members). Found from the features (who in an answer group has each one)
+    rather than by looking up every pair: most pairs of a group share none."""
     inside = np.zeros(members.size, dtype=bool)
     inside[sub] = True
     counted = inside[feats.doc] & _COUNTED[what](feats.uniq)[feats.sid]
@@ -146,11 +146,12 @@ def _sharing_pairs(members, group, fresh, rank, feats, sub, what: str):
     run, doc = (np.cumsum(start) - 1)[~again], doc[~again]
     hot = np.bincount(run, weights=new[doc]) > 0  # runs with a fresh text
     run, doc = run[hot[run]], doc[hot[run]]
-    a, b = _group_pairs(np.arange(doc.size), run)  # doc[a] < doc[b]: sorted within a run
+    a, b = pairs.run_pairs(run)  # doc[a] < doc[b]: sorted within a run
     a, b = doc[a], doc[b]
     a, b = a[new[a] | new[b]], b[new[a] | new[b]]
-    # Equal codes are the n-grams a pair shares.
-    pair = np.sort(rank[a] * members.size + rank[b])
+    # Equal codes are the features a pair shares. A stable sort (timsort) merges the ascending
+    # runs the pairs of each (group, feature) come in: 3-4x faster than quicksort here.
+    pair = np.sort(rank[a] * members.size + rank[b], kind="stable")
     first = np.flatnonzero(np.concatenate(([True], pair[1:] != pair[:-1]))[: pair.size])
     return pair[first], np.diff(np.append(first, pair.size))
 
@@ -289,17 +290,3 @@ def _can_merge(ids, u, v, score, content, shared, forbid: set, config, cache: di
         blocked = np.array([a * ids.n_nodes + b for a, b in forbid], dtype=np.int64)
         keep &= ~np.isin(u * ids.n_nodes + v, blocked)
     return keep, rule
-
-
-def _group_pairs(members: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs (i < j in sorted position) of `members` that share a group, vectorized."""
-    order = members[np.argsort(group[members], kind="stable")]
-    g = group[order]
-    new = np.concatenate(([True], g[1:] != g[:-1])) if g.size else np.zeros(0, bool)
-    start = np.maximum.accumulate(np.where(new, np.arange(g.size), 0))
-    size = np.bincount(np.cumsum(new) - 1)[np.cumsum(new) - 1] if g.size else g
-    later = start + size - 1 - np.arange(g.size)  # partners after each position
-    left = np.repeat(np.arange(g.size), later)
-    first = np.concatenate(([0], np.cumsum(later)[:-1])) if g.size else later
-    right = left + 1 + np.arange(left.size) - np.repeat(first, later)
-    return order[left], order[right]
