@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from curate.stages.dedupe import glyph, lookup, minhash, pairs, similarity, star
+from curate.stages.dedupe import glyph, lookup, minhash, pairs, rules, similarity, star
 from curate.stages.dedupe.rank import GLYPH, PLAIN
 
 _NONE = {"u": pl.Int64, "v": pl.Int64, "score": pl.Float64, "kind": pl.String}
@@ -180,10 +180,10 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     if dirty is not None:  # only the groups that changed can choose a pair (`_dirty`)
         live &= dirty[ids.node_answer[nodes]]
     if full:  # what does not change until the next full pass: weights, scores, who may merge
-        cache["weights"] = similarity.weights_of(pf, live)
-        cache["score"], cache["scored"] = np.zeros(pf.i.size), np.zeros(pf.i.size, dtype=bool)
-        cache["can"] = np.zeros(pf.i.size, dtype=bool)
-        cache["rule"] = np.zeros(pf.i.size, dtype=np.int8)
+        weights = similarity.weights_of(pf, live)
+        cache["rule"] = rules.carried(cache, weights, pf.i.size)  # NEVER: not scored again
+        cache["weights"], cache["scored"] = weights, cache["rule"] == rules.NEVER
+        cache["score"], cache["can"] = np.zeros(pf.i.size), np.zeros(pf.i.size, dtype=bool)
     need = np.flatnonzero(live[pf.i])  # pairs between survivors, not stale (sorted)
     need = need[live[pf.j[need]] & ~cache["stale"][need]]
     # Scored when first needed under these weights: a quarter of the pairs are between
@@ -195,7 +195,7 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
         u, v = nodes[pf.i[todo]], nodes[pf.j[todo]]
         cache["score"][todo], cache["scored"][todo] = score, True
         shared = pf.shared[todo]
-        can, rule = _can_merge(ids, u, v, score, content, shared, forbid, config, cache)
+        can, rule = rules.can_merge(ids, u, v, score, content, shared, forbid, config, cache)
         cache["can"][todo], cache["rule"][todo] = can, rule
     keep = need[cache["can"][need]]
     u, v, score = nodes[pf.i[keep]], nodes[pf.j[keep]], cache["score"][keep]
@@ -204,7 +204,7 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
         pu, pv, ps, pc, psh = lookup.local_scores(ids, nu, nv, nshared, config, cache)
         alive = np.zeros(reps.size + 1, dtype=bool)  # by place in reps; -1: not a survivor
         alive[:-1] = ok
-        can, prule = _can_merge(ids, pu, pv, ps, pc, psh, forbid, config, cache)
+        can, prule = rules.can_merge(ids, pu, pv, ps, pc, psh, forbid, config, cache)
         can &= alive[pos[pu]] & alive[pos[pv]]
         if dirty is not None:
             can &= dirty[ids.node_answer[pu]]
@@ -214,14 +214,14 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     pi, pj = pos[u], pos[v]  # all survivors
     if not pi.size:
         return pl.DataFrame(schema=_NONE)
-    chosen = _chosen(config, cutoff, score, rule, group[pi], size)  # k: the group size
+    chosen = rules.chosen(config, cutoff, score, rule, group[pi], size)  # k: the group size
     # The star over places in reps, grown by the pairs each round adds (`star.grow`).
     a, b = pi[chosen], pj[chosen]
     center, comp = star.star(reps.size, a, b), star.components(reps.size, a, b)
     while True:  # merging lowers k and so the cutoff: repeat until the chosen set is stable
         gone = np.flatnonzero(center != np.arange(reps.size))  # merged into another
         k = size - np.bincount(group[gone], minlength=size.size)
-        added = np.flatnonzero(~chosen & _chosen(config, cutoff, score, rule, group[pi], k))
+        added = np.flatnonzero(~chosen & rules.chosen(config, cutoff, score, rule, group[pi], k))
         if not added.size:
             break
         chosen[added] = True
@@ -253,40 +253,3 @@ def _dirty(ids, nodes: np.ndarray, cache: dict) -> np.ndarray | None:
     dirty = np.zeros(int(ids.node_answer.max(initial=-1)) + 1, dtype=bool)
     dirty[ids.node_answer[np.flatnonzero(now != was)]] = True
     return dirty
-
-
-# How a pair that `_can_merge` may merge (its `rule`): on its score; on its score while its
-# answer is specific; or, two 字谜 naming the same components, on that alone (`glyph.py`).
-BY_SCORE, SPECIFIC, SAME_CLUE = 0, 1, 2
-
-
-def _chosen(config, cutoff, score, rule, pair_group, k) -> np.ndarray:
-    """Pairs whose score reaches the cutoff for k riddles sharing their answer (k per answer
-    group; the cutoff computed per group, then taken by each pair's group); those that may
-    merge only on a specific answer (`_can_merge`), only while k <= specific_k; and the
-    字谜 with the same clue characters, whatever their score."""
-    cut, k = cutoff(config, k)[pair_group], k[pair_group]
-    by_score = (score >= cut) & ((rule != SPECIFIC) | (k <= config.specific_k))
-    return by_score | (rule == SAME_CLUE)
-
-
-def _can_merge(ids, u, v, score, content, shared, forbid: set, config, cache: dict):
-    """Pairs (u < v) whose score reaches the lowest cutoff and whose content characters
-    overlap enough for their types, or two 字谜 with the same clue characters (`glyph.py`),
-    and that no override keeps apart; and the rule each may merge by (`_chosen`): SPECIFIC
-    for those with fewer than variant_min_shared content bigrams in common (other riddles
-    with content Jaccard >= specific_content), SAME_CLUE for those 字谜."""
-    strict = ~lookup.plain(ids, u, v)
-    specific = shared < config.variant_min_shared
-    keep = (score >= config.variant_threshold) & (content > 0)
-    keep &= ~strict | (content >= config.content_threshold)
-    keep &= ~specific | (~strict & (content >= config.specific_content))
-    rule = np.where(specific, SPECIFIC, BY_SCORE).astype(np.int8)
-    if (two := np.flatnonzero(lookup.glyphs(ids, u, v))).size:
-        a, b = lookup.texts(ids, u[two], cache), lookup.texts(ids, v[two], cache)
-        same = glyph.one_riddle(a, b, config.glyph_overlap)
-        keep[two[same]], rule[two[same]] = True, SAME_CLUE
-    if forbid:
-        blocked = np.array([a * ids.n_nodes + b for a, b in forbid], dtype=np.int64)
-        keep &= ~np.isin(u * ids.n_nodes + v, blocked)
-    return keep, rule

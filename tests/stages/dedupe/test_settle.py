@@ -12,7 +12,7 @@ import pytest
 from dedupe_frames import frame, write_ingested, xiehouyu_frame
 
 from curate.normalize import match_key
-from curate.stages.dedupe import DedupeConfig, dedupe, graph, keys, star, variants
+from curate.stages.dedupe import DedupeConfig, dedupe, graph, keys, rules, star, variants
 
 LABELLED = Path(__file__).parents[2] / "data" / "dedupe_pairs.jsonl"
 OUTPUTS = ("deduped.parquet", "deduped.rejects.jsonl", "deduped.clusters.md")
@@ -79,10 +79,17 @@ def test_settle_with_its_shortcuts_equals_the_plain_passes(
 ):
     """The bigram index counts the content bigrams a pair shares (the lookup then keeps
     every pair uncounted); plain: every pair of an answer group counted by the lookup, the
-    star graph rebuilt from the edge list at each variant_edges call, and every answer group
-    looked at in every pass (not only those whose survivors changed, `variants._dirty`).
-    The same files, byte for byte."""
-    new_pairs, variant_edges = variants._new_pairs, variants.variant_edges
+    star graph rebuilt from the edge list at each variant_edges call, every answer group
+    looked at in every pass (not only those whose survivors changed, `variants._dirty`),
+    and every pair scored again at each full pass (not only those that may merge with
+    some score, `rules.carried`). The same files, byte for byte."""
+    new_pairs, variant_edges, carried = variants._new_pairs, variants.variant_edges, rules.carried
+    kept_unscored = []
+
+    def counted(cache, weights, n):
+        rule = carried(cache, weights, n)
+        kept_unscored.append(int((rule == rules.NEVER).sum()))
+        return rule
 
     def every_pair(ids, nodes, group, cache, min_shared):
         return new_pairs(ids, nodes, group, cache, 0)  # uncounted: _lookup counts and keeps
@@ -95,14 +102,16 @@ def test_settle_with_its_shortcuts_equals_the_plain_passes(
     for name in ("shortcuts", "plain"):
         processed = tmp_path / name / "processed"
         write_ingested(processed, _corpus(xiehouyu_path, seed))
+        monkeypatch.setattr(rules, "carried", counted)
         if name == "plain":
             monkeypatch.setattr(variants, "_new_pairs", every_pair)
             monkeypatch.setattr(variants, "variant_edges", rebuilt)
             monkeypatch.setattr(variants, "_dirty", lambda ids, nodes, cache: None)
+            monkeypatch.setattr(rules, "carried", lambda cache, w, n: np.zeros(n, np.int8))
         result = dedupe(DedupeConfig(processed=processed))
         assert result.removed["variant"] and result.removed["near_duplicate"]
         outputs.append([(processed / f).read_bytes() for f in OUTPUTS])
-    assert outputs[0] == outputs[1]
+    assert outputs[0] == outputs[1] and max(kept_unscored) > 0
 
 
 def test_variant_edges_on_a_carried_graph_equal_those_on_a_rebuilt_one(
