@@ -257,10 +257,10 @@ def _small_bucket_pairs(
 ) -> np.ndarray:
     """All pairs inside buckets of 2..limit members (positions in sorted order)."""
     out = []
-    pos = np.arange(order.size)
-    small = (size >= 2) & (size <= limit)
+    pos = np.flatnonzero((size >= 2) & (size <= limit))  # (most buckets have one member)
+    after = run_start[pos] + size[pos] - pos  # each position's place from its bucket's end
     for gap in range(1, limit):
-        k = pos[small & (pos - run_start + gap < size)]
+        k = pos[gap < after]
         out.append(np.stack((order[k], order[k + gap]), axis=1))
     return np.concatenate(out) if out else np.zeros((0, 2), np.int64)
 

@@ -195,3 +195,21 @@ def test_shared_members_in_one_chunk_equal_those_of_many_chunks_on_threads(keys)
     one = found(1 << 17)
     assert len(one) > 1000 and one == found(97)
     assert list(minhash.shared_members(sh, i[:0], j[:0], 1 << 17)) == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bucket_pairs_are_every_pair_of_a_small_bucket_and_a_star_of_a_large(seed):
+    """Pairs of positions with equal keys: all of a bucket of up to `limit`, else a star to
+    its first position (the small buckets' pairs found among their positions only)."""
+    rng = np.random.default_rng(seed)
+    k = rng.integers(0, 60, int(rng.integers(2, 800))).astype(np.uint64)
+    limit = int(rng.integers(1, 20))
+    want = set()
+    for key in set(k.tolist()):
+        where = np.flatnonzero(k == key).tolist()
+        if len(where) <= limit:
+            want |= {(a, b) for n, a in enumerate(where) for b in where[n + 1 :]}
+        else:
+            want |= {(where[0], b) for b in where[1:]}
+    got = minhash.bucket_pairs(k, limit)
+    assert {tuple(p) for p in got.tolist()} == want and len(got) == len(want)
