@@ -244,12 +244,8 @@ def bucket_pairs(k: np.ndarray, limit: int = ALL_PAIRS_UPTO) -> np.ndarray:
     run_id = np.cumsum(new) - 1
     size = np.bincount(run_id)[run_id]
     star = (~new) & (size > limit)
-    return np.concatenate(
-        (
-            np.stack((order[run_start[star]], order[star]), axis=1),
-            _small_bucket_pairs(order, run_start, size, limit),
-        )
-    )
+    stars = np.stack((order[run_start[star]], order[star]), axis=1)
+    return np.concatenate((stars, _small_bucket_pairs(order, run_start, size, limit)))
 
 
 def _small_bucket_pairs(
@@ -339,7 +335,11 @@ def _lookup(member, shingle, count, offset, u, i, j) -> tuple[np.ndarray, np.nda
 
 
 def jaccard(sh: Shingles, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """True Jaccard similarity of the shingle sets of documents i[k] and j[k]."""
-    ((inter, size),) = set_overlap(sh, i, j)
+    """True Jaccard similarity of the shingle sets of documents i[k] and j[k] (set sizes from
+    each document's run of members: no pass over every member for a few pairs)."""
+    u, inter, chunk = np.int64(sh.uniq.size), np.zeros(i.size), 1 << 17
+    for lo, pair, _ in shared_members(sh, i, j, chunk):
+        inter[lo : lo + chunk] = np.bincount(pair, minlength=inter[lo : lo + chunk].size)
+    size = np.diff(np.searchsorted(sh.members, np.arange(sh.n_docs + 1) * u))
     union = size[i] + size[j] - inter
     return np.where(union > 0, inter / np.maximum(union, 1), 0.0)
