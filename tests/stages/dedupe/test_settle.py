@@ -12,7 +12,7 @@ import pytest
 from dedupe_frames import frame, write_ingested, xiehouyu_frame
 
 from curate.normalize import match_key
-from curate.stages.dedupe import DedupeConfig, dedupe, graph, keys, rules, star, variants
+from curate.stages.dedupe import DedupeConfig, dedupe, graph, keys, minhash, rules, star, variants
 
 LABELLED = Path(__file__).parents[2] / "data" / "dedupe_pairs.jsonl"
 OUTPUTS = ("deduped.parquet", "deduped.rejects.jsonl", "deduped.clusters.md")
@@ -191,3 +191,23 @@ def test_lookup_of_the_features_found_for_counting_equals_one_of_the_texts(
         looked[-1] += [pf.feats.uniq, pf.feats.members]
     for a, b in zip(*looked, strict=True):
         assert a.tolist() == b.tolist()
+
+
+def test_near_pairs_scored_once_across_passes_equal_those_scored_afresh(xiehouyu_path):
+    """settle's near passes keep the Jaccard of the pairs they verified (`known`) and score
+    only the new ones: the same pairs and values, bit for bit, as scoring all afresh."""
+    data = json.loads(xiehouyu_path.read_text(encoding="utf-8"))
+    texts = [match_key(d["riddle"]) for d in data[:1500]]
+    texts += [t[:k] + t[k + 1 :] for t, k in zip(texts[:700], range(700), strict=True)]
+    sh = minhash.shingles([t or "门" for t in texts], 2)
+    index = graph.NearIndex(sh, minhash.signatures(sh, 64, 1))
+    rng = np.random.default_rng(6)
+    known: dict = {}
+    for _ in range(4):  # survivors that change a little between passes
+        docs = np.flatnonzero(rng.random(len(texts)) < 0.9)
+        priority = rng.permutation(docs.size)
+        got = graph.verified_pairs(index, docs, 16, 4, priority, known)
+        want = graph.verified_pairs(index, docs, 16, 4, priority)
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(got, want, strict=True))
+        assert got[0].size > 100
+    assert known["code"].size > got[0].size and (np.diff(known["code"]) > 0).all()
