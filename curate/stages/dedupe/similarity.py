@@ -19,7 +19,7 @@ from functools import cached_property
 
 import numpy as np
 
-from curate.stages.dedupe import glyph, minhash
+from curate.stages.dedupe import codes, glyph, minhash
 
 # Question-template and function characters: shared by thousands of unrelated riddles.
 TEMPLATE = "什么为哪谁怎样东西是的了吗呢啊个种有人"
@@ -51,7 +51,7 @@ def features(texts: list[str] | minhash.Shingles) -> minhash.Shingles:
     code = np.empty(c1.size + c2.size, dtype=np.uint64)
     doc = np.empty(code.size, dtype=np.int64)
     code[pos1], code[pos2], doc[pos1], doc[pos2] = c1, c2, d1, d2
-    uniq, sid = minhash.unique_inverse(code)
+    uniq, sid = codes.unique_codes(code)
     return minhash.Shingles(code, doc, len(texts), uniq, sid)
 
 
