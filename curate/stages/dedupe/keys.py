@@ -87,9 +87,14 @@ def _key_expr(texts: pl.Series) -> pl.Series:
     return key.alias(texts.name)
 
 
-def content_keys(questions: pl.Series) -> pl.Series:
+def content_keys(questions: pl.Series, keyed: pl.Series | None = None) -> pl.Series:
     """Match keys of the questions with their type markers cut (a question that is nothing
-    but a marker keeps its key)."""
+    but a marker keeps its key). `keyed`: the questions' match keys, if known: a question
+    without a marker has those (two thirds at 1M), only the others are keyed again."""
+    if keyed is not None:
+        t = pl.DataFrame({"t": questions}).select(pl.col("t").str.contains(MARKERS))["t"]
+        marked = t.arg_true()
+        return keyed.clone().scatter(marked, content_keys(questions.gather(marked)))
     cut = pl.DataFrame({"t": questions}).select(pl.col("t").str.replace_all(MARKERS, ""))["t"]
     keys = _key_expr(cut)
     whole = (keys.str.len_chars() == 0).arg_true()  # only these keyed again, uncut

@@ -28,8 +28,9 @@ def texts(ids, nodes: np.ndarray, cache: dict) -> list[str]:
     text = cache["text"]
     todo = nodes[text[nodes] == None]  # noqa: E711 (elementwise)
     if todo.size:
-        rows = ids.row[ids.node_first[todo]]
-        text[todo] = keys.content_keys(ids.questions.gather(rows)).to_list()
+        rows, keyed = ids.row[ids.node_first[todo]], cache.get("qkey")  # (`variant_edges`)
+        keyed = None if keyed is None else keyed.gather(ids.node_first[todo])
+        text[todo] = keys.content_keys(ids.questions.gather(rows), keyed).to_list()
     return text[nodes].tolist()
 
 

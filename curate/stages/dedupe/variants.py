@@ -40,6 +40,7 @@ def variant_edges(
     the last full pass (`cache` carries the lookup, the scores and the weights, and the
     graph: `cache["center"]`, each node's star center at the end)."""
     cache = {} if cache is None else cache
+    cache["qkey"] = frame["qkey"]  # the match keys, by ranked row: content keys from them
     if "center" in cache:  # the last call's graph, and the edges appended to it since
         tail = edges.slice(cache["rows"]).filter(pl.col("kind") != "conflict")
         u, v = (np.concatenate((cache[x], tail[x].to_numpy())) for x in ("u", "v"))

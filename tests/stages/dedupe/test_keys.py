@@ -92,3 +92,11 @@ def test_content_keys_key_the_uncut_question_only_where_nothing_is_left(xiehouyu
     got = keys.content_keys(series)
     assert got.to_list() == plain.to_list()
     assert got.tail(7).to_list() == ["打一字", "猜一猜", "打一物", None, "", "★", "半个月亮"]
+    # Given the match keys, only the questions with a marker are keyed again: the same keys.
+    before = whole.to_list()
+    assert keys.content_keys(series, whole).to_list() == plain.to_list()
+    assert whole.to_list() == before  # not changed in place
+    plain_only = series.head(3).str.replace_all(keys.MARKERS, "")  # no marker left
+    assert keys.content_keys(plain_only, keys.match_keys(plain_only)).equals(
+        keys.content_keys(plain_only)
+    )
