@@ -14,6 +14,8 @@ A final 打一字） whose opening bracket was lost is a marker too.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import polars as pl
 
@@ -22,6 +24,7 @@ from curate.stages.dedupe import minhash
 # Everything match_key drops: punctuation, separators (spaces), symbols, control/format chars.
 _NOT_KEY = r"[\p{P}\p{Z}\p{S}\p{C}]"
 _NOT_BARE_KEY = r"[\p{P}\p{Z}\p{C}]"  # a text of nothing but symbols keeps them
+_SPLIT_FROM = 1 << 14  # texts keyed in one chunk per core from this many on
 _PREFIX = "猜一猜|请问|谜语|字谜|歇后语|脑筋急转弯|考考你|谜面"
 MARKERS = (
     r"[（(][^（）()]*[打猜][^（）()]*[）)]"  # a bracketed note naming what to guess
@@ -75,8 +78,13 @@ def distinct_rows(texts: pl.Series) -> tuple[np.ndarray | None, np.ndarray]:
 
 
 def _key_expr(texts: pl.Series) -> pl.Series:
-    # Through a frame: polars then splits the column over all cores (a bare Series uses one).
-    t = pl.col("t")
+    # One chunk per core: polars runs a string expression over a column's chunks in
+    # parallel, and a single chunk on one core (at 1M: 0.29 -> 0.15 s for the questions).
+    t, name, step = pl.col("t"), texts.name, -(-texts.len() // (os.cpu_count() or 1))
+    if texts.len() > _SPLIT_FROM:
+        texts = pl.concat(
+            [texts.slice(at, step) for at in range(0, texts.len(), step)], rechunk=False
+        )
     folded = pl.DataFrame({"t": texts}).select(t.str.normalize("NFKC").str.to_lowercase())
     key = folded.select(t.str.replace_all(_NOT_KEY, ""))["t"]
     # Nothing left: a text of nothing but symbols keeps them. Only those rows are keyed
@@ -84,7 +92,7 @@ def _key_expr(texts: pl.Series) -> pl.Series:
     bare = (key.str.len_bytes() == 0).arg_true()
     if bare.len():
         key = key.scatter(bare, folded["t"].gather(bare).str.replace_all(_NOT_BARE_KEY, ""))
-    return key.alias(texts.name)
+    return key.rechunk().alias(name)  # (gathers from many chunks are slow)
 
 
 def content_keys(questions: pl.Series, keyed: pl.Series | None = None) -> pl.Series:
