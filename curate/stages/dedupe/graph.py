@@ -162,13 +162,34 @@ def near_edges(
     return edges.filter((pl.col("kind") != "conflict") | (pl.col("score") >= pl.Series(bar)))
 
 
-def verified_pairs(index: NearIndex, docs: np.ndarray, bands: int, rows: int, priority):
+def verified_pairs(index: NearIndex, docs, bands: int, rows: int, priority, known=None):
     """LSH candidate pairs among documents `docs` (sorted ids; `priority`: positions in
-    `docs`, best star centre first) as ids i < j in order, with their true Jaccard."""
+    `docs`, best star centre first) as ids i < j in order, with their true Jaccard. `known`:
+    a dict that keeps the pairs scored so far, to score each only once (`_remembered`)."""
     sig = np.take(index.sig, docs, axis=0)
     a, b = minhash.candidate_pairs(sig, bands, rows, priority=priority)
     i, j = docs[a], docs[b]
-    return i, j, minhash.jaccard(index.sh, i, j)
+    if known is None:
+        return i, j, minhash.jaccard(index.sh, i, j)
+    return i, j, _remembered(index, i, j, known)
+
+
+def _remembered(index: NearIndex, i: np.ndarray, j: np.ndarray, known: dict) -> np.ndarray:
+    """The Jaccard of the pairs, those in `known` (sorted codes, their scores) taken from it,
+    the others computed and added: settle's near passes see mostly the last pass's pairs
+    (the survivors change by a few hundred of 85k). The same values: a pair's Jaccard is
+    its own counts."""
+    code = i * np.int64(index.sig.shape[0]) + j
+    seen, score = known.get("code", code[:0]), known.get("score", np.zeros(0))
+    at = np.minimum(np.searchsorted(seen, code), max(seen.size - 1, 0))
+    old = seen[at] == code if seen.size else np.zeros(code.size, dtype=bool)
+    out = np.empty(code.size)
+    out[old], new = score[at[old]], np.flatnonzero(~old)
+    out[new] = minhash.jaccard(index.sh, i[new], j[new])
+    order = np.argsort(np.concatenate((seen, code[new])), kind="stable")
+    known["code"] = np.concatenate((seen, code[new]))[order]
+    known["score"] = np.concatenate((score, out[new]))[order]
+    return out
 
 
 def _same_question(ids: Ids) -> pl.DataFrame:
@@ -194,12 +215,13 @@ def settle(
     """Variant passes, then a near pass over the survivors, until neither finds a merge: the
     fixed point is what a second run on the output sees, so it removes nothing."""
     cache: dict = {}
+    verify = functools.partial(verified_pairs, known={})  # each pair scored once
     while True:
         edges = variants.variant_edges(frame, ids, edges, forbid, config, cutoff, cache)
         alive = cache["center"] == np.arange(ids.n_nodes)  # star.centers(n, edges)
-        extra = drop_forbidden(
-            near_edges(frame, ids, index, config, bands, rows, np.flatnonzero(alive)), forbid
-        )
+        survivors = np.flatnonzero(alive)
+        near = near_edges(frame, ids, index, config, bands, rows, survivors, verify)
+        extra = drop_forbidden(near, forbid)
         # The near pass pairs survivors only: the edges it can repeat join two survivors
         # (conflicts), a few among a million; (u, v) is unique in the edge list.
         u, v = edges["u"].to_numpy(), edges["v"].to_numpy()

@@ -29,8 +29,9 @@ def texts(ids, nodes: np.ndarray, cache: dict) -> list[str]:
     text = cache["text"]
     todo = nodes[text[nodes] == None]  # noqa: E711 (elementwise)
     if todo.size:
-        rows = ids.row[ids.node_first[todo]]
-        found = keys.content_keys(ids.questions.gather(rows))
+        rows, keyed = ids.row[ids.node_first[todo]], cache.get("qkey")  # (`variant_edges`)
+        keyed = None if keyed is None else keyed.gather(ids.node_first[todo])
+        found = keys.content_keys(ids.questions.gather(rows), keyed)
         same = synonyms.canonical(found)  # one form for words that name one thing
         glyph = pl.Series(ids.node_kind[todo] == GLYPH)
         if glyph.any():  # 字谜 name components in words of their own (太阳 for 日)
@@ -57,7 +58,7 @@ def relax(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def sayings(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Pairs of two 歇后语: one content bigram in common may do (`variants._can_merge`)."""
+    """Pairs of two 歇后语: one content bigram in common may do (`rules.can_merge`)."""
     return (ids.node_kind[u] == SHARED) & (ids.node_kind[v] == SHARED)
 
 
@@ -65,7 +66,10 @@ def full_lookup(ids, u: np.ndarray, v: np.ndarray, paired, shared, config, cache
     """Add the pairs (u, v), and those of the passes since the last full one, to the lookup
     of every pair scored so far (`cache["pf"]`, texts numbered by `cache["slot"]`); and the
     texts of the nodes `paired` (the IDF is taken over all texts compared). `shared`: the
-    content bigrams each pair shares, if counted (`variants._new_pairs`)."""
+    content bigrams each pair shares, if counted (`variants._new_pairs`, which leaves the
+    features it counted on in `cache["feats"]`: reused where they are those of the texts
+    to add, as in the first pass)."""
+    counted, feats = cache.pop("feats", (None, None))  # not held on: ~50 MB at 1M records
     if "pf" not in cache:
         cache["slot"] = np.full(ids.n_nodes, -1, dtype=np.int64)  # node -> its text
         cache["nodes"] = np.zeros(0, dtype=np.int64)  # text -> its node
@@ -87,7 +91,8 @@ def full_lookup(ids, u: np.ndarray, v: np.ndarray, paired, shared, config, cache
     add = add[slot[add] < 0]
     slot[add] = cache["nodes"].size + np.arange(add.size)
     cache["nodes"] = np.concatenate((cache["nodes"], add))
-    new, loose = texts(ids, add, cache), relax(ids, u, v)
+    same = counted is not None and np.array_equal(add, counted)
+    new, loose = feats if same else texts(ids, add, cache), relax(ids, u, v)
     pf = similarity.extend(pf, new, slot[u], slot[v], config.variant_min_shared, loose, shared)
     grown = np.zeros(pf.i.size - cache["stale"].size, dtype=bool)
     cache["stale"] = np.concatenate((cache["stale"], grown))

@@ -244,12 +244,8 @@ def bucket_pairs(k: np.ndarray, limit: int = ALL_PAIRS_UPTO) -> np.ndarray:
     run_id = np.cumsum(new) - 1
     size = np.bincount(run_id)[run_id]
     star = (~new) & (size > limit)
-    return np.concatenate(
-        (
-            np.stack((order[run_start[star]], order[star]), axis=1),
-            _small_bucket_pairs(order, run_start, size, limit),
-        )
-    )
+    stars = np.stack((order[run_start[star]], order[star]), axis=1)
+    return np.concatenate((stars, _small_bucket_pairs(order, run_start, size, limit)))
 
 
 def _small_bucket_pairs(
@@ -257,10 +253,10 @@ def _small_bucket_pairs(
 ) -> np.ndarray:
     """All pairs inside buckets of 2..limit members (positions in sorted order)."""
     out = []
-    pos = np.arange(order.size)
-    small = (size >= 2) & (size <= limit)
+    pos = np.flatnonzero((size >= 2) & (size <= limit))  # (most buckets have one member)
+    after = run_start[pos] + size[pos] - pos  # each position's place from its bucket's end
     for gap in range(1, limit):
-        k = pos[small & (pos - run_start + gap < size)]
+        k = pos[gap < after]
         out.append(np.stack((order[k], order[k + gap]), axis=1))
     return np.concatenate(out) if out else np.zeros((0, 2), np.int64)
 
@@ -294,18 +290,16 @@ def shared_members(
     sh: Shingles, i: np.ndarray, j: np.ndarray, chunk: int, members: np.ndarray | None = None
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     """(lo, pair, member index) of every shingle documents i[k] and j[k] share, k = lo + pair,
-    chunk by chunk in order (and in the order `set_overlap` sums them). Chunks run on all
-    cores (numpy's sort and search release the GIL), at most two per core in flight: bounded
-    memory for millions of pairs. `members`: a subset of `sh.members` to look in instead
-    (member indices then index that subset)."""
-    u = np.int64(sh.uniq.size)
-    member = sh.members if members is None else members
+    chunk by chunk in order (the order `set_overlap` sums them). Chunks run on all cores
+    (numpy's sort and search release the GIL), at most two per core in flight: bounded memory
+    for millions of pairs. `members`: a subset of `sh.members` to look in (member indices
+    then index that subset)."""
+    u, member = np.int64(sh.uniq.size), sh.members if members is None else members
     if i.size * 8 < sh.n_docs:  # few pairs (a later pass): only their texts' runs are found
         docs = np.concatenate((i, j)).astype(np.int64)
         lo = np.searchsorted(member, docs * u)  # members: sorted by text, then by code
-        count, offset = np.zeros(sh.n_docs, dtype=np.int64), np.zeros(sh.n_docs, dtype=np.int64)
-        count[docs], offset[docs] = np.searchsorted(member, (docs + 1) * u) - lo, lo
-        shingle = None  # taken per looked-up member
+        count, offset = np.zeros((2, sh.n_docs), dtype=np.int64)
+        count[docs], offset[docs], shingle = np.searchsorted(member, (docs + 1) * u) - lo, lo, None
     else:
         doc, shingle = member // u, member % u
         count = np.bincount(doc, minlength=sh.n_docs)
@@ -315,8 +309,10 @@ def shared_members(
         part = slice(lo, lo + chunk)
         return (lo, *_lookup(member, shingle, count, offset, u, i[part], j[part]))
 
-    workers = os.cpu_count() or 1
-    starts = iter(range(0, i.size, chunk))
+    workers, starts = os.cpu_count() or 1, iter(range(0, i.size, chunk))
+    if i.size <= chunk:  # at most one chunk (each call of a later pass): no threads to start
+        yield from map(one, starts)
+        return
     with ThreadPoolExecutor(workers) as pool:
         pending = deque(pool.submit(one, lo) for lo in itertools.islice(starts, 2 * workers))
         while pending:
@@ -339,7 +335,11 @@ def _lookup(member, shingle, count, offset, u, i, j) -> tuple[np.ndarray, np.nda
 
 
 def jaccard(sh: Shingles, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """True Jaccard similarity of the shingle sets of documents i[k] and j[k]."""
-    ((inter, size),) = set_overlap(sh, i, j)
+    """True Jaccard similarity of the shingle sets of documents i[k] and j[k] (set sizes from
+    each document's run of members: no pass over every member for a few pairs)."""
+    u, inter, chunk = np.int64(sh.uniq.size), np.zeros(i.size), 1 << 17
+    for lo, pair, _ in shared_members(sh, i, j, chunk):
+        inter[lo : lo + chunk] = np.bincount(pair, minlength=inter[lo : lo + chunk].size)
+    size = np.diff(np.searchsorted(sh.members, np.arange(sh.n_docs + 1) * u))
     union = size[i] + size[j] - inter
     return np.where(union > 0, inter / np.maximum(union, 1), 0.0)

@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from curate import riddle_type
-from curate.stages.dedupe.keys import keys_and_ids
+from curate.stages.dedupe.keys import keys_and_ids, per_core
 
 _ASKS = r"什么|为什么|谁|哪|怎么|怎样|几|多少|吗|呢"
 _STRAY = r"^[。，、；：！？.,;:!?…—~\-]|[。，、；：！？.,;:!?…—~\-]$"
@@ -35,7 +35,8 @@ def defects(df: pl.DataFrame) -> pl.Series:
     at either end of the answer."""
     q, a = pl.col("question"), pl.col("answer")
     no_mark = q.str.contains(_ASKS) & ~q.str.contains(r"[？?]")
-    return df.select(d=no_mark.cast(pl.Int64) + a.str.contains(_STRAY).cast(pl.Int64))["d"]
+    defect = no_mark.cast(pl.Int64) + a.str.contains(_STRAY).cast(pl.Int64)
+    return per_core(df.select("question", "answer")).select(d=defect)["d"].rechunk()
 
 
 def kinds(df: pl.DataFrame) -> pl.Series:
@@ -70,11 +71,12 @@ def ranked(df: pl.DataFrame, prefer: tuple[str, ...], n_own: int | None = None) 
     first = ((prefer_rank * 2 + nocat) * (1 << 23) + shorter * 4 + defects(df)).to_numpy()
     qlen = keyed["qkey"].str.len_chars().cast(pl.Int64).clip(0, (1 << 31) - 1).to_numpy()
     copies = np.minimum(np.bincount(qid)[qid], _MANY)  # records with each one's question key
-    chash = df["content_hash"]
-    if chash.str.contains("^[0-9a-f]{16}$").all():
-        chash = chash.str.slice(0, 15).str.to_integer(base=16)
-    else:
-        chash = chash.rank("dense")
+    h = pl.col("content_hash")  # matched and parsed on all cores (a frame's chunks)
+    parsed = per_core(df.select("content_hash")).select(
+        hex=h.str.contains("^[0-9a-f]{16}$").all(),
+        chash=h.str.slice(0, 15).str.to_integer(base=16, strict=False),
+    )
+    chash = parsed["chash"] if parsed["hex"].all() else df["content_hash"].rank("dense")
     sort_keys = (*packed(first, copies, qlen), chash.cast(pl.Int64).to_numpy())
     order = np.lexsort(sort_keys[::-1])  # stable: input order last
     order = _ties_by_text(df, order, [key[order] for key in sort_keys])

@@ -19,7 +19,7 @@ from functools import cached_property
 
 import numpy as np
 
-from curate.stages.dedupe import glyph, keys, minhash
+from curate.stages.dedupe import codes, glyph, keys, minhash
 
 # Question-template and function characters: shared by thousands of unrelated riddles.
 TEMPLATE = "什么为哪谁怎样东西是的了吗呢啊个种有人"
@@ -37,8 +37,10 @@ _CHUNK = 1 << 20  # shared entries scored at a time
 RELAX_NONE, RELAX_PLAIN, RELAX_GLYPH, RELAX_SAYING = 0, 1, 2, 3
 
 
-def features(texts: list[str]) -> minhash.Shingles:
-    """Characters and character bigrams of each text, as one shingle set per text."""
+def features(texts: list[str] | minhash.Shingles) -> minhash.Shingles:
+    """Characters and character bigrams of each text, one shingle set per text (or as given)."""
+    if isinstance(texts, minhash.Shingles):
+        return texts
     (c1, d1), (c2, d2) = minhash.ngram_codes(texts, 1), minhash.ngram_codes(texts, 2)
     # Each text's characters, then its bigrams (documents stay sorted): placed directly, in
     # the order a stable sort by document of the two lists would give, without the sort.
@@ -49,7 +51,7 @@ def features(texts: list[str]) -> minhash.Shingles:
     code = np.empty(c1.size + c2.size, dtype=np.uint64)
     doc = np.empty(code.size, dtype=np.int64)
     code[pos1], code[pos2], doc[pos1], doc[pos2] = c1, c2, d1, d2
-    uniq, sid = minhash.unique_inverse(code)
+    uniq, sid = codes.unique_codes(code)
     return minhash.Shingles(code, doc, len(texts), uniq, sid)
 
 
@@ -262,9 +264,7 @@ def weights_of(pf: PairFeatures, live: np.ndarray) -> Weights:
     return Weights(pf.feats.uniq, idf, content, (unseen * TEMPLATE_WEIGHT, unseen, 1.0))
 
 
-def pair_scores(
-    pf: PairFeatures, live: np.ndarray, start: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+def pair_scores(pf: PairFeatures, live: np.ndarray, start: int = 0) -> tuple[np.ndarray, ...]:
     """The weighted cosine of the pairs of `pf` from `start` on, with the IDF over the texts
     where `live` (equal to `variant_evidence` on just those texts: same sums in the same
     order), and the Jaccard of the two questions' content characters (`content_chars`)."""

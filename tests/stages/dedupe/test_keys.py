@@ -92,3 +92,25 @@ def test_content_keys_key_the_uncut_question_only_where_nothing_is_left(xiehouyu
     got = keys.content_keys(series)
     assert got.to_list() == plain.to_list()
     assert got.tail(7).to_list() == ["打一字", "猜一猜", "打一物", None, "", "★", "半个月亮"]
+    # Given the match keys, only the questions with a marker are keyed again: the same keys.
+    before = whole.to_list()
+    assert keys.content_keys(series, whole).to_list() == plain.to_list()
+    assert whole.to_list() == before  # not changed in place
+    plain_only = series.head(3).str.replace_all(keys.MARKERS, "")  # no marker left
+    assert keys.content_keys(plain_only, keys.match_keys(plain_only)).equals(
+        keys.content_keys(plain_only)
+    )
+
+
+def test_keys_of_texts_split_one_chunk_per_core_equal_those_in_one_chunk(monkeypatch):
+    """Many texts are keyed in one chunk per core (polars runs them in parallel): the same
+    keys, in one chunk, as keying them whole; also the symbol-only ones keyed again."""
+    rng = np.random.default_rng(2)
+    pool = ["什么门永远关不上？", "ＡＢＣ 打一字", "★☆", "", None, "半个月亮（打一字）", "…"]
+    series = pl.Series("question", [pool[k] for k in rng.integers(0, len(pool), 40_000)])
+    monkeypatch.setattr(keys, "_SPLIT_FROM", 1000)
+    split = keys._key_expr(series)
+    monkeypatch.setattr(keys, "_SPLIT_FROM", 10**9)
+    whole = keys._key_expr(series)
+    assert split.equals(whole) and split.n_chunks() == 1 and split.name == "question"
+    assert split.to_list()[:50] == [match_key(t) if t is not None else None for t in series[:50]]

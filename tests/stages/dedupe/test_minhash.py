@@ -178,3 +178,38 @@ def test_shared_members_of_a_few_pairs_are_those_found_among_many(keys):
 
         many, few = found(i, j), found(i[:20], j[:20])
         assert len(few) > 20 and few == {x for x in many if x[0] < 20}
+
+
+def test_shared_members_in_one_chunk_equal_those_of_many_chunks_on_threads(keys):
+    """Pairs that fit one chunk are looked up without a thread pool: the same shared members
+    as many small chunks looked up on threads."""
+    sh = minhash.shingles(keys, 2)
+    rng = np.random.default_rng(8)
+    i, j = rng.integers(0, len(keys), 3000), rng.integers(0, len(keys), 3000)
+    j[:300] = i[:300]  # texts with themselves: all shared
+
+    def found(chunk):
+        out = minhash.shared_members(sh, i, j, chunk)
+        return [(int(lo + k), int(at)) for lo, p, ats in out for k, at in zip(p, ats, strict=True)]
+
+    one = found(1 << 17)
+    assert len(one) > 1000 and one == found(97)
+    assert list(minhash.shared_members(sh, i[:0], j[:0], 1 << 17)) == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bucket_pairs_are_every_pair_of_a_small_bucket_and_a_star_of_a_large(seed):
+    """Pairs of positions with equal keys: all of a bucket of up to `limit`, else a star to
+    its first position (the small buckets' pairs found among their positions only)."""
+    rng = np.random.default_rng(seed)
+    k = rng.integers(0, 60, int(rng.integers(2, 800))).astype(np.uint64)
+    limit = int(rng.integers(1, 20))
+    want = set()
+    for key in set(k.tolist()):
+        where = np.flatnonzero(k == key).tolist()
+        if len(where) <= limit:
+            want |= {(a, b) for n, a in enumerate(where) for b in where[n + 1 :]}
+        else:
+            want |= {(where[0], b) for b in where[1:]}
+    got = minhash.bucket_pairs(k, limit)
+    assert {tuple(p) for p in got.tolist()} == want and len(got) == len(want)

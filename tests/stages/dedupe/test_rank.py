@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 import pytest
 
 from curate.stages.dedupe import rank
@@ -35,3 +36,20 @@ def test_packed_keys_sort_and_tie_as_the_plain_keys(seed, scale):
 def test_packed_keys_of_no_rows():
     empty = np.empty(0, dtype=np.int64)
     assert [k.size for k in rank.packed(empty, empty, empty)] == [0]
+
+
+def test_ranked_on_one_chunk_per_core_equals_ranked_in_one_chunk(xiehouyu_path, monkeypatch):
+    """The keys step matches and keys its strings in one chunk per core (`keys.per_core`):
+    the same ranked frame as in one chunk, with hex content hashes and with others."""
+    from dedupe_frames import xiehouyu_frame
+
+    from curate.stages.dedupe import keys
+
+    df = xiehouyu_frame(xiehouyu_path).head(3000).with_columns(riddle_type=pl.lit("歇后语"))
+    df = df.with_columns(answer=pl.col("answer") + pl.Series(["", "。", "…"] * 1000))
+    odd = df.with_columns(content_hash=pl.col("content_hash").str.slice(0, 3))
+    for data in (df, odd):
+        monkeypatch.setattr(keys, "_SPLIT_FROM", 100)
+        split = rank.ranked(data, ())
+        monkeypatch.setattr(keys, "_SPLIT_FROM", 10**9)
+        assert split.equals(rank.ranked(data, ()))

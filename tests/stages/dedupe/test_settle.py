@@ -12,7 +12,7 @@ import pytest
 from dedupe_frames import frame, write_ingested, xiehouyu_frame
 
 from curate.normalize import match_key
-from curate.stages.dedupe import DedupeConfig, dedupe, graph, keys, star, variants
+from curate.stages.dedupe import DedupeConfig, dedupe, graph, keys, minhash, rules, star, variants
 
 LABELLED = Path(__file__).parents[2] / "data" / "dedupe_pairs.jsonl"
 OUTPUTS = ("deduped.parquet", "deduped.rejects.jsonl", "deduped.clusters.md")
@@ -79,10 +79,17 @@ def test_settle_with_its_shortcuts_equals_the_plain_passes(
 ):
     """The bigram index counts the content bigrams a pair shares (the lookup then keeps
     every pair uncounted); plain: every pair of an answer group counted by the lookup, the
-    star graph rebuilt from the edge list at each variant_edges call, and every answer group
-    looked at in every pass (not only those whose survivors changed, `variants._dirty`).
-    The same files, byte for byte."""
-    new_pairs, variant_edges = variants._new_pairs, variants.variant_edges
+    star graph rebuilt from the edge list at each variant_edges call, every answer group
+    looked at in every pass (not only those whose survivors changed, `variants._dirty`),
+    and every pair scored again at each full pass (not only those that may merge with
+    some score, `rules.carried`). The same files, byte for byte."""
+    new_pairs, variant_edges, carried = variants._new_pairs, variants.variant_edges, rules.carried
+    kept_unscored = []
+
+    def counted(cache, weights, n):
+        rule = carried(cache, weights, n)
+        kept_unscored.append(int((rule == rules.NEVER).sum()))
+        return rule
 
     def every_pair(ids, nodes, group, cache, min_shared):
         return new_pairs(ids, nodes, group, cache, 0)  # uncounted: _lookup counts and keeps
@@ -95,14 +102,16 @@ def test_settle_with_its_shortcuts_equals_the_plain_passes(
     for name in ("shortcuts", "plain"):
         processed = tmp_path / name / "processed"
         write_ingested(processed, _corpus(xiehouyu_path, seed))
+        monkeypatch.setattr(rules, "carried", counted)
         if name == "plain":
             monkeypatch.setattr(variants, "_new_pairs", every_pair)
             monkeypatch.setattr(variants, "variant_edges", rebuilt)
             monkeypatch.setattr(variants, "_dirty", lambda ids, nodes, cache: None)
+            monkeypatch.setattr(rules, "carried", lambda cache, w, n: np.zeros(n, np.int8))
         result = dedupe(DedupeConfig(processed=processed))
         assert result.removed["variant"] and result.removed["near_duplicate"]
         outputs.append([(processed / f).read_bytes() for f in OUTPUTS])
-    assert outputs[0] == outputs[1]
+    assert outputs[0] == outputs[1] and max(kept_unscored) > 0
 
 
 def test_variant_edges_on_a_carried_graph_equal_those_on_a_rebuilt_one(
@@ -149,3 +158,56 @@ def test_variant_edges_on_a_carried_graph_equal_those_on_a_rebuilt_one(
         assert carried.sort("u", "v").equals(again.sort("u", "v"))
         assert cache["center"].tolist() == star.centers(ids.n_nodes, carried).tolist()
         edges = carried
+
+
+def test_lookup_of_the_features_found_for_counting_equals_one_of_the_texts(
+    xiehouyu_path, tmp_path, monkeypatch
+):
+    """The first variant pass counts shared bigrams on the features of its texts and hands
+    them to the lookup: the lookup they give equals one of features computed from the texts."""
+    from curate.stages.dedupe import lookup
+
+    taken = {}
+    monkeypatch.setattr(graph, "settle", lambda *args: taken.update(args=args) or args[3])
+    processed = tmp_path / "processed"
+    write_ingested(processed, _corpus(xiehouyu_path, 4))
+    dedupe(DedupeConfig(processed=processed))
+    frame, ids, index, edges, forbid, config, bands, rows, cutoff = taken["args"]
+    merging = edges.filter(pl.col("kind") != "conflict")
+    center = star.star(ids.n_nodes, merging["u"].to_numpy(), merging["v"].to_numpy())
+    reps = np.flatnonzero(center == np.arange(ids.n_nodes))
+    answer = np.unique(ids.node_answer[reps], return_inverse=True)[1]
+    looked = []
+    for reuse in (True, False):
+        cache: dict = {}
+        u, v, paired, shared = variants._new_pairs(ids, reps, answer, cache, 2)
+        assert cache["feats"][0].tolist() == paired.tolist() and u.size > 100
+        if not reuse:
+            cache.pop("feats")
+        lookup.full_lookup(ids, u, v, paired, shared, config, cache)
+        assert "feats" not in cache
+        pf = cache["pf"]
+        looked.append([pf.i, pf.j, pf.shared, pf.entry_pair, pf.entry_at, cache["nodes"]])
+        looked[-1] += [pf.feats.uniq, pf.feats.members]
+    for a, b in zip(*looked, strict=True):
+        assert a.tolist() == b.tolist()
+
+
+def test_near_pairs_scored_once_across_passes_equal_those_scored_afresh(xiehouyu_path):
+    """settle's near passes keep the Jaccard of the pairs they verified (`known`) and score
+    only the new ones: the same pairs and values, bit for bit, as scoring all afresh."""
+    data = json.loads(xiehouyu_path.read_text(encoding="utf-8"))
+    texts = [match_key(d["riddle"]) for d in data[:1500]]
+    texts += [t[:k] + t[k + 1 :] for t, k in zip(texts[:700], range(700), strict=True)]
+    sh = minhash.shingles([t or "门" for t in texts], 2)
+    index = graph.NearIndex(sh, minhash.signatures(sh, 64, 1))
+    rng = np.random.default_rng(6)
+    known: dict = {}
+    for _ in range(4):  # survivors that change a little between passes
+        docs = np.flatnonzero(rng.random(len(texts)) < 0.9)
+        priority = rng.permutation(docs.size)
+        got = graph.verified_pairs(index, docs, 16, 4, priority, known)
+        want = graph.verified_pairs(index, docs, 16, 4, priority)
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(got, want, strict=True))
+        assert got[0].size > 100
+    assert known["code"].size > got[0].size and (np.diff(known["code"]) > 0).all()
