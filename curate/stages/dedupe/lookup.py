@@ -33,9 +33,9 @@ def texts(ids, nodes: np.ndarray, cache: dict) -> list[str]:
         keyed = None if keyed is None else keyed.gather(ids.node_first[todo])
         found = keys.content_keys(ids.questions.gather(rows), keyed)
         same = synonyms.canonical(found)  # one form for words that name one thing
-        glyph = pl.Series(ids.node_kind[todo] == GLYPH)
-        if glyph.any():  # 字谜 name components in words of their own (太阳 for 日)
-            same = synonyms.canonical(found, glyph=True).zip_with(glyph, same)
+        glyph = pl.Series(np.flatnonzero(ids.node_kind[todo] == GLYPH))
+        if glyph.len():  # 字谜 name components in words of their own (太阳 for 日)
+            same = same.scatter(glyph, synonyms.canonical(found.gather(glyph), glyph=True))
         text[todo] = same.to_list()
     return text[nodes].tolist()
 
