@@ -16,9 +16,7 @@ half + C's second half).
 
 from __future__ import annotations
 
-import json
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -551,63 +549,8 @@ BRIDGES = [
 ]
 
 
-def _seen() -> tuple[set[str], set[str]]:
-    """Match keys of the questions (also any string in tests/) and answers of the other sets
-    and of raw/."""
-    import ast
-
-    import polars as pl
-
-    sys.path.insert(0, str(REPO))
-    from curate.normalize import display, match_key
-    from curate.stages.ingest import IngestConfig, ingest
-
-    def key(text: str) -> str:
-        return match_key(display(text))
-
-    questions, answers = set(), set()
-    for path in HERE.glob("*.jsonl"):
-        if "fresh2" in path.name:
-            continue
-        for line in path.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            questions |= {key(row[s]["question"]) for s in "abc" if s in row}
-            answers |= {key(row[s]["answer"]) for s in "abc" if s in row}
-    for path in (REPO / "tests").rglob("*.py"):
-        if path.name == Path(__file__).name:
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                try:
-                    questions.add(key(node.value))
-                except UnicodeError:  # lone surrogates in a test of bad input
-                    continue
-    with tempfile.TemporaryDirectory() as tmp:
-        ingest(IngestConfig(sources=(REPO / "raw",), processed=Path(tmp)))
-        df = pl.read_parquet(Path(tmp) / "ingested.parquet")
-    questions |= {key(q) for q in df["question"]}
-    answers |= {key(a) for a in df["answer"]}
-    return questions, answers
-
-
 def main() -> None:
-    xiehouyu = json.loads((REPO.parent / "shared" / "data" / "xiehouyu.json").read_text("utf-8"))
-    real = {(d["riddle"], d["answer"]) for d in xiehouyu}
-    for a, _, x in XIEHOUYU_SAME[:-9]:
-        assert (a, x) in real, (a, x)
-    for a, b, x in XIEHOUYU_SAME[-9:] + XIEHOUYU_DISTINCT:
-        assert (a, x) in real and (b, x) in real, (a, b, x)
-    rows, tri = first.numbered(sys.modules[__name__], "fresh2")
-    old_q, old_a = _seen()
-    from curate.normalize import display, match_key
-
-    items = [r[s] for r in rows + tri for s in "abc" if s in r]
-    reused = sorted({x["question"] for x in items if match_key(display(x["question"])) in old_q})
-    reused += sorted({x["answer"] for x in items if match_key(display(x["answer"])) in old_a})
-    if reused:
-        sys.exit(f"questions or answers of the other sets, tests/ or raw/: {reused}")
-    first.write({"dedupe_fresh2.jsonl": rows, "dedupe_fresh2_triples.jsonl": tri})
-    print(f"{len(rows)} pairs, {len(tri)} triples")
+    first.build(sys.modules[__name__], "fresh2", real_pairs=9)
 
 
 if __name__ == "__main__":

@@ -490,5 +490,69 @@ def main() -> None:
     print(f"{len(rows)} pairs, {len(tri)} triples")
 
 
+def seen(half: str, own: str) -> tuple[set[str], set[str]]:
+    """Match keys of the questions (also any string in tests/ but the builder `own`) and
+    answers of every set but `half`, and of raw/: what a later set may not hold."""
+    import ast
+    import tempfile
+
+    import polars as pl
+
+    sys.path.insert(0, str(REPO))
+    from curate.normalize import display, match_key
+    from curate.stages.ingest import IngestConfig, ingest
+
+    def key(text: str) -> str:
+        return match_key(display(text))
+
+    questions, answers = set(), set()
+    for path in sorted(HERE.glob("*.jsonl")):
+        if half in path.name:
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            questions |= {key(row[s]["question"]) for s in "abc" if s in row}
+            answers |= {key(row[s]["answer"]) for s in "abc" if s in row}
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        if path.name == own:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                try:
+                    questions.add(key(node.value))
+                except UnicodeError:  # lone surrogates in a test of bad input
+                    continue
+    with tempfile.TemporaryDirectory() as tmp:
+        ingest(IngestConfig(sources=(REPO / "raw",), processed=Path(tmp)))
+        df = pl.read_parquet(Path(tmp) / "ingested.parquet")
+    questions |= {key(q) for q in df["question"]}
+    answers |= {key(a) for a in df["answer"]}
+    return questions, answers
+
+
+def build(sets, half: str, real_pairs: int) -> None:
+    """The main() of a later set (module `sets`, `half` fresh2, fresh3 ...): check that its
+    歇后语 are xiehouyu.json's (the first side of each XIEHOUYU_SAME pair; both sides of the
+    last `real_pairs` and of XIEHOUYU_DISTINCT), that nothing of it is in another set, tests/
+    or raw/ (`seen`), and write dedupe_<half>.jsonl and dedupe_<half>_triples.jsonl."""
+    xiehouyu = json.loads((REPO.parent / "shared" / "data" / "xiehouyu.json").read_text("utf-8"))
+    real = {(d["riddle"], d["answer"]) for d in xiehouyu}
+    for a, _, x in sets.XIEHOUYU_SAME[:-real_pairs]:
+        assert (a, x) in real, (a, x)
+    for a, b, x in sets.XIEHOUYU_SAME[-real_pairs:] + sets.XIEHOUYU_DISTINCT:
+        assert (a, x) in real and (b, x) in real, (a, b, x)
+    rows, tri = numbered(sets, half)
+    old_q, old_a = seen(half, Path(sets.__file__).name)
+    from curate.normalize import display, match_key
+
+    items = [r[s] for r in rows + tri for s in "abc" if s in r]
+    reused = sorted({x["question"] for x in items if match_key(display(x["question"])) in old_q})
+    reused += sorted({x["answer"] for x in items if match_key(display(x["answer"])) in old_a})
+    if reused:
+        sys.exit(f"questions or answers of the other sets, tests/ or raw/: {reused}")
+    write({f"dedupe_{half}.jsonl": rows, f"dedupe_{half}_triples.jsonl": tri})
+    print(f"{len(rows)} pairs, {len(tri)} triples")
+
+
 if __name__ == "__main__":
     main()
