@@ -66,21 +66,23 @@ def _idf(feats: minhash.Shingles, df: np.ndarray, n_docs: int) -> np.ndarray:
     return np.where(_is_template(feats.uniq), idf * TEMPLATE_WEIGHT, idf)
 
 
+def _chars(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A feature code's first and second character (0: none, a single character)."""
+    return codes & np.uint64((1 << 21) - 1), codes >> np.uint64(21)
+
+
 def _is_template(codes: np.ndarray) -> np.ndarray:
     """Features made only of template characters (什, 什么, 东西, ...)."""
     template = np.array([ord(c) for c in TEMPLATE], dtype=np.uint64)
-    low = codes & np.uint64((1 << 21) - 1)
-    high = codes >> np.uint64(21)
+    low, high = _chars(codes)
     return np.isin(low, template) & ((high == 0) | np.isin(high, template))
 
 
 def _is_category(codes: np.ndarray) -> np.ndarray:
     """Features with the character `keys.content_keys` puts for the kind a question asks
     for (什么动物): template for content, not for the score."""
-    low = codes & np.uint64((1 << 21) - 1)
-    high = codes >> np.uint64(21)
     base, top = np.uint64(keys.CATEGORY_BASE), np.uint64(keys.CATEGORY_BASE + 0xFF)
-    return ((low >= base) & (low <= top)) | ((high >= base) & (high <= top))
+    return np.logical_or.reduce([(c >= base) & (c <= top) for c in _chars(codes)])
 
 
 def content_bigrams(codes: np.ndarray) -> np.ndarray:
