@@ -17,8 +17,10 @@ Steps (each timed in the result):
    threshold that rises with how many distinct riddles share the answer, and content
    characters that must overlap (`variants.py`; strictly for 字谜 and 歇后语).
 5. survivors: star clustering in survivor order over the verified edges (`star.py`): every
-   removed record was compared with its survivor directly; a conflict a person settled (an
-   `answer` decision) merges too. Rejects, review files, manifest.
+   removed record was compared with its survivor directly; a record that says what two
+   different riddles say is visited last, so it does not merge them (`bridges.py`); a
+   conflict a person settled (an `answer` decision) merges too. Rejects, review files,
+   manifest.
 """
 
 from __future__ import annotations
@@ -170,12 +172,16 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
         unmatched = decisions.unmatched(overrides, hits)
         edges = graph.drop_forbidden(edges, forbid)
     with timer("variant"):
-        edges = graph.settle(frame, ids, index, edges, forbid, config, bands, rows, variant_cutoff)
+        edges, last = graph.settle(
+            frame, ids, index, edges, forbid, config, bands, rows, variant_cutoff
+        )
     del index  # signatures and shingles: not needed to write, and the write is the peak
     with timer("survivors"):
         settled, applied, not_conflicts = decisions.resolved(overrides, nodes, edges)
         df = _named(processed, ids, aside)
-        out, conflicts = review.survivors(frame, df, ids, edges, config.on_conflict, n_own, settled)
+        out, conflicts = review.survivors(
+            frame, df, ids, edges, config.on_conflict, n_own, settled, last
+        )
     del edges, frame, ids, df  # the ranked copy of every record: the write is the peak
     inputs = [stage.file_entry(io.stage_path(processed, "ingested"))]
     inputs += [stage.file_entry(f) for p in config.against for f in _files(p)]

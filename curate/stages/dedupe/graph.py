@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from curate.normalize import match_key
-from curate.stages.dedupe import minhash, variants
+from curate.stages.dedupe import bridges, minhash, star, variants
 from curate.stages.dedupe.rank import GLYPH
 
 KIND_RANK = {"near_duplicate": 0, "variant": 1, "conflict": 2}
@@ -211,13 +211,17 @@ def settle(
     bands: int,
     rows: int,
     cutoff,
-) -> pl.DataFrame:
+) -> tuple[pl.DataFrame, np.ndarray]:
     """Variant passes, then a near pass over the survivors, until neither finds a merge: the
-    fixed point is what a second run on the output sees, so it removes nothing."""
-    cache: dict = {}
+    fixed point is what a second run on the output sees, so it removes nothing. Star centers
+    that bridge two riddles are put last as they are found (`bridges.py`); returned with the
+    edges, as the survivors' star order (`star.centers`' `last`)."""
+    cache: dict = {"last": np.zeros(ids.n_nodes, dtype=bool)}  # bridges (`bridges.py`)
     verify = functools.partial(verified_pairs, known={})  # each pair scored once
     while True:
         edges = variants.variant_edges(frame, ids, edges, forbid, config, cutoff, cache)
+        if _bridges(ids, edges, cache):
+            continue  # their members are survivors again: a variant pass first
         alive = cache["center"] == np.arange(ids.n_nodes)  # star.centers(n, edges)
         survivors = np.flatnonzero(alive)
         near = near_edges(frame, ids, index, config, bands, rows, survivors, verify)
@@ -230,7 +234,34 @@ def settle(
         # Unsorted until the end: only the graph matters until the fixed point.
         edges = pl.concat([edges, extra])
         if not extra.filter(pl.col("kind") != "conflict").height:
-            return edges.sort("u", "v")
+            return edges.sort("u", "v"), cache["last"]
+
+
+def _bridges(ids, edges: pl.DataFrame, cache: dict) -> bool:
+    """Put the star centers that bridge two riddles last (`bridges.hubs`) and cluster again,
+    until none is left; whether there were any. Only clusters that changed since the last
+    look are looked at again."""
+    merging = edges.filter(pl.col("kind") != "conflict")
+    u, v = merging["u"].to_numpy(), merging["v"].to_numpy()
+    weak = (merging["kind"] == "variant").to_numpy()
+    center, seen = cache["center"], cache.get("looked")
+    look = np.ones(ids.n_nodes, dtype=bool)
+    if seen is not None:  # the clusters of nodes with another center or a new edge
+        moved = np.flatnonzero(center != seen[0])
+        look[:] = False
+        look[center[np.concatenate((moved, u[seen[1] :], v[seen[1] :]))]] = True
+    found = False
+    while True:
+        new = bridges.hubs(ids, u, v, weak, center, look, cache) & ~cache["last"]
+        if not new.any():
+            break
+        found = True
+        cache["last"] |= new
+        old, center = center, star.star(ids.n_nodes, cache["u"], cache["v"], cache["last"])
+        look[:] = False
+        look[center[np.flatnonzero(center != old)]] = True
+    cache["center"], cache["looked"] = center, (center, u.size)
+    return found
 
 
 def _classify(pairs: pl.DataFrame, frame: pl.DataFrame, ids: Ids) -> pl.DataFrame:

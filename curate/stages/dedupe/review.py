@@ -114,6 +114,7 @@ def survivors(
     policy: str,
     n_own: int,
     settled: pl.DataFrame | None = None,
+    last: np.ndarray | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per input row (`df`, in input order; `_rank` = its ranked row): cluster, survivor,
     removed, kind, score; and the conflict pairs. Rows from `n_own` on are an external set
@@ -129,7 +130,7 @@ def survivors(
     if settled is not None and settled.height:
         merge = merge if policy == "survivor" else pl.concat([merge, settled])
         listed = edges.join(settled.select("u", "v"), on=["u", "v"], how="anti")
-    center = star.centers(ids.n_nodes, merge, with_conflicts=True)
+    center = star.centers(ids.n_nodes, merge, with_conflicts=True, last=last)
     link_kind, link_score = _direct_links(ids.n_nodes, merge, center)
     names = {-1: "exact", -2: "contaminated"} | {c: k for k, c in graph.KIND_RANK.items()}
     # Built in input order (the order of the rejects and of deduped.parquet) from df's own
@@ -167,7 +168,10 @@ def _direct_links(n: int, merge: pl.DataFrame, center: np.ndarray) -> tuple[np.n
     kr = merge["kind"].replace_strict(graph.KIND_RANK, return_dtype=pl.Int64).to_numpy()
     u, v = merge["u"].to_numpy(), merge["v"].to_numpy()
     lo, hi = np.minimum(u, v), np.maximum(u, v)
-    direct = (center[hi] == lo) & (lo != hi)  # a center is always the better-ranked end
+    # The center is the better-ranked end, but for a bridge (`bridges.py`): visited last,
+    # it joins a worse-ranked center.
+    lo, hi = np.where(center[lo] == hi, hi, lo), np.where(center[lo] == hi, lo, hi)
+    direct = (center[hi] == lo) & (lo != hi)
     score = merge["score"].to_numpy()
     best = (
         pl.DataFrame({"m": hi[direct], "k": kr[direct], "s": -score[direct]})

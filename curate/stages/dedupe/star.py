@@ -12,6 +12,12 @@ among them. Rounds are as many as the longest chain of dependent decisions (a ha
 
 >>> star(3, np.array([0, 1]), np.array([1, 2])).tolist()  # A~B, B~C: C stays its own center
 [0, 0, 2]
+
+A node that bridges two riddles (`bridges.py`) is visited after all others (`last`): the
+others in order first, then those. The same rounds run on the nodes renumbered in that order.
+
+>>> star(3, np.array([0, 0]), np.array([1, 2]), np.array([True, False, False])).tolist()
+[1, 1, 2]
 """
 
 from __future__ import annotations
@@ -21,9 +27,19 @@ import numpy as np
 _UNDECIDED = -1
 
 
-def star(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Center of each of n nodes under edges u-v (any order, duplicates allowed)."""
+def star(n: int, u: np.ndarray, v: np.ndarray, last: np.ndarray | None = None) -> np.ndarray:
+    """Center of each of n nodes under edges u-v (any order, duplicates allowed). `last`:
+    nodes visited after all the others (bridges between two riddles, `bridges.py`)."""
     u, v = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
+    if last is not None and last.any():
+        order = np.concatenate((np.flatnonzero(~last), np.flatnonzero(last)))
+        place = np.empty(n, dtype=np.int64)
+        place[order] = np.arange(n)
+        return order[_star(n, place[u], place[v])[place]]
+    return _star(n, u, v)
+
+
+def _star(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     lo, hi = np.minimum(u, v), np.maximum(u, v)
     keep = lo != hi
     lo, hi = lo[keep], hi[keep]
@@ -52,13 +68,13 @@ def star(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return center
 
 
-def centers(n: int, edges, with_conflicts: bool = False) -> np.ndarray:
+def centers(n: int, edges, with_conflicts: bool = False, last=None) -> np.ndarray:
     """`star` over a polars edge list (u, v, kind): conflicts merge only when asked."""
     import polars as pl
 
     if not with_conflicts:
         edges = edges.filter(pl.col("kind") != "conflict")
-    return star(n, edges["u"].to_numpy(), edges["v"].to_numpy())
+    return star(n, edges["u"].to_numpy(), edges["v"].to_numpy(), last)
 
 
 def components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -86,7 +102,12 @@ def components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def grow(
-    center: np.ndarray, comp: np.ndarray, u: np.ndarray, v: np.ndarray, new: int
+    center: np.ndarray,
+    comp: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    new: int,
+    last: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`star` and `components` after the last `new` edges of u-v joined a graph whose centers
     and components were `center` and `comp`. A node's center depends on its component only,
@@ -108,5 +129,6 @@ def grow(
     place = np.full(comp.size, -1, dtype=np.int64)
     place[nodes] = np.arange(nodes.size)  # order kept: the lowest node stays the best
     center = center.copy()
-    center[nodes] = nodes[star(nodes.size, place[u[inside]], place[v[inside]])]
+    late = None if last is None else last[nodes]
+    center[nodes] = nodes[star(nodes.size, place[u[inside]], place[v[inside]], late)]
     return center, comp

@@ -43,14 +43,15 @@ def variant_edges(
     graph: `cache["center"]`, each node's star center at the end)."""
     cache = {} if cache is None else cache
     cache["qkey"] = frame["qkey"]  # the match keys, by ranked row: content keys from them
+    last = cache.get("last")  # bridges, visited last (`bridges.py`)
     if "center" in cache:  # the last call's graph, and the edges appended to it since
         tail = edges.slice(cache["rows"]).filter(pl.col("kind") != "conflict")
         u, v = (np.concatenate((cache[x], tail[x].to_numpy())) for x in ("u", "v"))
-        center, comp = star.grow(cache["center"], cache["comp"], u, v, tail.height)
+        center, comp = star.grow(cache["center"], cache["comp"], u, v, tail.height, last)
     else:
         merging = edges.filter(pl.col("kind") != "conflict")
         u, v = merging["u"].to_numpy(), merging["v"].to_numpy()
-        center, comp = star.star(ids.n_nodes, u, v), star.components(ids.n_nodes, u, v)
+        center, comp = star.star(ids.n_nodes, u, v, last), star.components(ids.n_nodes, u, v)
     full = "score" not in cache
     while True:
         reps = np.flatnonzero(center == np.arange(ids.n_nodes))
@@ -64,7 +65,7 @@ def variant_edges(
         # Unsorted here: only the graph matters until `settle` sorts the final edge list.
         edges = pl.concat([edges, new.cast(edges.schema)])
         u, v = np.concatenate((u, new["u"].to_numpy())), np.concatenate((v, new["v"].to_numpy()))
-        center, comp = star.grow(center, comp, u, v, new.height)
+        center, comp = star.grow(center, comp, u, v, new.height, last)
         full = False
 
 
@@ -223,7 +224,8 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
     chosen = rules.chosen(config, cutoff, score, rule, group[pi], size)  # k: the group size
     # The star over places in reps, grown by the pairs each round adds (`star.grow`).
     a, b = pi[chosen], pj[chosen]
-    center, comp = star.star(reps.size, a, b), star.components(reps.size, a, b)
+    late = None if cache.get("last") is None else cache["last"][reps]
+    center, comp = star.star(reps.size, a, b, late), star.components(reps.size, a, b)
     while True:  # merging lowers k and so the cutoff: repeat until the chosen set is stable
         gone = np.flatnonzero(center != np.arange(reps.size))  # merged into another
         k = size - np.bincount(group[gone], minlength=size.size)
@@ -232,7 +234,7 @@ def _variant_pass(ids, reps: np.ndarray, forbid: set, config, cutoff, cache: dic
             break
         chosen[added] = True
         a, b = np.concatenate((a, pi[added])), np.concatenate((b, pj[added]))
-        center, comp = star.grow(center, comp, a, b, added.size)
+        center, comp = star.grow(center, comp, a, b, added.size, late)
     u, v = reps[pi[chosen]], reps[pj[chosen]]
     # A pair both in the lookup and new in this pass: once, its first copy (numpy, not a
     # polars unique of a frame per pass).

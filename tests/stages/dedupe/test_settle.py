@@ -127,7 +127,7 @@ def test_variant_edges_on_a_carried_graph_equal_those_on_a_rebuilt_one(
     def capture(frame, ids, index, edges, forbid, config, bands, rows, cutoff):
         taken.update(frame=frame, ids=ids, edges=edges, forbid=forbid, config=config)
         taken["cutoff"] = cutoff
-        return edges.sort("u", "v")
+        return edges.sort("u", "v"), None  # no bridges put last
 
     monkeypatch.setattr(graph, "settle", capture)
     processed = tmp_path / "processed"
@@ -168,7 +168,7 @@ def test_lookup_of_the_features_found_for_counting_equals_one_of_the_texts(
     from curate.stages.dedupe import lookup
 
     taken = {}
-    monkeypatch.setattr(graph, "settle", lambda *args: taken.update(args=args) or args[3])
+    monkeypatch.setattr(graph, "settle", lambda *args: taken.update(args=args) or (args[3], None))
     processed = tmp_path / "processed"
     write_ingested(processed, _corpus(xiehouyu_path, 4))
     dedupe(DedupeConfig(processed=processed))

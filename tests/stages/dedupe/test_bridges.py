@@ -1,0 +1,123 @@
+"""A record that says what two different riddles say is not the survivor of both
+(`bridges.py`), and the star order that puts it last keeps every clustering guarantee."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from dedupe_frames import frame, write_ingested
+
+from curate import io
+from curate.stages.dedupe import DedupeConfig, bridges, dedupe, star
+
+OWL = [
+    ("什么鸟白天睡大觉，夜里出来抓田鼠？", "猫头鹰"),
+    ("什么鸟白天睡大觉，脑袋能转一大圈？", "猫头鹰"),  # half of each: the bridge
+    ("什么鸟白天睡大觉，脑袋能转一大圈？", "猫头鹰"),  # its copy: it ranks first
+    ("什么鸟脸长得像猫，脑袋能转一大圈？", "猫头鹰"),
+]
+CROW = [  # one saying, copied with typos, cut short, with a prefix and a word added
+    ("乌鸦唱山歌", "不堪入耳"),
+    ("歇后语：乌鸦唱山歌——", "不堪入耳"),
+    ("乌鸦唱山", "不堪入耳"),
+    ("鸦唱山歌", "不堪入耳"),
+    ("乌鸦唱碗歌？", "不堪入耳"),
+    ("乌鸦唱山歌寨", "不堪入耳"),
+    ("乌情唱山歌…", "不堪入耳"),
+    ("老乌鸦在枝头唱山歌", "不堪入耳"),
+]
+
+
+def survivors(processed, rows) -> dict[str, str]:
+    """Each question's survivor question after `curate dedupe`."""
+    write_ingested(processed, frame(rows))
+    dedupe(DedupeConfig(processed=processed))
+    ids = frame(rows)["id"].to_list()
+    question = dict(zip(ids, [q for q, _ in rows], strict=True))
+    found = io.read_jsonl(processed / "deduped.rejects.jsonl")
+    rejects = {r["id"]: r["duplicate_of"] for r in found}
+    return {question[i]: question[rejects.get(i, i)] for i in ids}
+
+
+def no_bridges(monkeypatch):
+    monkeypatch.setattr(bridges, "hubs", lambda ids, *args: np.zeros(ids.n_nodes, dtype=bool))
+
+
+def test_a_record_that_says_what_two_riddles_say_does_not_merge_them(tmp_path, monkeypatch):
+    fate = survivors(tmp_path / "on", OWL)
+    owl_hunts, owl_face = OWL[0][0], OWL[3][0]
+    assert fate[owl_hunts] != fate[owl_face]
+    assert fate[OWL[1][0]] in (fate[owl_hunts], fate[owl_face])  # it joins one of them
+    # Deduping the output again removes nothing: the two riddles do not match.
+    kept = pl.read_parquet(tmp_path / "on" / "deduped.parquet")
+    rows = list(zip(kept["question"], kept["answer"], strict=True))
+    assert set(survivors(tmp_path / "again", rows).items()) == {(q, q) for q, _ in rows}
+    with monkeypatch.context() as off:  # what the star order alone did: one survivor
+        no_bridges(off)
+        fate = survivors(tmp_path / "off", OWL)
+    assert fate[owl_hunts] == fate[owl_face] == OWL[1][0]
+
+
+def test_copies_of_one_saying_are_never_a_bridge(tmp_path, monkeypatch):
+    fate = survivors(tmp_path / "on", CROW)
+    with monkeypatch.context() as off:
+        no_bridges(off)
+        assert survivors(tmp_path / "off", CROW) == fate
+
+
+def greedy(n: int, u, v, last) -> list[int]:
+    """The star clustering node by node: visit non-last nodes, then last ones, each in
+    index order; an untaken node becomes a center and takes its untaken neighbours."""
+    near = [set() for _ in range(n)]
+    for a, b in zip(u.tolist(), v.tolist(), strict=True):
+        if a != b:
+            near[a].add(b)
+            near[b].add(a)
+    center = [-1] * n
+    for x in [x for x in range(n) if not last[x]] + [x for x in range(n) if last[x]]:
+        if center[x] < 0:
+            center[x] = x
+            for y in near[x]:
+                if center[y] < 0:
+                    center[y] = x
+    return center
+
+
+def test_star_with_nodes_visited_last_is_the_greedy_star_in_that_order():
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n = int(rng.integers(1, 30))
+        m = int(rng.integers(0, 50))
+        u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+        last = rng.random(n) < 0.3
+        center = star.star(n, u, v, last)
+        assert center.tolist() == greedy(n, u, v, last)
+        alive = center == np.arange(n)
+        assert not (alive[u] & alive[v] & (u != v)).any()  # a fixed point: no survivor pair
+
+
+def test_grown_star_with_nodes_visited_last_equals_the_star_of_all_edges():
+    rng = np.random.default_rng(8)
+    for _ in range(100):
+        n, m, new = 40, 60, int(rng.integers(1, 15))
+        u, v = rng.integers(0, n, m), rng.integers(0, n, m)
+        last = rng.random(n) < 0.3
+        old = m - new
+        center = star.star(n, u[:old], v[:old], last)
+        comp = star.components(n, u[:old], v[:old])
+        grown, _ = star.grow(center, comp, u, v, new, last)
+        assert grown.tolist() == star.star(n, u, v, last).tolist()
+
+
+@pytest.mark.parametrize(
+    ("text", "other", "run"),
+    [
+        ("鱼长着马头还爸爸生孩子", "鱼长着马头却从来不会跑", 6),  # its own half
+        ("乌情唱山歌", "乌鸦唱山歌", 1),  # a typo
+        ("乌鸦唱山", "乌鸦唱山歌", 0),  # cut short
+        ("", "乌鸦", 0),
+    ],
+)
+def test_own_run_is_the_longest_stretch_of_characters_the_other_lacks(text, other, run):
+    assert bridges._own_runs([text], [other]).tolist() == [run]
