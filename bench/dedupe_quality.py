@@ -14,7 +14,9 @@ nor its results, scored once, and has been tuning data since. The fresh4 set
 written the same way, frozen before the changes tuned on fresh3, scored once, and has been
 tuning data since (the one-bigram rule for 歇后语). The fresh5 set (tests/data/dedupe_fresh5.jsonl,
 dedupe_fresh5_triples.jsonl; tests/data/fresh5_heldout.py) was written the same way, frozen
-before that rule, and is scored, never tuned on. Each set is deduped
+before that rule, scored once, and has been tuning data since (bridges.py). The fresh6 set
+(tests/data/dedupe_fresh6.jsonl, dedupe_fresh6_triples.jsonl; tests/data/fresh6_heldout.py) was
+written the same way, frozen before bridges.py, and is scored, never tuned on. Each set is deduped
 on its own, as `curate ingest` would see it (display text, t2s, riddle_type detected), next to
 the 14,032 sayings of ../shared/data/xiehouyu.json as background (real answer frequencies and
 IDF; `--no-background` to leave them out). Two records are merged when they end with the same
@@ -25,7 +27,7 @@ survivor. Scores:
 - `distinct` and `conflict` pairs merged (wrong), conflicts listed for review;
 - bridge triples (A~B~C, A distinct from C) whose A and C merged (target: none).
 
-    .venv/bin/python bench/dedupe_quality.py                 # all four, writes bench/out/
+    .venv/bin/python bench/dedupe_quality.py                 # every set, writes bench/out/
     .venv/bin/python bench/dedupe_quality.py --half tuning   # the tuning data only
 """
 
@@ -73,6 +75,7 @@ SETS = {  # half -> (pairs file, triples file)
     "fresh3": ("dedupe_fresh3.jsonl", "dedupe_fresh3_triples.jsonl"),
     "fresh4": ("dedupe_fresh4.jsonl", "dedupe_fresh4_triples.jsonl"),
     "fresh5": ("dedupe_fresh5.jsonl", "dedupe_fresh5_triples.jsonl"),
+    "fresh6": ("dedupe_fresh6.jsonl", "dedupe_fresh6_triples.jsonl"),
 }
 TITLES = {
     "tune": "tune half",
@@ -81,12 +84,13 @@ TITLES = {
     "fresh2": "fresh2 (tuning)",
     "fresh3": "fresh3 (tuning)",
     "fresh4": "fresh4 (tuning)",
-    "fresh5": "fresh5 held-out",
+    "fresh5": "fresh5 (tuning)",
+    "fresh6": "fresh6 held-out",
 }
 CHOICES = {
     "old": ["tune", "heldout"],
-    "tuning": ["tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4"],
-    "all": ["tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5"],
+    "tuning": ["tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5"],
+    "all": ["tune", "heldout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6"],
 }
 
 

@@ -23,13 +23,15 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import polars as pl
 
-from curate.stages.dedupe import keys, minhash, pairs, similarity
+from curate.stages.dedupe import keys, lookup, minhash, pairs, similarity
 
 OWN = 3
 OVERLAP = 0.25
 _KINDS = f"{chr(keys.CATEGORY_BASE)}-{chr(keys.CATEGORY_BASE + 0xFF)}"
 _NOT_CONTENT = f"[{re.escape(similarity.TEMPLATE)}{_KINDS}]"
+_TEMPLATE = np.array([ord(c) for c in similarity.TEMPLATE], dtype=np.uint32)
 
 
 def hubs(ids, u, v, weak, center: np.ndarray, look: np.ndarray, cache: dict) -> np.ndarray:
@@ -80,31 +82,29 @@ def hubs(ids, u, v, weak, center: np.ndarray, look: np.ndarray, cache: dict) -> 
 
 def _own(ids, member: np.ndarray, hub: np.ndarray, cache: dict) -> np.ndarray:
     """The longest run of characters of each member's content text not in its center's."""
-    return _own_runs(_texts(ids, member, cache), _texts(ids, hub, cache))
+    texts = lookup.texts(ids, member, cache, plain=True)
+    hubs_, which = np.unique(hub, return_inverse=True)  # ~7 members a center
+    return _own_runs(texts, lookup.texts(ids, hubs_, cache, plain=True), which)
 
 
 def _texts(ids, nodes: np.ndarray, cache: dict) -> list[str]:
-    """The nodes' questions as content keys less template and kind characters (cached)."""
-    if "bridge_text" not in cache:
-        cache["bridge_text"] = np.full(ids.n_nodes, None, dtype=object)
-    text = cache["bridge_text"]
-    todo = minhash.sorted_unique(nodes[text[nodes] == None])  # noqa: E711 (elementwise)
-    if todo.size:
-        first = ids.node_first[todo]
-        found = keys.content_keys(ids.questions.gather(ids.row[first]), cache["qkey"].gather(first))
-        text[todo] = found.str.replace_all(_NOT_CONTENT, "").to_list()
-    return text[nodes].tolist()
+    """The nodes' content keys as written (`lookup.texts`), less template and kind
+    characters."""
+    found = pl.Series(lookup.texts(ids, nodes, cache, plain=True), dtype=pl.String)
+    return found.str.replace_all(_NOT_CONTENT, "").to_list()
 
 
-def _own_runs(texts: list[str], others: list[str]) -> np.ndarray:
-    """For each k, the longest run of characters of texts[k] that are not in others[k]."""
-    chars, lengths = minhash.codepoints(texts)
-    theirs, their_lengths = minhash.codepoints(others)
+def _own_runs(texts: list[str], others: list[str], which=None) -> np.ndarray:
+    """For each k, the longest run of characters of texts[k] that are not in
+    others[which[k]] (default: others[k]; template and kind characters left out of both)."""
+    chars, lengths = _content_chars(texts)
+    theirs, their_lengths = _content_chars(others)
     k = np.repeat(np.arange(len(texts)), lengths)
     present = minhash.sorted_unique(
         np.repeat(np.arange(len(others)), their_lengths) << 21 | theirs.astype(np.int64)
     )
-    wanted = k << 21 | chars.astype(np.int64)
+    other = k if which is None else np.asarray(which, dtype=np.int64)[k]
+    wanted = other << 21 | chars.astype(np.int64)
     spot = np.minimum(np.searchsorted(present, wanted), max(present.size - 1, 0))
     new = present[spot] != wanted if present.size else np.ones(wanted.size, dtype=bool)
     # A run's length: the characters since the last old one, or since the text's start.
@@ -115,6 +115,16 @@ def _own_runs(texts: list[str], others: list[str]) -> np.ndarray:
     out = np.zeros(len(texts), dtype=np.int64)
     np.maximum.at(out, k, pos - np.maximum.accumulate(since) if k.size else pos)
     return out
+
+
+def _content_chars(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The texts' code points less template and kind characters, and how many each keeps
+    (numpy: a string replace of ~100k texts took longer than the runs)."""
+    chars, lengths = minhash.codepoints(texts)
+    kind = (chars >= keys.CATEGORY_BASE) & (chars <= keys.CATEGORY_BASE + 0xFF)
+    keep = ~(np.isin(chars, _TEMPLATE) | kind)
+    doc = np.repeat(np.arange(len(texts)), lengths)
+    return chars[keep], np.bincount(doc[keep], minlength=len(texts))
 
 
 def _grams(sh):

@@ -22,22 +22,25 @@ def nodes_of(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.flatnonzero(seen)
 
 
-def texts(ids, nodes: np.ndarray, cache: dict) -> list[str]:
-    """The content keys of the nodes' questions, each computed once (`cache["text"]`)."""
+def texts(ids, nodes: np.ndarray, cache: dict, plain: bool = False) -> list[str]:
+    """The content keys of the nodes' questions, each computed once (`cache["text"]`), with
+    one form for words that name one thing (`synonyms`); `plain`: as written."""
     if "text" not in cache:
         cache["text"] = np.full(ids.n_nodes, None, dtype=object)
+        cache["plain"] = np.full(ids.n_nodes, None, dtype=object)
     text = cache["text"]
     todo = nodes[text[nodes] == None]  # noqa: E711 (elementwise)
     if todo.size:
         rows, keyed = ids.row[ids.node_first[todo]], cache.get("qkey")  # (`variant_edges`)
         keyed = None if keyed is None else keyed.gather(ids.node_first[todo])
         found = keys.content_keys(ids.questions.gather(rows), keyed)
+        cache["plain"][todo] = found.to_list()
         same = synonyms.canonical(found)  # one form for words that name one thing
         glyph = pl.Series(np.flatnonzero(ids.node_kind[todo] == GLYPH))
         if glyph.len():  # 字谜 name components in words of their own (太阳 for 日)
             same = same.scatter(glyph, synonyms.canonical(found.gather(glyph), glyph=True))
         text[todo] = same.to_list()
-    return text[nodes].tolist()
+    return (cache["plain"] if plain else text)[nodes].tolist()
 
 
 def plain(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
