@@ -1,6 +1,6 @@
 """The hand-labelled sets of tests/data, deduped as bench/dedupe_quality.py does (next to the
 sayings of xiehouyu.json): no set may lose what it holds now. Wrong merges and bridges may not
-rise above today's (none, but on fresh5 and the held-out fresh6), variant precision stays at
+rise above today's (none, but on fresh5, fresh6 and the held-out fresh7), variant precision stays at
 0.97 or more, recall may not fall below today's (bench/README.md)."""
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ RECALL_FLOOR = {
     "fresh4": 117,
     "fresh5": 126,
     "fresh6": 111,
+    "fresh7": 101,
 }
 # Wrong merges and bridges merged today: where two records each say what the same two riddles
-# say (灯泡, 蜂蜜, 杜鹃: `bridges.py` finds one at most, and the rank order decides), and a 字谜
+# say (灯泡, 蜂蜜, 杜鹃, 守门员: `bridges.py` finds one at most, and the rank order decides), and a 字谜
 # whose clue is part of another's (水先 / 选举不走，水先到, both 洗).
-CEILING = {"fresh5": (2, 3), "fresh6": (2, 4)}
+CEILING = {"fresh5": (2, 3), "fresh6": (2, 4), "fresh7": (1, 2)}
 
 
 @pytest.mark.parametrize("half", list(quality.SETS))
