@@ -25,9 +25,10 @@ RECALL_FLOOR = {
     "fresh6": 111,
     "fresh7": 101,
 }
-# Wrong merges and bridges merged today: where two records each say what the same two riddles
-# say (灯泡, 蜂蜜, 杜鹃, 守门员: `bridges.py` finds one at most, and the rank order decides), and a 字谜
-# whose clue is part of another's (水先 / 选举不走，水先到, both 洗).
+# Wrong merges and bridges merged today: where two records each say what the same two
+# riddles say (灯泡, 蜂蜜, 杜鹃, 守门员: each riddle is then a mix of the two records as much as
+# they are of it; `bridges.py` cannot tell, the rank order decides), and a 字谜 whose clue is
+# part of another's (水先 / 选举不走，水先到, both 洗).
 CEILING = {"fresh5": (2, 3), "fresh6": (2, 4), "fresh7": (1, 2)}
 
 
