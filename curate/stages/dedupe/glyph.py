@@ -7,8 +7,9 @@ Different riddles for one glyph take it apart another way (四面都是山 / 口
 十张口，一颗心 / 田下有心 -> 思) and share a character or none. So two 字谜 with one answer are
 one riddle when they share at least 2 clue characters and those are at least
 `glyph_overlap` of the shorter clue's: the characters of the question key (markers such as
-打一字 cut) other than grammatical particles, measure words and 字, 有, 在, 旁, 边, 里. Template characters
-count here (人 is a part: 人在门里 -> 闪), and so do common ones (口, 一, 十).
+打一字 cut) other than grammatical particles, measure words and 字, 有, 在, 旁, 边, 里.
+Template characters count here (人 is a part: 人在门里 -> 闪), and so do common ones (口, 一,
+十).
 
 >>> import numpy as np
 >>> a = ["十张口一颗心", "人在门里", "十张口一颗心"]
