@@ -9,8 +9,9 @@ become centers, B joins one of them, and the other stays. The result is still a 
 
 A center B bridges two of its members A and C when
 - A and C have no edge, and one of them is joined to B by variant links only;
-- each says something B does not: a run of OWN or more characters that are not in B (a copy
-  with typos, cut short or with a word added has none);
+- neither is a copy of B: each has a run of OWN or more characters that B lacks, or B has such
+  a run beyond it (a copy with typos, cut short or with a word added has neither; 什么动物会
+  顶球跳圈，睡觉还只闭一只眼？ holds all of 什么动物睡觉只闭一只眼 and says more);
 - they share different parts of B: of the content bigrams each shares with B, at most
   OVERLAP of the fewer are shared by both (copies of one text share most of it).
 Content here is the question's content key (`keys.content_keys`, without the word lists of
@@ -56,7 +57,8 @@ def hubs(ids, u, v, weak, center: np.ndarray, look: np.ndarray, cache: dict) -> 
     member = member[open_[center[member]]]
     member = member[np.argsort(center[member], kind="stable")]  # by center, then node
     hub = center[member]
-    wide = _own(ids, member, hub, cache) >= OWN
+    # Neither a copy of the center: each has a run of its own, or the center one beyond it.
+    wide = (_own(ids, member, hub, cache) >= OWN) | (_own(ids, hub, member, cache) >= OWN)
     member, hub = member[wide], hub[wide]
     i, j = pairs.run_pairs(hub)  # two wide members of one center, one joined by variants
     keep = ~close[member[i]] | ~close[member[j]]

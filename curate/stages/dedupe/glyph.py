@@ -7,7 +7,7 @@ Different riddles for one glyph take it apart another way (四面都是山 / 口
 十张口，一颗心 / 田下有心 -> 思) and share a character or none. So two 字谜 with one answer are
 one riddle when they share at least 2 clue characters and those are at least
 `glyph_overlap` of the shorter clue's: the characters of the question key (markers such as
-打一字 cut) other than grammatical particles, measure words and 字, 有, 在, 旁, 边, 里.
+打一字 cut) other than grammatical particles, measure words and 字 有 在 旁 边 里 上 下.
 Template characters count here (人 is a part: 人在门里 -> 闪), and so do common ones (口, 一,
 十).
 
@@ -16,7 +16,7 @@ Template characters count here (人 is a part: 人在门里 -> 闪), and so do c
 >>> b = ["十个口一个心", "门里站着一个人", "田下有心"]
 >>> shared, overlap = clue_overlap(a, b)
 >>> shared.tolist(), np.round(overlap, 2).tolist()
-([4, 2, 1], [1.0, 1.0, 0.33])
+([4, 2, 1], [1.0, 1.0, 0.5])
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ import numpy as np
 from curate.stages.dedupe import minhash
 
 # Particles, measure words (十个口 / 十口) and the words that say where a part is (禾下有乃 /
-# 乃字上面一棵禾: 字, 有, 在; 旁, 边, 里): rewordings add and drop them, and two different clues
-# share them (手旁有旦 / 胆字换个提手旁, 担: only 手 in common); a glyph's components are never
-# these. 上, 下, 中 are: 卡, 忠.
-PARTICLES = "的了着呢吗啊吧个棵张把座颗只条位根片块朵匹间扇粒滴轮字有在旁边里"
+# 乃字上面一棵禾: 字, 有, 在, 旁, 边, 里, 上, 下): rewordings add and drop them, and two different
+# clues share them (手旁有旦 / 胆字换个提手旁, 担, and 乍下有心 / 作字丢了人，底下添颗心, 怎: one
+# part in common). A component 上 or 下 (上下合, 卡) is lost with them; 中 is kept (忠, 仲).
+PARTICLES = "的了着呢吗啊吧个棵张把座颗只条位根片块朵匹间扇粒滴轮字有在旁边里上下"
 MIN_SHARED = 2  # clue characters two clues of one riddle share at least
 _PARTICLE_CODES = np.array([ord(c) for c in PARTICLES], dtype=np.uint64)
 
