@@ -23,8 +23,10 @@ scored once, and has been tuning data since (字, 有, 在 in glyph.py). The fre
 (tests/data/dedupe_fresh8.jsonl, dedupe_fresh8_triples.jsonl; tests/data/fresh8_heldout.py) was
 written the same way, frozen before that, scored once, and has been tuning data since (旁, 边,
 里). The fresh9 set (tests/data/dedupe_fresh9.jsonl, dedupe_fresh9_triples.jsonl;
-tests/data/fresh9_heldout.py) was written the same way, frozen before that, and is scored,
-never tuned on. Each set is deduped
+tests/data/fresh9_heldout.py) was written the same way, frozen before that, scored once, and
+has been tuning data since (上, 下; a bridge's members are not copies of it). The fresh10 set
+(tests/data/dedupe_fresh10.jsonl, dedupe_fresh10_triples.jsonl; tests/data/fresh10_heldout.py)
+was written the same way, frozen before that, and is scored, never tuned on. Each set is deduped
 on its own, as `curate ingest` would see it (display text, t2s, riddle_type detected), next to
 the 14,032 sayings of ../shared/data/xiehouyu.json as background (real answer frequencies and
 IDF; `--no-background` to leave them out). Two records are merged when they end with the same
@@ -87,6 +89,7 @@ SETS = {  # half -> (pairs file, triples file)
     "fresh7": ("dedupe_fresh7.jsonl", "dedupe_fresh7_triples.jsonl"),
     "fresh8": ("dedupe_fresh8.jsonl", "dedupe_fresh8_triples.jsonl"),
     "fresh9": ("dedupe_fresh9.jsonl", "dedupe_fresh9_triples.jsonl"),
+    "fresh10": ("dedupe_fresh10.jsonl", "dedupe_fresh10_triples.jsonl"),
 }
 TITLES = {
     "tune": "tune half",
@@ -99,12 +102,13 @@ TITLES = {
     "fresh6": "fresh6 (scored once)",
     "fresh7": "fresh7 (scored once)",
     "fresh8": "fresh8 (scored once)",
-    "fresh9": "fresh9 held-out",
+    "fresh9": "fresh9 (scored once)",
+    "fresh10": "fresh10 held-out",
 }
 CHOICES = {
     "old": ["tune", "heldout"],
-    "tuning": ["tune", "heldout", "fresh"] + [f"fresh{k}" for k in range(2, 9)],
-    "all": ["tune", "heldout", "fresh"] + [f"fresh{k}" for k in range(2, 10)],
+    "tuning": ["tune", "heldout", "fresh"] + [f"fresh{k}" for k in range(2, 10)],
+    "all": ["tune", "heldout", "fresh"] + [f"fresh{k}" for k in range(2, 11)],
 }
 
 

@@ -1,7 +1,7 @@
 """The hand-labelled sets of tests/data, deduped as bench/dedupe_quality.py does (next to the
 sayings of xiehouyu.json): no set may lose what it holds now. Wrong merges and bridges may not
-rise above today's (none, but on fresh5-8), variant precision stays at 0.97 or more, recall may
-not fall below today's (bench/README.md)."""
+rise above today's (none, but on fresh5-8 and fresh10), variant precision stays at 0.97 or
+more, recall may not fall below today's (bench/README.md)."""
 
 from __future__ import annotations
 
@@ -26,13 +26,21 @@ RECALL_FLOOR = {
     "fresh7": 123,
     "fresh8": 129,
     "fresh9": 128,
+    "fresh10": 117,
 }
 # Wrong merges and bridges merged today: where two records each say what the same two
 # riddles say (蜂蜜, 守门员: each riddle is then as much a mix of the two records as they are of
 # it; `bridges.py` cannot tell, the rank order decides), brain teasers with one specific answer
 # that share its words (二维码: 一扫; 取款机), and 字谜 whose two clues name the same parts
-# (水先 / 选举不走，水先到, 洗; 者下四点 / 都字去了耳朵旁，底下点四点火, 煮).
-CEILING = {"fresh5": (1, 1), "fresh6": (1, 2), "fresh7": (1, 2), "fresh8": (3, 5)}
+# (水先 / 选举不走，水先到, 洗; 者下四点 / 都字去了耳朵旁，底下点四点火, 煮; 交上一张口 /
+# 饺子不要食，添上一张口, 咬).
+CEILING = {
+    "fresh5": (1, 1),
+    "fresh6": (1, 2),
+    "fresh7": (1, 2),
+    "fresh8": (3, 5),
+    "fresh10": (1, 1),
+}
 
 
 @pytest.mark.parametrize("half", list(quality.SETS))
