@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from curate import riddle_type
+from curate.stages.dedupe import minhash
 from curate.stages.dedupe.keys import keys_and_ids, per_core
 
 _ASKS = r"什么|为什么|谁|哪|怎么|怎样|几|多少|吗|呢"
@@ -78,9 +79,19 @@ def ranked(df: pl.DataFrame, prefer: tuple[str, ...], n_own: int | None = None) 
     )
     chash = parsed["chash"] if parsed["hex"].all() else df["content_hash"].rank("dense")
     sort_keys = (*packed(first, copies, qlen), chash.cast(pl.Int64).to_numpy())
-    order = np.lexsort(sort_keys[::-1])  # stable: input order last
+    order = _sorted_order(sort_keys)
     order = _ties_by_text(df, order, [key[order] for key in sort_keys])
     return keyed.with_row_index("_row")[order]
+
+
+def _sorted_order(sort_keys: tuple[np.ndarray, ...]) -> np.ndarray:
+    """np.lexsort(sort_keys[::-1]): rows by the first key, then the next, ..., then input
+    order. One stable sort per key, the last key first (as lexsort does), each on all cores
+    (`minhash.stable_argsort`): at 1M 0.09 s instead of 0.19."""
+    order = np.arange(sort_keys[0].size)
+    for key in sort_keys[::-1]:
+        order = order[minhash.stable_argsort(key[order])]
+    return order
 
 
 def packed(first: np.ndarray, copies: np.ndarray, qlen: np.ndarray) -> tuple[np.ndarray, ...]:

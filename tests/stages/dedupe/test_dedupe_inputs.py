@@ -45,3 +45,30 @@ def test_duplicate_rejects_keep_the_original_text(project, write_raw):
     dedupe(DedupeConfig())
     (row,) = io.read_jsonl(project / "processed" / "deduped.rejects.jsonl")
     assert row["raw"] == {"question": "鹹魚下水？", "answer": "假鮮"}
+
+
+def test_kept_rows_read_by_row_index_are_those_of_every_batch_filtered(tmp_path):
+    """`_kept` decodes only the kept rows (a row-index filter in the parquet scan): the same
+    frame as reading every row a batch at a time and filtering, across row groups, for
+    files with and without riddle types."""
+    import numpy as np
+    import polars as pl
+    from dedupe_frames import frame
+
+    import curate.stages.dedupe as d
+    from curate import stage
+
+    rng = np.random.default_rng(3)
+    rows = [(f"谜面{k}什么{k % 7}", f"答案{k % 11}") for k in range(3000)]
+    base = frame(rows).with_columns(riddle_type=pl.lit("谜语"))
+    for df in (base, base.drop("riddle_type")):
+        df.write_parquet(tmp_path / "ingested.parquet", row_group_size=700)
+        for share in (0.0, 0.1, 1.0):
+            removed = rng.random(df.height) < share
+            names = list(df.columns)
+            parts, at = [], 0
+            for batch in stage.stage_batches(tmp_path, "ingested", names, rows=1000):
+                keep = pl.Series(~removed[at : at + batch.height])
+                at += batch.height
+                parts.append(d._with_types(batch).filter(keep).select(d.COLUMNS))
+            assert d._kept(tmp_path, removed).equals(pl.concat(parts))

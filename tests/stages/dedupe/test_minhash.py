@@ -213,3 +213,22 @@ def test_bucket_pairs_are_every_pair_of_a_small_bucket_and_a_star_of_a_large(see
             want |= {(where[0], b) for b in where[1:]}
     got = minhash.bucket_pairs(k, limit)
     assert {tuple(p) for p in got.tolist()} == want and len(got) == len(want)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint64])
+@pytest.mark.parametrize("n", [0, 1, 1000, (1 << 16) + 1, 200_000])
+def test_sorted_unique_is_np_unique(dtype, n):
+    """Small arrays sort in numpy, large ones in polars: both give np.unique, in its dtype."""
+    values = np.random.default_rng(n).integers(0, max(n // 3, 1), size=n).astype(dtype) << 40
+    got = minhash.sorted_unique(values)
+    assert got.dtype == values.dtype and np.array_equal(got, np.unique(values))
+
+
+def test_signatures_with_empty_texts_anywhere_equal_datasketch(keys):
+    """Signature rows are written in place (empty texts all-max, the others by the folds)."""
+    texts = ["", *keys[:40], "", "", *keys[40:80], ""]
+    sig = minhash.signatures(minhash.shingles(texts, 2), num_perm=32, seed=5)
+    for doc, text in enumerate(texts):
+        m = MinHash(num_perm=32, seed=5, hashfunc=minhash.shingle_hash)
+        m.update_batch([g.encode("utf-8") for g in grams(text, 2)])
+        assert np.array_equal(m.hashvalues, sig[doc]), text

@@ -53,3 +53,12 @@ def test_ranked_on_one_chunk_per_core_equals_ranked_in_one_chunk(xiehouyu_path, 
         split = rank.ranked(data, ())
         monkeypatch.setattr(keys, "_SPLIT_FROM", 10**9)
         assert split.equals(rank.ranked(data, ()))
+
+
+@pytest.mark.parametrize("n_keys", [1, 2, 3])
+@pytest.mark.parametrize("n", [0, 1, 5000])
+def test_sorted_order_is_lexsort(n_keys, n):
+    """The polars sort of the rank keys is np.lexsort's order, ties kept in input order."""
+    rng = np.random.default_rng(n * 10 + n_keys)
+    keys = tuple(rng.integers(0, 1 << rng.integers(2, 62), size=n) for _ in range(n_keys))
+    assert np.array_equal(rank._sorted_order(keys), np.lexsort(keys[::-1]))
