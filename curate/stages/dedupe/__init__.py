@@ -172,8 +172,9 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
         unmatched = decisions.unmatched(overrides, hits)
         edges = graph.drop_forbidden(edges, forbid)
     with timer("variant"):
+        first = decisions.kept_first(overrides, nodes, ids, n_own)
         edges, last = graph.settle(
-            frame, ids, index, edges, forbid, config, bands, rows, variant_cutoff
+            frame, ids, index, edges, forbid, config, bands, rows, variant_cutoff, first
         )
     del index  # signatures and shingles: not needed to write, and the write is the peak
     with timer("survivors"):

@@ -159,6 +159,17 @@ def promote(
     return frame[order]
 
 
+def kept_first(decisions: list[Decision], nodes: dict, ids, n_own: int) -> np.ndarray:
+    """Which nodes keep their place first in the survivor order whatever bridges they make
+    (`bridges.py`): records of an external set (what matches one is contaminated) and those a
+    `survivor` or `answer` decision chose (`nodes`: `side_nodes`)."""
+    fixed = ids.row[ids.node_first] >= n_own
+    for (n, side), found in nodes.items():
+        if side == "a" and decisions[n].kind in ("survivor", "answer"):
+            fixed[found] = True
+    return fixed
+
+
 def side_nodes(hits: pl.DataFrame, ids) -> dict[tuple[int, str], np.ndarray]:
     """(decision, side) -> nodes of the records it names (`ids`: graph.Ids)."""
     if not hits.height:

@@ -211,12 +211,15 @@ def settle(
     bands: int,
     rows: int,
     cutoff,
+    first: np.ndarray | None = None,
 ) -> tuple[pl.DataFrame, np.ndarray]:
     """Variant passes, then a near pass over the survivors, until neither finds a merge: the
     fixed point is what a second run on the output sees, so it removes nothing. Star centers
     that bridge two riddles are put last as they are found (`bridges.py`); returned with the
-    edges, as the survivors' star order (`star.centers`' `last`)."""
+    edges, as the survivors' star order (`star.centers`' `last`). Nodes in `first` (external
+    records, chosen survivors) are never put last."""
     cache: dict = {"last": np.zeros(ids.n_nodes, dtype=bool)}  # bridges (`bridges.py`)
+    cache["first"] = np.zeros(ids.n_nodes, dtype=bool) if first is None else first
     verify = functools.partial(verified_pairs, known={})  # each pair scored once
     while True:
         edges = variants.variant_edges(frame, ids, edges, forbid, config, cutoff, cache)
@@ -252,7 +255,7 @@ def _bridges(ids, edges: pl.DataFrame, cache: dict) -> bool:
         look[center[np.concatenate((moved, u[seen[1] :], v[seen[1] :]))]] = True
     found = False
     while True:
-        new = bridges.hubs(ids, u, v, weak, center, look, cache) & ~cache["last"]
+        new = bridges.hubs(ids, u, v, weak, center, look, cache) & ~cache["last"] & ~cache["first"]
         if not new.any():
             break
         found = True

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import polars as pl
 import pytest
@@ -121,3 +123,28 @@ def test_grown_star_with_nodes_visited_last_equals_the_star_of_all_edges():
 )
 def test_own_run_is_the_longest_stretch_of_characters_the_other_lacks(text, other, run):
     assert bridges._own_runs([text], [other]).tolist() == [run]
+
+
+def test_an_external_record_between_two_riddles_still_removes_both(tmp_path):
+    """An `--against` record keeps its place as a star center even where it bridges two
+    riddles: whatever matches a benchmark's riddle directly is contaminated."""
+    processed = tmp_path / "processed"
+    write_ingested(processed, frame([OWL[0], OWL[3]]))
+    evalset = tmp_path / "eval.jsonl"
+    evalset.write_text(
+        json.dumps({"question": OWL[1][0], "answer": OWL[1][1]}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    result = dedupe(DedupeConfig(processed=processed, against=(evalset,)))
+    assert result.removed["contaminated"] == 2 and result.kept == 0
+
+
+def test_a_survivor_a_person_chose_is_kept_even_where_it_bridges(tmp_path):
+    overrides = tmp_path / "dedupe.overrides.jsonl"
+    line = {"a": OWL[1][0], "decision": "survivor"}
+    overrides.write_text(json.dumps(line, ensure_ascii=False) + "\n", encoding="utf-8")
+    processed = tmp_path / "processed"
+    write_ingested(processed, frame(OWL))
+    result = dedupe(DedupeConfig(processed=processed, overrides=overrides))
+    kept = pl.read_parquet(processed / "deduped.parquet")["question"].to_list()
+    assert kept == [OWL[1][0]] and not result.warnings

@@ -124,7 +124,7 @@ def test_variant_edges_on_a_carried_graph_equal_those_on_a_rebuilt_one(
     between survivors, some of one answer."""
     taken = {}
 
-    def capture(frame, ids, index, edges, forbid, config, bands, rows, cutoff):
+    def capture(frame, ids, index, edges, forbid, config, bands, rows, cutoff, first=None):
         taken.update(frame=frame, ids=ids, edges=edges, forbid=forbid, config=config)
         taken["cutoff"] = cutoff
         return edges.sort("u", "v"), None  # no bridges put last
@@ -172,7 +172,7 @@ def test_lookup_of_the_features_found_for_counting_equals_one_of_the_texts(
     processed = tmp_path / "processed"
     write_ingested(processed, _corpus(xiehouyu_path, 4))
     dedupe(DedupeConfig(processed=processed))
-    frame, ids, index, edges, forbid, config, bands, rows, cutoff = taken["args"]
+    frame, ids, index, edges, forbid, config, bands, rows, cutoff, _ = taken["args"]
     merging = edges.filter(pl.col("kind") != "conflict")
     center = star.star(ids.n_nodes, merging["u"].to_numpy(), merging["v"].to_numpy())
     reps = np.flatnonzero(center == np.arange(ids.n_nodes))
