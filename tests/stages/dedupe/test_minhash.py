@@ -232,3 +232,33 @@ def test_signatures_with_empty_texts_anywhere_equal_datasketch(keys):
         m = MinHash(num_perm=32, seed=5, hashfunc=minhash.shingle_hash)
         m.update_batch([g.encode("utf-8") for g in grams(text, 2)])
         assert np.array_equal(m.hashvalues, sig[doc]), text
+
+
+def _ngram_codes_per_char(texts: list[str], n: int):
+    """The straightforward ngram_codes (a mask over every character): the reference."""
+    chars, lengths = minhash.codepoints(texts)
+    starts = (np.cumsum(lengths) - lengths).astype(np.int64)
+    doc_of_char = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    pos = np.arange(chars.size, dtype=np.int64) - np.repeat(starts, lengths)
+    length = lengths[doc_of_char]
+    where = np.flatnonzero((pos <= length - n) | ((pos == 0) & (length < n)))
+    padded = np.concatenate((chars, np.zeros(n, dtype=np.uint32))).astype(np.uint64)
+    code = np.zeros(where.size, dtype=np.uint64)
+    for k in range(n):
+        part = np.where(pos[where] + k < length[where], padded[where + k], 0)
+        code |= part.astype(np.uint64) << np.uint64(21 * k)
+    return code, doc_of_char[where]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_ngram_codes_equal_per_char(seed):
+    rng = random.Random(seed)
+    texts = [
+        "".join(rng.choice("天地人日月口十") for _ in range(rng.choice([0, 1, 2, 3, 5, 9])))
+        for _ in range(rng.randint(0, 40))
+    ]
+    for n in range(1, minhash.MAX_N + 1):
+        code, doc = minhash.ngram_codes(texts, n)
+        ref_code, ref_doc = _ngram_codes_per_char(texts, n)
+        assert code.dtype == ref_code.dtype and doc.dtype == ref_doc.dtype
+        assert np.array_equal(code, ref_code) and np.array_equal(doc, ref_doc)
