@@ -97,11 +97,12 @@ def shingles(texts: list[str], n: int = 2) -> Shingles:
     return Shingles(code, doc, len(texts), uniq, sid)
 
 
-def ngram_codes(texts: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """`shingles`' packed codes and their documents (sorted), without the distinct codes."""
+def ngram_codes(texts: list[str], n: int, points=None) -> tuple[np.ndarray, np.ndarray]:
+    """`shingles`' packed codes and their documents (sorted), without the distinct codes.
+    `points`: `codepoints(texts)`, if the caller has them (one conversion for several n)."""
     if not 1 <= n <= MAX_N:
         raise ValueError(f"n-gram size must be 1..{MAX_N}, got {n}")
-    chars, lengths = codepoints(texts)
+    chars, lengths = codepoints(texts) if points is None else points
     # A text's n-grams start at 0 .. length - n (one, padded, if shorter; none if empty):
     # placed per n-gram, not per character (half the time at a million texts).
     count = np.where(lengths >= n, lengths - n + 1, np.minimum(lengths, 1))

@@ -41,7 +41,8 @@ def features(texts: list[str] | minhash.Shingles) -> minhash.Shingles:
     """Characters and character bigrams of each text, one shingle set per text (or as given)."""
     if isinstance(texts, minhash.Shingles):
         return texts
-    (c1, d1), (c2, d2) = minhash.ngram_codes(texts, 1), minhash.ngram_codes(texts, 2)
+    points = minhash.codepoints(texts)  # converted once for both
+    (c1, d1), (c2, d2) = (minhash.ngram_codes(texts, n, points) for n in (1, 2))
     # Each text's characters, then its bigrams (documents stay sorted): placed directly, in
     # the order a stable sort by document of the two lists would give, without the sort.
     k1, k2 = np.bincount(d1, minlength=len(texts)), np.bincount(d2, minlength=len(texts))
