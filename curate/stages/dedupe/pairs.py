@@ -15,6 +15,14 @@ def group_pairs(members: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.
 
 def run_pairs(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All pairs (i < j) of positions with equal values in `g` (sorted), by i, then j."""
+    later, right = partners(g)
+    return np.repeat(np.arange(g.size), later), right
+
+
+def partners(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`run_pairs` as each position's number of pairs (`later`: the left of the pairs is
+    np.repeat(positions, later), so a value per position can be repeated, not gathered)
+    and the right of each pair."""
     new = np.concatenate(([True], g[1:] != g[:-1])) if g.size else np.zeros(0, bool)
     start = np.maximum.accumulate(np.where(new, np.arange(g.size), 0))
     run = np.cumsum(new) - 1
@@ -22,4 +30,4 @@ def run_pairs(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     first = np.cumsum(later) - later  # where each position's pairs start
     # The k-th pair of position i (from first[i]) is (i, i + 1 + k): one repeat for both.
     right = np.arange(int(later.sum())) + np.repeat(np.arange(1, g.size + 1) - first, later)
-    return np.repeat(np.arange(g.size), later), right
+    return later, right

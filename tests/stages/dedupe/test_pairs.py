@@ -29,3 +29,6 @@ def test_group_and_run_pairs_equal_every_pair_of_each_group(seed):
         if ordered[a] == ordered[b]
     ]
     assert list(zip(*(x.tolist() for x in pairs.run_pairs(ordered)), strict=True)) == want
+    later, right = pairs.partners(ordered)  # the left side as a count per position
+    left = np.repeat(np.arange(ordered.size), later)
+    assert list(zip(left.tolist(), right.tolist(), strict=True)) == want
