@@ -52,6 +52,7 @@ def features(texts: list[str] | minhash.Shingles) -> minhash.Shingles:
     code = np.empty(c1.size + c2.size, dtype=np.uint64)
     doc = np.empty(code.size, dtype=np.int64)
     code[pos1], code[pos2], doc[pos1], doc[pos2] = c1, c2, d1, d2
+    del points, c1, c2, d1, d2, pos1, pos2  # placed: not held while the codes are ranked
     uniq, sid = codes.unique_codes(code)
     return minhash.Shingles(code, doc, len(texts), uniq, sid)
 
