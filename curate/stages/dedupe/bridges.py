@@ -21,17 +21,12 @@ Content here is the question's content key (`keys.content_keys`, without the wor
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
-import polars as pl
 
 from curate.stages.dedupe import keys, lookup, minhash, pairs, similarity
 
 OWN = 3
 OVERLAP = 0.25
-_KINDS = f"{chr(keys.CATEGORY_BASE)}-{chr(keys.CATEGORY_BASE + 0xFF)}"
-_NOT_CONTENT = f"[{re.escape(similarity.TEMPLATE)}{_KINDS}]"
 _TEMPLATE = np.array([ord(c) for c in similarity.TEMPLATE], dtype=np.uint32)
 
 
@@ -91,9 +86,11 @@ def _own(ids, member: np.ndarray, hub: np.ndarray, cache: dict) -> np.ndarray:
 
 def _texts(ids, nodes: np.ndarray, cache: dict) -> list[str]:
     """The nodes' content keys as written (`lookup.texts`), less template and kind
-    characters."""
-    found = pl.Series(lookup.texts(ids, nodes, cache, plain=True), dtype=pl.String)
-    return found.str.replace_all(_NOT_CONTENT, "").to_list()
+    characters (`_content_chars`)."""
+    chars, lengths = _content_chars(lookup.texts(ids, nodes, cache, plain=True))
+    joined = chars.astype(np.uint32).tobytes().decode("utf-32-le")
+    ends = np.cumsum(lengths).tolist()
+    return [joined[a:b] for a, b in zip([0, *ends][:-1], ends, strict=True)]
 
 
 def _own_runs(texts: list[str], others: list[str], which=None) -> np.ndarray:
