@@ -167,14 +167,13 @@ def _direct_links(n: int, merge: pl.DataFrame, center: np.ndarray) -> tuple[np.n
     when a pair has several): the pair the ledger and the clusters file describe."""
     kr = merge["kind"].replace_strict(graph.KIND_RANK, return_dtype=pl.Int64).to_numpy()
     u, v = merge["u"].to_numpy(), merge["v"].to_numpy()
-    lo, hi = np.minimum(u, v), np.maximum(u, v)
-    # The center is the better-ranked end, but for a bridge (`bridges.py`): visited last,
-    # it joins a worse-ranked center.
-    lo, hi = np.where(center[lo] == hi, hi, lo), np.where(center[lo] == hi, lo, hi)
-    direct = (center[hi] == lo) & (lo != hi)
+    # Either end may be the center: a bridge (`bridges.py`), visited last, joins a
+    # worse-ranked one.
+    direct = ((center[v] == u) | (center[u] == v)) & (u != v)
+    member = np.where(center[v] == u, v, u)
     score = merge["score"].to_numpy()
     best = (
-        pl.DataFrame({"m": hi[direct], "k": kr[direct], "s": -score[direct]})
+        pl.DataFrame({"m": member[direct], "k": kr[direct], "s": -score[direct]})
         .sort("m", "k", "s")
         .unique("m", keep="first", maintain_order=True)
     )
