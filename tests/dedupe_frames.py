@@ -48,3 +48,23 @@ def write_ingested(processed: Path, *frames: pl.DataFrame) -> Path:
     frame = pl.concat(frames)
     stage.write_stage(processed, "ingested", frame, [], n_in=frame.height, params={}, inputs=[])
     return io.stage_path(processed, "ingested")
+
+
+def greedy_star(n: int, u, v, last=None) -> list[int]:
+    """The star clustering node by node, the reference for `star.star`: visit the nodes not
+    in `last`, then those in it, each in index order; an untaken node becomes a center and
+    takes its untaken neighbours."""
+    near = [set() for _ in range(n)]
+    for a, b in zip(u.tolist(), v.tolist(), strict=True):
+        if a != b:
+            near[a].add(b)
+            near[b].add(a)
+    late = [False] * n if last is None else list(last)
+    center = [-1] * n
+    for x in [x for x in range(n) if not late[x]] + [x for x in range(n) if late[x]]:
+        if center[x] < 0:
+            center[x] = x
+            for y in near[x]:
+                if center[y] < 0:
+                    center[y] = x
+    return center

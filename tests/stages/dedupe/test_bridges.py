@@ -8,7 +8,7 @@ import json
 import numpy as np
 import polars as pl
 import pytest
-from dedupe_frames import frame, write_ingested
+from dedupe_frames import frame, greedy_star, write_ingested
 
 from curate import io
 from curate.stages.dedupe import DedupeConfig, bridges, dedupe, star
@@ -68,24 +68,6 @@ def test_copies_of_one_saying_are_never_a_bridge(tmp_path, monkeypatch):
         assert survivors(tmp_path / "off", CROW) == fate
 
 
-def greedy(n: int, u, v, last) -> list[int]:
-    """The star clustering node by node: visit non-last nodes, then last ones, each in
-    index order; an untaken node becomes a center and takes its untaken neighbours."""
-    near = [set() for _ in range(n)]
-    for a, b in zip(u.tolist(), v.tolist(), strict=True):
-        if a != b:
-            near[a].add(b)
-            near[b].add(a)
-    center = [-1] * n
-    for x in [x for x in range(n) if not last[x]] + [x for x in range(n) if last[x]]:
-        if center[x] < 0:
-            center[x] = x
-            for y in near[x]:
-                if center[y] < 0:
-                    center[y] = x
-    return center
-
-
 def test_star_with_nodes_visited_last_is_the_greedy_star_in_that_order():
     rng = np.random.default_rng(7)
     for _ in range(300):
@@ -94,7 +76,7 @@ def test_star_with_nodes_visited_last_is_the_greedy_star_in_that_order():
         u, v = rng.integers(0, n, m), rng.integers(0, n, m)
         last = rng.random(n) < 0.3
         center = star.star(n, u, v, last)
-        assert center.tolist() == greedy(n, u, v, last)
+        assert center.tolist() == greedy_star(n, u, v, last)
         alive = center == np.arange(n)
         assert not (alive[u] & alive[v] & (u != v)).any()  # a fixed point: no survivor pair
 

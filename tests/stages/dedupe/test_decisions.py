@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from dedupe_frames import frame, write_ingested, xiehouyu_frame
+from dedupe_frames import frame, greedy_star, write_ingested, xiehouyu_frame
 
 from curate import io
 from curate.stages.dedupe import DedupeConfig, dedupe, minhash
@@ -34,17 +34,7 @@ def test_star_matches_the_greedy_visit_on_random_graphs():
         u, v = rng.integers(0, n, 40), rng.integers(0, n, 40)
         m = int(rng.integers(0, 40))
         u, v = u[:m], v[:m]
-        neighbours = [set() for _ in range(n)]
-        for a, b in zip(u.tolist(), v.tolist(), strict=True):
-            if a != b:
-                neighbours[a].add(b)
-                neighbours[b].add(a)
-        center = [-1] * n
-        for x in range(n):
-            if center[x] == -1:
-                center[x] = x
-                for y in neighbours[x]:
-                    center[y] = x if center[y] == -1 else center[y]
+        center = greedy_star(n, u, v)
         assert star(n, u, v).tolist() == center
 
 
