@@ -90,6 +90,7 @@ SETS = {  # half -> (pairs file, triples file)
     "fresh8": ("dedupe_fresh8.jsonl", "dedupe_fresh8_triples.jsonl"),
     "fresh9": ("dedupe_fresh9.jsonl", "dedupe_fresh9_triples.jsonl"),
     "fresh10": ("dedupe_fresh10.jsonl", "dedupe_fresh10_triples.jsonl"),
+    "fresh11": ("dedupe_fresh11.jsonl", "dedupe_fresh11_triples.jsonl"),
 }
 TITLES = {
     "tune": "tune half",
@@ -103,12 +104,13 @@ TITLES = {
     "fresh7": "fresh7 (scored once)",
     "fresh8": "fresh8 (scored once)",
     "fresh9": "fresh9 (scored once)",
-    "fresh10": "fresh10 held-out",
+    "fresh10": "fresh10 (scored once)",
+    "fresh11": "fresh11 held-out",
 }
 CHOICES = {
     "old": ["tune", "heldout"],
     "tuning": ["tune", "heldout", "fresh"] + [f"fresh{k}" for k in range(2, 10)],
-    "all": ["tune", "heldout", "fresh"] + [f"fresh{k}" for k in range(2, 11)],
+    "all": ["tune", "heldout", "fresh"] + [f"fresh{k}" for k in range(2, 12)],
 }
 
 
