@@ -8,11 +8,13 @@ dedupe on files written before the column existed); a test keeps the two equal.
 Category (simplified or traditional; any text containing the word):
   字谜/猜字/拆字 -> 字谜, 歇后语 -> 歇后语, 急转弯/脑筋 -> 脑筋急转弯, 谜语/灯谜/谜 -> 谜语.
 Detected, in this order (a category naming none of these is ignored):
-  1. 字谜: a marker 打一字, 猜一字, 打一个字, 猜一汉字, 字谜 in the question.
+  1. 字谜: a marker 打一字, 猜一字, 打一个字, 猜一汉字, 字谜 in the question, or a question that
+     ends asking which character it makes (日字加一笔是什么字？, 变成哪个字).
   2. 歇后语: the question contains, or ends with, the dash of a saying (——, --, …).
   3. 谜语: a bracketed 打… / 猜… note (（打一动物）, （打人体一部位）) or a final 打一物.
   3b. 字谜: a one-character answer to a question that asks nothing (no 什么/谁/哪/吗/？...):
-     日日有余，月月不足 -> 门.
+     日日有余，月月不足 -> 门; the character may be quoted or followed by 字 (“门”, 「門」,
+     门字, 是“门”字; not a word such as 名字, 文字, 数字).
   4. 脑筋急转弯: the question asks (什么, 为什么, 谁, 哪, 怎么, 几, 多少, 吗, 呢, ？, ?).
   5. 歇后语: a short statement (at most 20 characters, no 。！？) answered by
      two or more characters: the first half of a saying (阴天戴草帽 -> 多此一举).
@@ -42,6 +44,11 @@ SHARED_ANSWER_TYPES = ("字谜", "歇后语")
 
 _HAN = "一-鿿㐀-䶿"  # CJK unified ideographs and extension A, as literal ranges
 _ASKS = r"什么|什麼|为什么|為什麼|谁|誰|哪|怎么|怎麼|怎样|怎樣|几|幾|多少|吗|嗎|呢|？|\?"
+# A question ending "which character does it make": a clue, not a brain teaser about a word.
+_WHICH_CHAR = r"(?:是|成|为|為)[个個]?(?:什么|甚么|什麼|哪个|哪個|哪一个|哪一個|何)字[？?。]?$"
+# One character as an answer: quoted or not, 字 after it or not (“门”, 是门字).
+_ONE_CHAR = r"^(?:是?[「『“\"‘'][" + _HAN + r"][」』”\"’']|[" + _HAN + r"])字?[。！.!]?$"
+_WORD_IN_字 = r"^[名文汉数八十写识认打签错别生题]字"  # 名字, 文字: words, not one character
 
 # (type, pattern) on the category; first match wins.
 CATEGORY_RULES = (
@@ -51,12 +58,14 @@ CATEGORY_RULES = (
     ("谜语", r"谜|謎"),
 )
 # (type, column, pattern) on the question (q) or the answer (a); first match wins. A rule
-# with a second (column, pattern) needs both; "!q" means the question must NOT match.
+# with a second (column, pattern) needs both; "!q" ("!a") means the question (answer) must
+# NOT match.
 TEXT_RULES = (
     ("字谜", (("q", r"[打猜][一1]?[个個]?[汉漢]?字(?:$|[^" + _HAN + r"]|谜|謎)|字谜|字謎"),)),
+    ("字谜", (("q", _WHICH_CHAR),)),
     ("歇后语", (("q", r"——|--|—$|…+$|\.\.\.+$"),)),
     ("谜语", (("q", r"[（(][打猜][^）)]{1,8}[）)]|[打猜][一1][个個]?[" + _HAN + r"]{1,4}$"),)),
-    ("字谜", (("a", r"^[" + _HAN + r"][。！.!]?$"), ("!q", _ASKS))),
+    ("字谜", (("a", _ONE_CHAR), ("!a", _WORD_IN_字), ("!q", _ASKS))),
     ("脑筋急转弯", (("q", _ASKS),)),
     ("歇后语", (("q", r"^[^。！？!?]{1,20}$"), ("a", r"^\S{2,}$"))),
 )

@@ -22,6 +22,14 @@ from curate.stages.ingest import IngestConfig, ingest
         ("一口咬掉牛尾巴（打一字）", "告", "动物", "字谜"),  # a category naming no type: detect
         ("猜一字：自大加一点", "臭", None, "字谜"),
         ("日日有余，月月不足", "门", None, "字谜"),  # one character, asks nothing
+        ("日日有余，月月不足", "“门”", None, "字谜"),  # quoted
+        ("日日有余，月月不足", "门字", None, "字谜"),
+        ("日日有余，月月不足", "是「門」字", None, "字谜"),
+        ("一个人的名字", "文字", None, "歇后语"),  # a word ending in 字, not a glyph
+        ("揪着马尾赛跑", "玄（悬）", None, "歇后语"),  # a pun's note, not a glyph
+        ("日字加一笔是什么字？", "白", None, "字谜"),  # asks which character it makes
+        ("王字多一点，变成哪个字", "玉", None, "字谜"),
+        ("什么字人人都会念错？", "错", None, "脑筋急转弯"),  # a teaser about a word
         ("泥菩萨过江——", "自身难保", None, "歇后语"),
         ("阴天戴草帽", "多此一举", None, "歇后语"),
         ("上边毛，下边毛，中间一颗黑葡萄。（打人体一部位）", "眼睛", None, "谜语"),
