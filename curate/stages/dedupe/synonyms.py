@@ -10,9 +10,11 @@ are rewritten alike. A replaced word no longer shares its characters with other 
 live in other words.
 
 The lists are ours, written for riddles: colloquial, dialect and literary names of the
-people, animals and things sayings and brain teasers are about (`WORDS`), and for 字谜 the
-words a clue uses for a component (`GLYPH_WORDS`, used on character riddles only: elsewhere
-太阳 is not 日; and there a doubled component is two of it, 日日 -> 二日 like 两个太阳 -> 二个日).
+people, animals and things sayings and brain teasers are about (`WORDS`; the figures of
+sayings by the names xiehouyu.json gives them: 孔明 is 诸葛亮, 玉帝 玉皇大帝, 灶神 灶王爷),
+and for 字谜 the words a clue uses for a component (`GLYPH_WORDS`, used on character riddles
+only: elsewhere 太阳 is not 日; and there a doubled component is two of it, 日日 -> 二日 like
+两个太阳 -> 二个日).
 A line holds only words a reader would take for one another in a riddle;
 words with a second common sense (头, 口 outside 字谜) are left out.
 
@@ -138,6 +140,27 @@ WORDS = """
 鹅 大鹅
 公鸡 鸡公 大公鸡
 母鸡 老母鸡 鸡婆
+诸葛亮 孔明 诸葛孔明
+玉皇大帝 玉帝 玉皇
+孙悟空 孙猴子 孙大圣 美猴王 齐天大圣 孙行者
+猪八戒 八戒 猪悟能
+唐僧 唐三藏 唐玄奘
+沙僧 沙和尚
+关公 关羽 关云长 关老爷 关二爷
+张飞 张翼德
+包公 包拯 包青天 包老爷 包黑子
+土地爷 土地公 土地老儿 土地公公
+灶王爷 灶王 灶神 灶君
+龙王 龙王爷 老龙王
+王母 王母娘娘
+观音 观世音 观音菩萨 观音娘娘
+如来佛 如来 如来佛祖
+弥勒佛 弥勒 大肚弥勒
+武大郎 武大
+姜太公 姜子牙
+二郎神 杨二郎 二郎爷 杨戬
+李逵 黑旋风
+铁拐李 李铁拐
 """
 
 GLYPH_WORDS = """

@@ -20,14 +20,14 @@ RECALL_FLOOR = {
     "fresh": 87,
     "fresh2": 115,
     "fresh3": 136,
-    "fresh4": 118,
-    "fresh5": 125,
-    "fresh6": 117,
-    "fresh7": 123,
+    "fresh4": 119,
+    "fresh5": 126,
+    "fresh6": 118,
+    "fresh7": 124,
     "fresh8": 129,
-    "fresh9": 128,
-    "fresh10": 116,
-    "fresh11": 126,
+    "fresh9": 129,
+    "fresh10": 118,
+    "fresh11": 128,
 }
 # Wrong merges and bridges merged today: where two records each say what the same two
 # riddles say (蜂蜜, 守门员: each riddle is then as much a mix of the two records as they are of

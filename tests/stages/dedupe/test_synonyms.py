@@ -41,6 +41,23 @@ def test_sayings_that_name_one_thing_in_other_words_merge_and_other_sayings_stay
     }
 
 
+def test_sayings_that_name_a_figure_by_another_of_its_names_merge(project):
+    processed = project / "processed"
+    rows = [
+        ("孔明借东风——", "巧用天时"),
+        ("诸葛亮借东风——", "巧用天时"),  # no character in common with 孔明
+        ("玉帝请客——", "天大的面子"),
+        ("玉皇大帝请客——", "天大的面子"),
+        ("诸葛亮摇鹅毛扇——", "巧用天时"),  # the same figure, another saying
+    ]
+    write_ingested(processed, frame(rows, category="歇后语"))
+    dedupe(DedupeConfig(processed=processed))
+    assert _merged(processed) == {
+        frozenset(("孔明借东风——", "诸葛亮借东风——")): "variant",
+        frozenset(("玉帝请客——", "玉皇大帝请客——")): "variant",
+    }
+
+
 def test_character_riddles_read_a_components_word_as_the_component(project):
     processed = project / "processed"
     rows = [
