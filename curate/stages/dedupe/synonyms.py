@@ -140,6 +140,12 @@ WORDS = """
 鹅 大鹅
 公鸡 鸡公 大公鸡
 母鸡 老母鸡 鸡婆
+"""
+
+# The figures of sayings: a name is kept and its line's first form added after it (孔明借东风 ->
+# 孔明诸葛亮借东风), where replacing it would part a copy with the name mistyped (王鲇娘娘,
+# 孔蛛明) from the characters it shares.
+NAMES = """
 诸葛亮 孔明 诸葛孔明
 玉皇大帝 玉帝 玉皇
 孙悟空 孙猴子 孙大圣 美猴王 齐天大圣 孙行者
@@ -212,6 +218,8 @@ def _table(glyph: bool) -> tuple[list[str], list[str]]:
         while pairs[form] != form:
             form = pairs[form]
         pairs[w] = form
+    lines = [line.split() for line in NAMES.split("\n") if line.strip()]
+    pairs |= {w: w + line[0] if w != line[0] else w for line in lines for w in line}
     # Leftmost-first matching takes the first listed pattern: longest first makes it longest.
     words = sorted(pairs, key=lambda w: (-len(w), w))
     return words, [pairs[w] for w in words]
