@@ -204,6 +204,12 @@ def ingest(sources: tuple[Path, ...], engine: str, ray_address: str | None, **kw
 )
 @field_option(
     DedupeConfig,
+    "specific_alone",
+    type=click.FloatRange(0, 1, min_open=True),
+    help="... and this content Jaccard merges them whatever their IDF-weighted score.",
+)
+@field_option(
+    DedupeConfig,
     "content_threshold",
     type=click.FloatRange(0, 1, min_open=True),
     help="字谜/歇后语 variants: Jaccard of the questions' content characters.",

@@ -71,6 +71,8 @@ class DedupeConfig:
     # content Jaccard >= specific_content can stand in for the variant_min_shared bigrams
     specific_k: int = 3
     specific_content: float = 0.2
+    # ... and content Jaccard >= specific_alone merges them whatever their score
+    specific_alone: float = 0.3
     glyph_conflict_threshold: float = 0.9  # a 字谜 conflict: questions this close, not 0.65
     # two 字谜 with one answer and >= 2 clue characters in common are one riddle when those
     # are this share of the shorter clue's (glyph.py): 2 of 3 are, 3 of 5 are not
@@ -122,6 +124,7 @@ def _check(config: DedupeConfig) -> None:
         "conflict_threshold",
         "content_threshold",
         "specific_content",
+        "specific_alone",
         "glyph_conflict_threshold",
         "glyph_overlap",
     ):

@@ -33,7 +33,7 @@ class Ids:
     row: np.ndarray  # input row of each ranked row
     answers: pl.Series  # the answer of each input row (input order: no gather)
     questions: pl.Series  # the question of each input row (input order)
-    node_kind: np.ndarray  # rank.PLAIN, SHARED or GLYPH, of each node's best record
+    node_kind: np.ndarray  # rank.PLAIN, SHARED, GLYPH or OTHER, of each node's best record
 
     @property
     def n_nodes(self) -> int:

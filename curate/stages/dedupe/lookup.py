@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from curate.stages.dedupe import keys, similarity, synonyms
-from curate.stages.dedupe.rank import GLYPH, PLAIN, SHARED
+from curate.stages.dedupe.rank import GLYPH, OTHER, PLAIN, SHARED
 
 
 def nodes_of(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -45,6 +45,12 @@ def texts(ids, nodes: np.ndarray, cache: dict, plain: bool = False) -> list[str]
 
 def plain(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Pairs that may merge on a specific answer: neither a 字谜 nor a 歇后语."""
+    ku, kv = ids.node_kind[u], ids.node_kind[v]
+    return ((ku == PLAIN) | (ku == OTHER)) & ((kv == PLAIN) | (kv == OTHER))
+
+
+def teasers(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Pairs of two brain teasers or 谜语 (types known, not `other`)."""
     return (ids.node_kind[u] == PLAIN) & (ids.node_kind[v] == PLAIN)
 
 

@@ -26,8 +26,9 @@ from curate.stages.dedupe.keys import keys_and_ids, per_core
 _ASKS = r"什么|为什么|谁|哪|怎么|怎样|几|多少|吗|呢"
 _STRAY = r"^[。，、；：！？.,;:!?…—~\-]|[。，、；：！？.,;:!?…—~\-]$"
 # How much a shared answer says. SHARED: 歇后语 (a punchline ends many sayings); GLYPH:
-# character riddles (字谜: many clues for one glyph).
-PLAIN, SHARED, GLYPH = 0, 1, 2
+# character riddles (字谜: many clues for one glyph); OTHER: a type not known (`other`),
+# PLAIN but for what only brain teasers and 谜语 may merge on (`rules.can_merge`).
+PLAIN, SHARED, GLYPH, OTHER = 0, 1, 2, 3
 _MANY = (1 << 31) - 1  # copies counted up to this
 
 
@@ -41,16 +42,16 @@ def defects(df: pl.DataFrame) -> pl.Series:
 
 
 def kinds(df: pl.DataFrame) -> pl.Series:
-    """PLAIN, SHARED (歇后语) or GLYPH (字谜) of each record, from
+    """PLAIN, SHARED (歇后语), GLYPH (字谜) or OTHER of each record, from
     its `riddle_type` column (detected when an older file has none)."""
     types = df["riddle_type"] if "riddle_type" in df.columns else riddle_type.detect_column(df)
     # (a one-character answer to a question that asks nothing is detected as 字谜; one to a
     # question that asks, 什么东西越洗越脏？ 水, is a brain teaser and stays PLAIN)
     glyph = types == "字谜"
     shared = types.is_in(riddle_type.SHARED_ANSWER_TYPES)
-    return pl.select(
-        pl.when(glyph).then(GLYPH).otherwise(pl.when(shared).then(SHARED).otherwise(PLAIN))
-    ).to_series()
+    other = types == "other"
+    kind = pl.when(shared).then(SHARED).when(other).then(OTHER).otherwise(PLAIN)
+    return pl.select(pl.when(glyph).then(GLYPH).otherwise(kind)).to_series()
 
 
 def ranked(df: pl.DataFrame, prefer: tuple[str, ...], n_own: int | None = None) -> pl.DataFrame:

@@ -15,7 +15,11 @@ without its type markers, template and corpus-common characters) overlap:
   their answer is specific (given by at most `specific_k` survivors: a shared answer is
   strong evidence only when it is specific to one riddle), content Jaccard >=
   `specific_content` instead: rewordings that keep the clue's characters but not their
-  order (什么鸟不会飞？ / 哪种鸟飞不起来？, 鸵鸟: 鸟, 飞 shared, no bigram).
+  order (什么鸟不会飞？ / 哪种鸟飞不起来？, 鸵鸟: 鸟, 飞 shared, no bigram); and two brain teasers
+  or 谜语 (types known, not `other`) with a specific answer whose content Jaccard reaches
+  `specific_alone` are one riddle whatever their score (a rewording that keeps the clue's
+  characters in new words: 什么水果皮是绿的，里面红红的，籽是黑的？ / 哪种瓜外面绿皮，切开红瓤
+  黑籽，夏天最解渴？, 西瓜, scores 0.21 next to the sayings of xiehouyu.json).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import numpy as np
 import polars as pl
 
 from curate.stages.dedupe import glyph, lookup, minhash, pairs, rules, similarity, star
-from curate.stages.dedupe.rank import GLYPH, PLAIN, SHARED
+from curate.stages.dedupe.rank import GLYPH, OTHER, PLAIN, SHARED
 
 _NONE = {"u": pl.Int64, "v": pl.Int64, "score": pl.Float64, "kind": pl.String}
 
@@ -101,7 +105,7 @@ def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict, min_share
     if (kind == SHARED).any():  # two sayings: one content bigram may do (`rules.can_merge`)
         a, b = by_group[code // members.size], by_group[code % members.size]
         pair = _merged(pair, code[(count >= 1) & (kind[a] == SHARED) & (kind[b] == SHARED)])
-    if (plain := np.flatnonzero(kind == PLAIN)).size:  # may merge on a specific answer
+    if (plain := np.flatnonzero((kind == PLAIN) | (kind == OTHER))).size:  # specific answers
         pair = _merged(pair, _sharing_pairs(*look, plain, "plain")[0])
     if (glyphs := np.flatnonzero(kind == GLYPH)).size:  # 字谜 on their clue characters
         clue, many = _sharing_pairs(*look, glyphs, "clue")

@@ -157,6 +157,35 @@ def test_a_rewording_merges_on_a_specific_answer_not_on_a_common_one(project):
     assert run(processed)[0].kept == 2
 
 
+def test_a_brain_teaser_reworded_merges_on_its_content_while_its_answer_is_specific(
+    project, xiehouyu_path
+):
+    """皮, 绿, 红, 籽, 黑 of one riddle's few content characters in the other: one riddle,
+    though its IDF-weighted score (0.21 next to the sayings) is under the cutoff. Not with
+    --specific-alone 1, and not when six riddles give the answer."""
+    pair = [
+        ("什么水果皮是绿的，里面红红的，籽是黑的？", "西瓜"),
+        ("哪种瓜外面绿皮，切开红瓤黑籽，夏天最解渴？", "西瓜"),
+    ]
+    others = [
+        ("夏天哪种水果个头最大？", "西瓜"),
+        ("什么东西一刀下去两半红？", "西瓜"),
+        ("哪种瓜敲起来咚咚响，熟没熟听声音？", "西瓜"),
+        ("什么东西抱在怀里像个绿皮球？", "西瓜"),
+    ]
+    background = xiehouyu_frame(xiehouyu_path)
+    processed = project / "processed"
+    write_ingested(processed, background, frame(pair))
+    result, rejects = run(processed)
+    merged = [r for r in rejects.values() if r["raw"]["answer"] == "西瓜"]
+    assert [r["kind"] for r in merged] == ["variant"]
+    _, rejects = run(processed, specific_alone=1.0)
+    assert not [r for r in rejects.values() if r["raw"]["answer"] == "西瓜"]
+    write_ingested(processed, background, frame(pair + others))
+    _, rejects = run(processed)
+    assert not [r for r in rejects.values() if r["raw"]["answer"] == "西瓜"]
+
+
 def test_no_chaining_every_removed_record_was_compared_with_its_survivor(project):
     """A ~ B ~ C with A and C too far apart: C is not folded into A through B."""
     processed = project / "processed"
