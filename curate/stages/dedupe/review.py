@@ -62,7 +62,11 @@ def write_clusters(path: Path, members: pl.DataFrame) -> int:
     """
     intro = (
         "# Dedupe clusters\n\nEach section: the kept record, then what was merged into it, each "
-        "with the kind and score of its own comparison with the kept record. To keep a removed "
+        "with the kind and score of its own comparison with the kept record (exact: the same "
+        "text; near_duplicate: character Jaccard of the questions; variant: the same answer and "
+        "the IDF-weighted similarity of the questions, which two 字谜 naming the same parts, or "
+        "two brain teasers with an answer few riddles give and many content characters in "
+        "common, may merge below). To keep a removed "
         'record next time, add `{"a": "<kept question>", "b": "<removed question>", '
         '"decision": "distinct"}` to the overrides file (questions are matched by content, so '
         "the line survives moved or renamed files).\n"
