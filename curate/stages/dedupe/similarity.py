@@ -19,7 +19,7 @@ from functools import cached_property
 
 import numpy as np
 
-from curate.stages.dedupe import codes, glyph, keys, minhash
+from curate.stages.dedupe import codes, glyph, keys, minhash, spare
 
 # Question-template and function characters: shared by thousands of unrelated riddles.
 TEMPLATE = "什么为哪谁怎样东西是的了吗呢啊个种有人"
@@ -167,14 +167,13 @@ def extend(
         return pair_features(texts, i, j, min_shared, relax, shared)
     feats = _merge(pf.feats, features(texts))
     new = _lookup(feats, i, j, min_shared, relax, shared)
-    grown = PairFeatures(
-        feats,
-        np.concatenate((pf.i, new.i)),
-        np.concatenate((pf.j, new.j)),
-        np.concatenate((pf.shared, new.shared)),
-        np.concatenate((pf.entry_pair, new.entry_pair + pf.i.size)),
-        np.concatenate((pf.entry_at, new.entry_at)),
-    )
+    # Appended in the room pf keeps after its arrays (`spare.py`); pf gives the room up.
+    room = pf.__dict__.pop("room", (None, None))
+    pairs, by_pair = spare.appended((pf.i, pf.j, pf.shared), (new.i, new.j, new.shared), room[0])
+    olds, news = (pf.entry_pair, pf.entry_at), (new.entry_pair + pf.i.size, new.entry_at)
+    entries, by_entry = spare.appended(olds, news, room[1])
+    grown = PairFeatures(feats, *pairs, *entries)
+    grown.__dict__["room"] = (by_pair, by_entry)
     if "entry_start" in pf.__dict__:  # the old pairs' starts kept: a count of the new only
         start = np.concatenate((pf.entry_start[:-1], new.entry_start + pf.entry_pair.size))
         grown.__dict__["entry_start"] = start

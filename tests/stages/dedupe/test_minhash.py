@@ -123,6 +123,44 @@ def test_variant_lookup_extended_in_batches_equals_one_lookup(keys):
     assert all(abs(got[k] - want[k]) < 1e-12 for k in want)
 
 
+def test_lookup_grown_in_place_equals_concatenated(keys, monkeypatch):
+    """Later passes append to the lookup in room kept after its arrays (`spare.py`): each
+    step holds what concatenating gives, also when an older lookup is extended again (it
+    gave its room up: its arrays are not written over, the branch copies)."""
+    from curate.stages.dedupe import similarity, spare
+
+    rng = np.random.default_rng(11)
+    i, j = rng.integers(0, len(keys), 3000), rng.integers(0, len(keys), 3000)
+    top = np.maximum(i, j)
+    steps = [(0, 100)] + [(k, k + 30) for k in range(100, len(keys), 30)]
+
+    def fields(p):
+        return [x.tolist() for x in (p.i, p.j, p.shared, p.entry_pair, p.entry_at)]
+
+    def grow():
+        pf, out = None, []
+        for lo, hi in steps:
+            pick = (top >= lo) & (top < hi)
+            pf = similarity.extend(pf, keys[lo:hi], i[pick], j[pick], min_shared=0)
+            out.append((pf, fields(pf)))
+        return out
+
+    kept = grow()
+    old, before = kept[-3]
+    tail, few = keys[steps[-2][0] :], top < 9
+    branch = similarity.extend(old, tail, i[few], j[few], min_shared=0)
+    assert all(fields(p) == f for p, f in kept)  # nothing written over
+    with monkeypatch.context() as m:  # no room ever: every step a copy, as concatenating
+        m.setattr(spare, "appended", lambda olds, news, room, f=spare.appended: f(olds, news, None))
+        want = grow()
+        want_branch = similarity.extend(want[-3][0], tail, i[few], j[few], min_shared=0)
+    assert [f for _, f in kept] == [f for _, f in want] and len(kept[-1][1][3]) > 500
+    pfs = [p for p, _ in kept]
+    shared = [a.entry_pair.base is b.entry_pair.base for a, b in zip(pfs, pfs[1:], strict=False)]
+    assert any(shared) and not all(shared)  # grown in place, and copied when full
+    assert fields(branch) == fields(want_branch)
+
+
 def test_extended_features_are_those_of_all_texts_at_once(keys):
     """Texts appended to the lookup (with features it lacks, or only ones it has: then
     nothing is renumbered) give the codes and members of computing all texts at once."""
