@@ -175,6 +175,10 @@ def test_extended_features_are_those_of_all_texts_at_once(keys):
         assert pf.feats.uniq.tolist() == whole.feats.uniq.tolist()
         assert pf.feats.members.tolist() == whole.feats.members.tolist()
         assert pf.entry_at.tolist() == whole.entry_at.tolist()
+        # Each text's run of members, carried through the merge: where a search finds it.
+        u = np.int64(whole.feats.uniq.size)
+        runs = np.searchsorted(whole.feats.members, np.arange(len(texts) + 1) * u)
+        assert pf.feats.starts.tolist() == whole.feats.starts.tolist() == runs.tolist()
 
 
 def test_scoring_some_pairs_gives_their_scores_bit_for_bit(keys, monkeypatch):
