@@ -304,3 +304,28 @@ def test_ngram_codes_equal_per_char(seed):
         ref_code, ref_doc = _ngram_codes_per_char(texts, n)
         assert code.dtype == ref_code.dtype and doc.dtype == ref_doc.dtype
         assert np.array_equal(code, ref_code) and np.array_equal(doc, ref_doc)
+
+
+def test_band_buckets_kept_between_passes_give_the_candidate_pairs():
+    """Settle's near passes keep each band's buckets sorted and only drop and add documents
+    (`buckets.py`): the same pairs as sorting afresh, for sets of documents that shrink,
+    grow or change, with large buckets (a star to the best in priority) and empty documents."""
+    from curate.stages.dedupe import buckets
+
+    rng = np.random.default_rng(4)
+    n, bands, rows = 900, 4, 3
+    sig = rng.integers(0, 3, (n, bands * rows)).astype(np.uint32)  # many equal band keys
+    sig[rng.random(n) < 0.1] = minhash._EMPTY  # no shingles
+    sig[::7] = sig[0]  # one riddle many times: buckets over ALL_PAIRS_UPTO
+    kept: dict = {}
+    docs = np.flatnonzero(rng.random(n) < 0.6)
+    for step in range(6):
+        priority = rng.permutation(docs.size)
+        a, b = minhash.candidate_pairs(np.take(sig, docs, axis=0), bands, rows, priority=priority)
+        i, j = buckets.candidate_pairs(sig, docs, bands, rows, priority, kept)
+        assert i.tolist() == docs[a].tolist() and j.tolist() == docs[b].tolist()
+        assert a.size > 1000
+        flip = rng.random(n) < (0.3 if step == 2 else 0.02)  # a big change once
+        member = np.zeros(n, dtype=bool)
+        member[docs] = True
+        docs = np.flatnonzero(member ^ flip)
