@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from curate.stages.dedupe import codes, keys, minhash, similarity, spare, synonyms
+from curate.stages.dedupe import keys, similarity, synonyms
 from curate.stages.dedupe.rank import GLYPH, PLAIN, SHARED
 
 
@@ -41,34 +41,6 @@ def texts(ids, nodes: np.ndarray, cache: dict, plain: bool = False) -> list[str]
             same = same.scatter(glyph, synonyms.canonical(found.gather(glyph), glyph=True))
         text[todo] = same.to_list()
     return (cache["plain"] if plain else text)[nodes].tolist()
-
-
-def features(ids, nodes: np.ndarray, cache: dict) -> minhash.Shingles:
-    """`similarity.features` of the nodes' `texts`, each text's feature codes found once and
-    kept (`cache["codes"]`, and where each node's start and how many): every pass looks at
-    the texts of whole answer groups again, most of them seen before (at 1M records, the
-    43 passes after the first took 0.19 s finding their features). `nodes`: distinct."""
-    if "codes" not in cache:
-        cache["at"], cache["count"] = np.full((2, ids.n_nodes), -1, dtype=np.int64)
-        cache["codes"], cache["room"] = np.zeros(0, dtype=np.uint64), None
-    at, count = cache["at"], cache["count"]
-    todo = nodes[at[nodes] < 0]
-    if todo.size:
-        code, doc = similarity.feature_codes(texts(ids, todo, cache))
-        n = np.bincount(doc, minlength=todo.size)
-        at[todo], count[todo] = cache["codes"].size + np.cumsum(n) - n, n
-        if not cache["codes"].size:  # the first: these codes, no copy
-            cache["codes"] = code
-        else:
-            (cache["codes"],), cache["room"] = spare.appended(
-                (cache["codes"],), (code,), cache["room"]
-            )
-    if todo.size < nodes.size or not nodes.size:  # (all new: the codes just found)
-        n = count[nodes]
-        code = cache["codes"][similarity.ranges(at[nodes], n)]
-        doc = np.repeat(np.arange(nodes.size), n)
-    uniq, sid = codes.unique_codes(code)
-    return minhash.Shingles(code, doc, nodes.size, uniq, sid)
 
 
 def plain(ids, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -123,7 +95,7 @@ def full_lookup(ids, u: np.ndarray, v: np.ndarray, paired, shared, config, cache
     slot[add] = cache["nodes"].size + np.arange(add.size)
     cache["nodes"] = np.concatenate((cache["nodes"], add))
     same = counted is not None and np.array_equal(add, counted)
-    new, loose = feats if same else features(ids, add, cache), relax(ids, u, v)
+    new, loose = feats if same else texts(ids, add, cache), relax(ids, u, v)
     pf = similarity.extend(pf, new, slot[u], slot[v], config.variant_min_shared, loose, shared)
     grown = np.zeros(pf.i.size - cache["stale"].size, dtype=bool)
     cache["stale"] = np.concatenate((cache["stale"], grown))
@@ -135,7 +107,7 @@ def local_scores(ids, u: np.ndarray, v: np.ndarray, shared, config, cache: dict)
     the last full one, under the weights of that full pass (`cache["pending"]`)."""
     if u.size:
         add = nodes_of(ids, u, v)
-        new, i, j = features(ids, add, cache), np.searchsorted(add, u), np.searchsorted(add, v)
+        new, i, j = texts(ids, add, cache), np.searchsorted(add, u), np.searchsorted(add, v)
         loose = relax(ids, u, v)
         local = similarity.pair_features(new, i, j, config.variant_min_shared, loose, shared)
         score, content = similarity.scores(local, cache["weights"])

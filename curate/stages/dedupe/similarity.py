@@ -41,13 +41,6 @@ def features(texts: list[str] | minhash.Shingles) -> minhash.Shingles:
     """Characters and character bigrams of each text, one shingle set per text (or as given)."""
     if isinstance(texts, minhash.Shingles):
         return texts
-    code, doc = feature_codes(texts)
-    uniq, sid = codes.unique_codes(code)
-    return minhash.Shingles(code, doc, len(texts), uniq, sid)
-
-
-def feature_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The codes of `features` (uint64) and their texts (sorted), each text's on its own."""
     points = minhash.codepoints(texts)  # converted once for both
     (c1, d1), (c2, d2) = (minhash.ngram_codes(texts, n, points) for n in (1, 2))
     # Each text's characters, then its bigrams (documents stay sorted): placed directly, in
@@ -59,7 +52,9 @@ def feature_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     code = np.empty(c1.size + c2.size, dtype=np.uint64)
     doc = np.empty(code.size, dtype=np.int64)
     code[pos1], code[pos2], doc[pos1], doc[pos2] = c1, c2, d1, d2
-    return code, doc
+    del points, c1, c2, d1, d2, pos1, pos2  # placed: not held while the codes are ranked
+    uniq, sid = codes.unique_codes(code)
+    return minhash.Shingles(code, doc, len(texts), uniq, sid)
 
 
 def weights(feats: minhash.Shingles) -> np.ndarray:
@@ -296,7 +291,7 @@ def scores(
         docs = np.flatnonzero(seen)
         if docs.size < pf.feats.n_docs:  # (all: each text's sums are the same)
             lo = pf.feats.starts[docs]
-            members = members[ranges(lo, pf.feats.starts[docs + 1] - lo)]
+            members = members[_ranges(lo, pf.feats.starts[docs + 1] - lo)]
     doc, shingle = members // u, members % u
     idf, content = w.idf, w.content
     if w.uniq is not pf.feats.uniq:  # weights of other texts: look each feature up
@@ -337,14 +332,14 @@ def _entry_chunks(pf: PairFeatures, start: int, only: np.ndarray | None):
         return
     first = int(pf.entry_start[start])
     lo, count = pf.entry_start[only], pf.entry_start[only + 1] - pf.entry_start[only]
-    pos, pair = ranges(lo, count), np.repeat(np.arange(only.size), count)
+    pos, pair = _ranges(lo, count), np.repeat(np.arange(only.size), count)
     cuts = np.searchsorted(pos, np.arange(first, pf.entry_pair.size + _CHUNK, _CHUNK))
     for a, b in zip(cuts[:-1], cuts[1:], strict=True):
         if b > a:
             yield pair[a:b], pf.entry_at[pos[a:b]]
 
 
-def ranges(lo: np.ndarray, count: np.ndarray) -> np.ndarray:
+def _ranges(lo: np.ndarray, count: np.ndarray) -> np.ndarray:
     """lo[0] .. lo[0] + count[0] - 1, then lo[1] ..., concatenated."""
     return np.repeat(lo - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
 

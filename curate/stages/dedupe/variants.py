@@ -92,7 +92,7 @@ def _new_pairs(ids, nodes: np.ndarray, group: np.ndarray, cache: dict, min_share
     by_group = np.argsort(group[members], kind="stable")
     rank = np.empty(members.size, dtype=np.int64)
     rank[by_group] = np.arange(members.size)
-    feats = lookup.features(ids, nodes[members], cache)
+    feats = similarity.features(lookup.texts(ids, nodes[members], cache))
     cache["feats"] = (nodes[members], feats)  # what a full pass looks up (`full_lookup`)
     look = (members, group, fresh, rank, feats)
     code, count = _sharing_pairs(*look, np.arange(members.size), "bigrams")

@@ -193,31 +193,6 @@ def test_lookup_of_the_features_found_for_counting_equals_one_of_the_texts(
         assert a.tolist() == b.tolist()
 
 
-def test_features_kept_between_passes_equal_those_of_the_texts(
-    xiehouyu_path, tmp_path, monkeypatch
-):
-    """Each text's feature codes are found once and kept (`lookup.features`): any later
-    set of nodes (some seen, some new, none) gets the features of its texts, as found anew."""
-    from curate.stages.dedupe import lookup, similarity
-
-    taken = {}
-    monkeypatch.setattr(graph, "settle", lambda *args: taken.update(args=args) or (args[3], None))
-    processed = tmp_path / "processed"
-    write_ingested(processed, _corpus(xiehouyu_path, 5))
-    dedupe(DedupeConfig(processed=processed))
-    frame, ids = taken["args"][:2]
-    rng = np.random.default_rng(3)
-    kept, fresh = {"qkey": frame["qkey"]}, {"qkey": frame["qkey"]}
-    for share in (0.3, 0.05, 0.0, 0.5, 0.9, 0.2):
-        nodes = np.flatnonzero(rng.random(ids.n_nodes) < share)
-        got = lookup.features(ids, nodes, kept)
-        want = similarity.features(lookup.texts(ids, nodes, fresh))
-        assert got.n_docs == want.n_docs == nodes.size
-        for name in ("code", "doc", "uniq", "sid"):
-            assert getattr(got, name).tolist() == getattr(want, name).tolist()
-    assert kept["codes"].size > 1000
-
-
 def test_near_pairs_scored_once_across_passes_equal_those_scored_afresh(xiehouyu_path):
     """settle's near passes keep the Jaccard of the pairs they verified (`known`) and score
     only the new ones: the same pairs and values, bit for bit, as scoring all afresh."""
