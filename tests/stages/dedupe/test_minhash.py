@@ -132,7 +132,7 @@ def test_lookup_grown_in_place_equals_concatenated(keys, monkeypatch):
     rng = np.random.default_rng(11)
     i, j = rng.integers(0, len(keys), 3000), rng.integers(0, len(keys), 3000)
     top = np.maximum(i, j)
-    steps = [(0, 100)] + [(k, k + 30) for k in range(100, len(keys), 30)]
+    steps = [(0, 100), (100, 250)] + [(k, k + 2) for k in range(250, len(keys), 2)]
 
     def fields(p):
         return [x.tolist() for x in (p.i, p.j, p.shared, p.entry_pair, p.entry_at)]
