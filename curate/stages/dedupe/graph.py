@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from curate.normalize import match_key
-from curate.stages.dedupe import bridges, minhash, star, variants
+from curate.stages.dedupe import bridges, buckets, minhash, star, variants
 from curate.stages.dedupe.rank import GLYPH
 
 KIND_RANK = {"near_duplicate": 0, "variant": 1, "conflict": 2}
@@ -166,11 +166,14 @@ def verified_pairs(index: NearIndex, docs, bands: int, rows: int, priority, know
     """LSH candidate pairs among documents `docs` (sorted ids; `priority`: positions in
     `docs`, best star centre first) as ids i < j in order, with their true Jaccard. `known`:
     a dict that keeps the pairs scored so far, to score each only once (`_remembered`)."""
-    sig = np.take(index.sig, docs, axis=0)
-    a, b = minhash.candidate_pairs(sig, bands, rows, priority=priority)
-    i, j = docs[a], docs[b]
     if known is None:
+        sig = np.take(index.sig, docs, axis=0)
+        a, b = minhash.candidate_pairs(sig, bands, rows, priority=priority)
+        i, j = docs[a], docs[b]
         return i, j, minhash.jaccard(index.sh, i, j)
+    # Settle's passes: the band buckets kept sorted from one pass to the next (`buckets.py`).
+    kept = known.setdefault("buckets", {})
+    i, j = buckets.candidate_pairs(index.sig, docs, bands, rows, priority, kept)
     return i, j, _remembered(index, i, j, known)
 
 

@@ -46,6 +46,12 @@ class Shingles:
         """Each document's shingle set as sorted codes doc * len(uniq) + sid."""
         return sorted_unique(self.doc * np.int64(self.uniq.size) + self.sid)
 
+    @cached_property
+    def starts(self) -> np.ndarray:
+        """Where each document's run of members starts, and their number at the end: found
+        once, not again by each pass that reads some documents' runs."""
+        return np.searchsorted(self.members, np.arange(self.n_docs + 1) * np.int64(self.uniq.size))
+
 
 def unique_inverse(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted distinct values and each value's index among them (np.unique, sort-based:
@@ -305,9 +311,12 @@ def shared_members(
     u, member = np.int64(sh.uniq.size), sh.members if members is None else members
     if i.size * 8 < sh.n_docs:  # few pairs (a later pass): only their texts' runs are found
         docs = np.concatenate((i, j)).astype(np.int64)
-        lo = np.searchsorted(member, docs * u)  # members: sorted by text, then by code
+        if members is None:  # members: sorted by text, then by code
+            lo, hi = sh.starts[docs], sh.starts[docs + 1]
+        else:
+            lo, hi = np.searchsorted(member, docs * u), np.searchsorted(member, (docs + 1) * u)
         count, offset = np.zeros((2, sh.n_docs), dtype=np.int64)
-        count[docs], offset[docs], shingle = np.searchsorted(member, (docs + 1) * u) - lo, lo, None
+        count[docs], offset[docs], shingle = hi - lo, lo, None
     else:
         doc, shingle = member // u, member % u
         count = np.bincount(doc, minlength=sh.n_docs)
@@ -345,9 +354,9 @@ def _lookup(member, shingle, count, offset, u, i, j) -> tuple[np.ndarray, np.nda
 def jaccard(sh: Shingles, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """True Jaccard similarity of the shingle sets of documents i[k] and j[k] (set sizes from
     each document's run of members: no pass over every member for a few pairs)."""
-    u, inter, chunk = np.int64(sh.uniq.size), np.zeros(i.size), 1 << 17
+    inter, chunk = np.zeros(i.size), 1 << 17
     for lo, pair, _ in shared_members(sh, i, j, chunk):
         inter[lo : lo + chunk] = np.bincount(pair, minlength=inter[lo : lo + chunk].size)
-    size = np.diff(np.searchsorted(sh.members, np.arange(sh.n_docs + 1) * u))
+    size = np.diff(sh.starts)
     union = size[i] + size[j] - inter
     return np.where(union > 0, inter / np.maximum(union, 1), 0.0)

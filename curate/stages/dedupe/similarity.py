@@ -19,7 +19,7 @@ from functools import cached_property
 
 import numpy as np
 
-from curate.stages.dedupe import codes, glyph, keys, minhash
+from curate.stages.dedupe import codes, glyph, keys, minhash, spare
 
 # Question-template and function characters: shared by thousands of unrelated riddles.
 TEMPLATE = "什么为哪谁怎样东西是的了吗呢啊个种有人"
@@ -167,14 +167,13 @@ def extend(
         return pair_features(texts, i, j, min_shared, relax, shared)
     feats = _merge(pf.feats, features(texts))
     new = _lookup(feats, i, j, min_shared, relax, shared)
-    grown = PairFeatures(
-        feats,
-        np.concatenate((pf.i, new.i)),
-        np.concatenate((pf.j, new.j)),
-        np.concatenate((pf.shared, new.shared)),
-        np.concatenate((pf.entry_pair, new.entry_pair + pf.i.size)),
-        np.concatenate((pf.entry_at, new.entry_at)),
-    )
+    # Appended in the room pf keeps after its arrays (`spare.py`); pf gives the room up.
+    room = pf.__dict__.pop("room", (None, None))
+    pairs, by_pair = spare.appended((pf.i, pf.j, pf.shared), (new.i, new.j, new.shared), room[0])
+    olds, news = (pf.entry_pair, pf.entry_at), (new.entry_pair + pf.i.size, new.entry_at)
+    entries, by_entry = spare.appended(olds, news, room[1])
+    grown = PairFeatures(feats, *pairs, *entries)
+    grown.__dict__["room"] = (by_pair, by_entry)
     if "entry_start" in pf.__dict__:  # the old pairs' starts kept: a count of the new only
         start = np.concatenate((pf.entry_start[:-1], new.entry_start + pf.entry_pair.size))
         grown.__dict__["entry_start"] = start
@@ -196,15 +195,18 @@ def _merge(a: minhash.Shingles, b: minhash.Shingles) -> minhash.Shingles:
         ra = np.arange(ua) + np.searchsorted(fresh, a.uniq)
         old = old // ua * n + ra[old % ua]
     members = np.concatenate((old, (b.members // ub + a.n_docs) * n + rb[b.members % ub]))
-    return _slim(a.n_docs + b.n_docs, uniq, members)
+    starts = np.concatenate((a.starts[:-1], b.starts + a.members.size))  # the runs: in place
+    return _slim(a.n_docs + b.n_docs, uniq, members, starts)
 
 
-def _slim(n_docs: int, uniq: np.ndarray, members: np.ndarray) -> minhash.Shingles:
-    """Shingles holding only what scoring reads (the members, the distinct codes): the
-    per-occurrence arrays (code, doc, sid) are twice the members' size and unused here."""
+def _slim(n_docs: int, uniq: np.ndarray, members: np.ndarray, starts=None) -> minhash.Shingles:
+    """Shingles holding only what scoring reads (the members, the distinct codes, the runs'
+    starts): the per-occurrence arrays (code, doc, sid) are twice the members' size."""
     none = np.zeros(0, dtype=np.int64)
     slim = minhash.Shingles(none.astype(np.uint64), none, n_docs, uniq, none)
-    slim.__dict__["members"] = members  # the cached property, filled in
+    slim.__dict__["members"] = members  # the cached properties, filled in
+    if starts is not None:
+        slim.__dict__["starts"] = starts
     return slim
 
 
@@ -231,7 +233,7 @@ def _lookup(feats: minhash.Shingles, i, j, min_shared: int, relax=None, shared=N
     for lo, pair, at in minhash.shared_members(feats, i, j, chunk):
         pairs.append((pair + lo).astype(np.int32))
         ats.append(at.astype(np.int32))
-    slim = _slim(feats.n_docs, feats.uniq, feats.members)
+    slim = _slim(feats.n_docs, feats.uniq, feats.members, feats.__dict__.get("starts"))
     return PairFeatures(slim, i, j, shared, np.concatenate(pairs), np.concatenate(ats))
 
 
@@ -288,8 +290,8 @@ def scores(
         seen[pf.i[only]], seen[pf.j[only]] = True, True
         docs = np.flatnonzero(seen)
         if docs.size < pf.feats.n_docs:  # (all: each text's sums are the same)
-            lo = np.searchsorted(members, docs * u)
-            members = members[_ranges(lo, np.searchsorted(members, (docs + 1) * u) - lo)]
+            lo = pf.feats.starts[docs]
+            members = members[_ranges(lo, pf.feats.starts[docs + 1] - lo)]
     doc, shingle = members // u, members % u
     idf, content = w.idf, w.content
     if w.uniq is not pf.feats.uniq:  # weights of other texts: look each feature up

@@ -123,6 +123,44 @@ def test_variant_lookup_extended_in_batches_equals_one_lookup(keys):
     assert all(abs(got[k] - want[k]) < 1e-12 for k in want)
 
 
+def test_lookup_grown_in_place_equals_concatenated(keys, monkeypatch):
+    """Later passes append to the lookup in room kept after its arrays (`spare.py`): each
+    step holds what concatenating gives, also when an older lookup is extended again (it
+    gave its room up: its arrays are not written over, the branch copies)."""
+    from curate.stages.dedupe import similarity, spare
+
+    rng = np.random.default_rng(11)
+    i, j = rng.integers(0, len(keys), 3000), rng.integers(0, len(keys), 3000)
+    top = np.maximum(i, j)
+    steps = [(0, 100), (100, 250)] + [(k, k + 2) for k in range(250, len(keys), 2)]
+
+    def fields(p):
+        return [x.tolist() for x in (p.i, p.j, p.shared, p.entry_pair, p.entry_at)]
+
+    def grow():
+        pf, out = None, []
+        for lo, hi in steps:
+            pick = (top >= lo) & (top < hi)
+            pf = similarity.extend(pf, keys[lo:hi], i[pick], j[pick], min_shared=0)
+            out.append((pf, fields(pf)))
+        return out
+
+    kept = grow()
+    old, before = kept[-3]
+    tail, few = keys[steps[-2][0] :], top < 9
+    branch = similarity.extend(old, tail, i[few], j[few], min_shared=0)
+    assert all(fields(p) == f for p, f in kept)  # nothing written over
+    with monkeypatch.context() as m:  # no room ever: every step a copy, as concatenating
+        m.setattr(spare, "appended", lambda olds, news, room, f=spare.appended: f(olds, news, None))
+        want = grow()
+        want_branch = similarity.extend(want[-3][0], tail, i[few], j[few], min_shared=0)
+    assert [f for _, f in kept] == [f for _, f in want] and len(kept[-1][1][3]) > 500
+    pfs = [p for p, _ in kept]
+    shared = [a.entry_pair.base is b.entry_pair.base for a, b in zip(pfs, pfs[1:], strict=False)]
+    assert any(shared) and not all(shared)  # grown in place, and copied when full
+    assert fields(branch) == fields(want_branch)
+
+
 def test_extended_features_are_those_of_all_texts_at_once(keys):
     """Texts appended to the lookup (with features it lacks, or only ones it has: then
     nothing is renumbered) give the codes and members of computing all texts at once."""
@@ -137,6 +175,10 @@ def test_extended_features_are_those_of_all_texts_at_once(keys):
         assert pf.feats.uniq.tolist() == whole.feats.uniq.tolist()
         assert pf.feats.members.tolist() == whole.feats.members.tolist()
         assert pf.entry_at.tolist() == whole.entry_at.tolist()
+        # Each text's run of members, carried through the merge: where a search finds it.
+        u = np.int64(whole.feats.uniq.size)
+        runs = np.searchsorted(whole.feats.members, np.arange(len(texts) + 1) * u)
+        assert pf.feats.starts.tolist() == whole.feats.starts.tolist() == runs.tolist()
 
 
 def test_scoring_some_pairs_gives_their_scores_bit_for_bit(keys, monkeypatch):
@@ -262,3 +304,28 @@ def test_ngram_codes_equal_per_char(seed):
         ref_code, ref_doc = _ngram_codes_per_char(texts, n)
         assert code.dtype == ref_code.dtype and doc.dtype == ref_doc.dtype
         assert np.array_equal(code, ref_code) and np.array_equal(doc, ref_doc)
+
+
+def test_band_buckets_kept_between_passes_give_the_candidate_pairs():
+    """Settle's near passes keep each band's buckets sorted and only drop and add documents
+    (`buckets.py`): the same pairs as sorting afresh, for sets of documents that shrink,
+    grow or change, with large buckets (a star to the best in priority) and empty documents."""
+    from curate.stages.dedupe import buckets
+
+    rng = np.random.default_rng(4)
+    n, bands, rows = 900, 4, 3
+    sig = rng.integers(0, 3, (n, bands * rows)).astype(np.uint32)  # many equal band keys
+    sig[rng.random(n) < 0.1] = minhash._EMPTY  # no shingles
+    sig[::7] = sig[0]  # one riddle many times: buckets over ALL_PAIRS_UPTO
+    kept: dict = {}
+    docs = np.flatnonzero(rng.random(n) < 0.6)
+    for step in range(6):
+        priority = rng.permutation(docs.size)
+        a, b = minhash.candidate_pairs(np.take(sig, docs, axis=0), bands, rows, priority=priority)
+        i, j = buckets.candidate_pairs(sig, docs, bands, rows, priority, kept)
+        assert i.tolist() == docs[a].tolist() and j.tolist() == docs[b].tolist()
+        assert a.size > 1000
+        flip = rng.random(n) < (0.3 if step == 2 else 0.02)  # a big change once
+        member = np.zeros(n, dtype=bool)
+        member[docs] = True
+        docs = np.flatnonzero(member ^ flip)
