@@ -25,7 +25,7 @@ def candidate_pairs(sig, docs, bands: int, rows: int, priority, kept: dict):
     documents in the order of their keys, of the documents the last call saw (updated here;
     int32: ~5 MB at a million records, where holding the keys too took ~22 MB)."""
     order = docs[np.asarray(priority)]  # documents, best first
-    live = order[sig[order, 0] != minhash._EMPTY] if sig.size else order[:0]
+    live = order[sig[order, 0] != minhash.EMPTY] if sig.size else order[:0]
     if live.size < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     rank = np.empty(sig.shape[0], dtype=np.int64)
@@ -37,7 +37,7 @@ def candidate_pairs(sig, docs, bands: int, rows: int, priority, kept: dict):
     live_sig = np.take(sig, live, axis=0)  # rows, by rank
 
     def one(band: int) -> np.ndarray:
-        keys = minhash._band_key(live_sig, band, rows)  # by rank
+        keys = minhash.band_key(live_sig, band, rows)  # by rank
         doc = kept.get(band, np.zeros(0, np.int32)).astype(np.int64)
         doc = doc[now[doc]]
         key, add_key = keys[rank[doc]], keys[rank[added]]

@@ -26,7 +26,7 @@ import polars as pl
 MAX_N = 3  # three 21-bit code points fill a uint64
 ALL_PAIRS_UPTO = 16  # a band bucket this large gives all its pairs, a larger one a star
 _M64 = (1 << 64) - 1
-_EMPTY = np.uint32(0xFFFFFFFF)
+EMPTY = np.uint32(0xFFFFFFFF)  # the signature of a document with no shingles
 # MurmurHash3 fmix32 constants, as datasketch's affine32 pre-mix.
 _FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)
 
@@ -173,12 +173,12 @@ def signatures(sh: Shingles, num_perm: int = 128, seed: int = 1) -> np.ndarray:
     a, b = permutations(num_perm, seed)
     hv = _fmix32(_mix64(sh.uniq))
     if not sh.doc.size:
-        return np.full((sh.n_docs, num_perm), _EMPTY, dtype=np.uint32)
+        return np.full((sh.n_docs, num_perm), EMPTY, dtype=np.uint32)
     count = np.bincount(sh.doc, minlength=sh.n_docs)
     # Each row written once, in place: an empty document's here, the others' by the folds
     # (a fill of every row first, and a joined copy of the folds, took 0.1-0.3 s at 1M).
     sig = np.empty((sh.n_docs, num_perm), dtype=np.uint32)
-    sig[count == 0] = _EMPTY
+    sig[count == 0] = EMPTY
     start = np.concatenate(([0], np.cumsum(count)[:-1]))
     order = np.argsort(-count, kind="stable")
     order = order[count[order] > 0]
@@ -205,11 +205,11 @@ def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """One uint64 key per (document, band): equal keys mean equal band values."""
     keys = np.empty((sig.shape[0], bands), dtype=np.uint64)
     for band in range(bands):
-        keys[:, band] = _band_key(sig, band, rows)
+        keys[:, band] = band_key(sig, band, rows)
     return keys
 
 
-def _band_key(sig: np.ndarray, band: int, rows: int) -> np.ndarray:
+def band_key(sig: np.ndarray, band: int, rows: int) -> np.ndarray:
     h = np.full(sig.shape[0], 0xCBF29CE484222325 ^ band, dtype=np.uint64)
     for col in sig[:, band * rows : (band + 1) * rows].T:
         h = (h ^ col.astype(np.uint64)) * np.uint64(0x100000001B3)  # FNV-1a style
@@ -231,13 +231,13 @@ def candidate_pairs(
     candidates linear in the corpus size.
     """
     order = np.arange(sig.shape[0]) if priority is None else np.asarray(priority)
-    live = order[sig[order, 0] != _EMPTY] if sig.size else np.zeros(0, np.int64)
+    live = order[sig[order, 0] != EMPTY] if sig.size else np.zeros(0, np.int64)
     if live.size < 2:  # no pairs (and empty bands would trip the bucket arithmetic)
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     live_sig = np.take(sig, live, axis=0)  # rows; faster than sig[live]
 
     def one(band: int) -> np.ndarray:
-        return bucket_pairs(_band_key(live_sig, band, rows), all_pairs_upto)
+        return bucket_pairs(band_key(live_sig, band, rows), all_pairs_upto)
 
     # Bands are independent: one per core at a time (numpy sorts release the GIL).
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:

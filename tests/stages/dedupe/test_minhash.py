@@ -315,7 +315,7 @@ def test_band_buckets_kept_between_passes_give_the_candidate_pairs():
     rng = np.random.default_rng(4)
     n, bands, rows = 900, 4, 3
     sig = rng.integers(0, 3, (n, bands * rows)).astype(np.uint32)  # many equal band keys
-    sig[rng.random(n) < 0.1] = minhash._EMPTY  # no shingles
+    sig[rng.random(n) < 0.1] = minhash.EMPTY  # no shingles
     sig[::7] = sig[0]  # one riddle many times: buckets over ALL_PAIRS_UPTO
     kept: dict = {}
     docs = np.flatnonzero(rng.random(n) < 0.6)
