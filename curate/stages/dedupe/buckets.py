@@ -63,16 +63,11 @@ def _bucket_pairs(key, doc, rank, live, limit: int) -> np.ndarray:
     start = np.flatnonzero(new)
     size = np.diff(np.append(start, key.size))
     run = np.cumsum(new) - 1
-    out = []
-    pos = np.flatnonzero((size[run] >= 2) & (size[run] <= limit))
-    after = (start + size)[run[pos]] - pos  # each position's place from its bucket's end
-    for gap in range(1, limit):
-        k = pos[gap < after]
-        out.append(np.stack((doc[k], doc[k + gap])))
+    out = [minhash.small_bucket_pairs(doc, start[run], size[run], limit).T]
     if (large := size > limit).any():
         hub = live[np.minimum.reduceat(rank[doc], start)[large]]  # best of each large bucket
         member = np.flatnonzero(large[run])
         hubs = np.repeat(hub, size[large])
         others = doc[member] != hubs
         out.append(np.stack((hubs[others], doc[member][others])))
-    return np.concatenate(out, axis=1) if out else np.zeros((2, 0), np.int64)
+    return np.concatenate(out, axis=1)

@@ -259,10 +259,10 @@ def bucket_pairs(k: np.ndarray, limit: int = ALL_PAIRS_UPTO) -> np.ndarray:
     size = np.bincount(run_id)[run_id]
     star = (~new) & (size > limit)
     stars = np.stack((order[run_start[star]], order[star]), axis=1)
-    return np.concatenate((stars, _small_bucket_pairs(order, run_start, size, limit)))
+    return np.concatenate((stars, small_bucket_pairs(order, run_start, size, limit)))
 
 
-def _small_bucket_pairs(
+def small_bucket_pairs(
     order: np.ndarray, run_start: np.ndarray, size: np.ndarray, limit: int
 ) -> np.ndarray:
     """All pairs inside buckets of 2..limit members (positions in sorted order)."""
