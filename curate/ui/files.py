@@ -14,6 +14,9 @@ from curate.stages.ingest import readers
 
 SAFE_NAME = re.compile(r"[^\w.\-\u3400-\u9fff]+")
 MAX_FOLDERS = 200  # folders offered by the picker
+# File systems allow 255 bytes a name; keep room for free_path's "-N" and the temp file's
+# ".NAME.XXXXXXXX.tmp" that atomic_path writes first.
+MAX_NAME_BYTES = 200
 
 
 def inside(root: Path, relative: str | Path) -> Path:
@@ -32,12 +35,27 @@ def clean_name(name: str) -> str:
     '谜语_集.json'
     """
     base = re.split(r"[\\/]", name)[-1].strip().lstrip(".")
-    base = SAFE_NAME.sub("_", base)[:120]
+    base = SAFE_NAME.sub("_", base)
     if not base or not readers.input_format(Path(base)):
+        shown = name if len(name) <= 60 else name[:40] + "…" + name[-15:]
         raise InputError(
-            f"{name!r}: not a supported file type ({', '.join(readers.EXTENSIONS)}, or .gz)"
+            f"{shown!r}: not a supported file type ({', '.join(readers.EXTENSIONS)}, or .gz)"
         )
-    return base
+    return shorten(base)
+
+
+def shorten(name: str) -> str:
+    """`name` cut to MAX_NAME_BYTES of UTF-8 in its stem; the extension (.json, .csv.gz) kept.
+
+    >>> len(shorten("谜" * 100 + ".json").encode())
+    200
+    """
+    path = Path(name)
+    ext = "".join(path.suffixes[-2:] if path.suffix.lower() == ".gz" else path.suffixes[-1:])
+    stem = name[: len(name) - len(ext)]
+    while len((stem + ext).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return stem + ext
 
 
 def free_path(folder: Path, name: str) -> Path:

@@ -215,3 +215,22 @@ def test_cli_warns_loudly_off_loopback(monkeypatch):
     assert result.exit_code == 0 and "WARNING: binding 0.0.0.0" in result.output
     quiet = CliRunner().invoke(main, ["ui", "--no-open"])
     assert "WARNING" not in quiet.output and served[-1].host == "127.0.0.1"
+
+
+def test_upload_of_a_very_long_name_keeps_its_extension_and_fits_the_file_system(client, project):
+    """A name of 100 Chinese characters is 305 bytes, over the 255 a file system allows."""
+    head = {"X-CSRF-Token": client.token}
+    rows = json.dumps([{"question": "什么酒不能喝？", "answer": "碘酒"}]).encode()
+    saved = []
+    for name in ("长" * 100 + ".json", "长" * 200 + ".json", "长" * 200 + ".jsonl.gz"):
+        body = rows if name.endswith(".json") else b""
+        response = client.post("/data/upload", headers=head, files={"files": (name, body)})
+        assert response.status_code == 200, response.text
+        saved.append(response.json()["saved"][0])
+    assert [s["path"].rsplit(".", 1)[-1] for s in saved] == ["json", "json", "gz"]
+    assert saved[1]["path"] != saved[0]["path"]  # same cut name: never over the first
+    assert [s["records"] for s in saved[:2]] == [1, 1]
+    on_disk = sorted(p.name for p in (project / "raw").iterdir())
+    assert len(on_disk) == 3 and all(len(n.encode()) <= 255 for n in on_disk)
+    bad = client.post("/data/upload", headers=head, files={"files": ("长" * 200 + ".exe", b"")})
+    assert bad.status_code == 400 and len(bad.json()["error"]) < 200
