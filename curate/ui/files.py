@@ -69,12 +69,14 @@ def free_path(folder: Path, name: str) -> Path:
     return path
 
 
-def detect(path: Path) -> dict:
-    """Format, encoding and record count of one raw file, by ingest's own reader."""
+def detect(path: Path, root: Path) -> dict:
+    """Format, encoding and record count of one raw file, by ingest's own reader; a file it
+    cannot read has its message, naming the file as the page does (relative to `root`)."""
     try:
         src = readers.read_file(path)
     except InputError as exc:
-        return {"format": readers.input_format(path) or "?", "encoding": None, "error": str(exc)}
+        error = str(exc).replace(str(path), rel(root, path))
+        return {"format": readers.input_format(path) or "?", "encoding": None, "error": error}
     return {"format": src.format, "encoding": src.encoding, "records": len(src.records)}
 
 

@@ -234,3 +234,49 @@ def test_upload_of_a_very_long_name_keeps_its_extension_and_fits_the_file_system
     assert len(on_disk) == 3 and all(len(n.encode()) <= 255 for n in on_disk)
     bad = client.post("/data/upload", headers=head, files={"files": ("长" * 200 + ".exe", b"")})
     assert bad.status_code == 400 and len(bad.json()["error"]) < 200
+
+
+def test_an_upload_ingest_cannot_read_is_not_kept_and_the_others_are(client, project):
+    """A binary file named .json would stop every later run of ingest on raw/."""
+    head = {"X-CSRF-Token": client.token}
+    good = json.dumps([{"question": "什么床不能睡？", "answer": "牙床"}]).encode()
+    sent = [
+        ("files", ("坏.json", bytes(range(128, 256)) * 8)),
+        ("files", ("ok.json", good)),
+        ("files", ("gbk.csv", "question,answer\n什么东西越洗越脏？,水\n".encode("gbk"))),
+    ]
+    response = client.post("/data/upload", headers=head, files=sent)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error.startswith("坏.json was not saved: raw/坏.json: not valid UTF-8")
+    assert str(project) not in error  # named as the page names it
+    saved = response.json()["saved"]
+    assert [(s["path"], s["records"]) for s in saved] == [("raw/ok.json", 1), ("raw/gbk.csv", 1)]
+    assert sorted(p.name for p in (project / "raw").iterdir()) == ["gbk.csv", "ok.json"]
+
+
+def test_uploads_of_one_name_at_once_each_get_their_own_file(project, serve):
+    import concurrent.futures
+    import urllib.request
+
+    url, app = serve(UiConfig(root=project))
+    with urllib.request.urlopen(f"{url}/data") as r:
+        cookie = r.headers["set-cookie"].split(";")[0]
+        token = re.search(r'name="csrf" content="([^"]+)"', r.read().decode())[1]
+
+    def send(i: int) -> int:
+        rows = json.dumps([{"question": f"第{i}个谜语？", "answer": str(i)}], ensure_ascii=False)
+        body = (
+            f'--B\r\nContent-Disposition: form-data; name="files"; filename="same.json"\r\n'
+            f"Content-Type: application/json\r\n\r\n{rows}\r\n--B--\r\n"
+        ).encode()
+        head = {"X-CSRF-Token": token, "Cookie": cookie}
+        head["Content-Type"] = "multipart/form-data; boundary=B"
+        req = urllib.request.Request(f"{url}/data/upload", data=body, headers=head)
+        with urllib.request.urlopen(req) as r:
+            return r.status
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(send, range(8))) == [200] * 8
+    texts = sorted(p.read_text(encoding="utf-8") for p in (project / "raw").iterdir())
+    assert len(texts) == 8 and len(set(texts)) == 8  # none replaced another
