@@ -222,6 +222,7 @@ def _exports(st) -> list[dict]:
                 "manifest": m,
                 "error": error,
                 "files": [files.rel(st.processed, folder / n) for n in names],
+                "written": (folder / "manifest.json").stat().st_mtime if m else 0.0,
             }
         )
     return out
@@ -230,7 +231,8 @@ def _exports(st) -> list[dict]:
 async def export_page(request: Request):
     st = state(request)
     exports = await run_in_threadpool(_exports, st)
-    last = next((e["manifest"].get("params", {}) for e in exports if e["manifest"]), {})
+    newest = max((e for e in exports if e["manifest"]), key=lambda e: e["written"], default=None)
+    last = newest["manifest"].get("params", {}) if newest else {}  # the form starts from it
     errors = [e["error"] for e in exports if e["error"]]
     return render(
         request, "export.html", formats=FORMATS, exports=exports, last=last, stage_errors=errors
