@@ -6,6 +6,7 @@ folders are listed for picking, and detection reuses ingest's own reader.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -71,7 +72,15 @@ def free_path(folder: Path, name: str) -> Path:
 
 def detect(path: Path, root: Path) -> dict:
     """Format, encoding and record count of one raw file, by ingest's own reader; a file it
-    cannot read has its message, naming the file as the page does (relative to `root`)."""
+    cannot read has its message, naming the file as the page does (relative to `root`).
+    Remembered while the file is unchanged: the Data page lists every file on each visit,
+    and reading a 200 MB file takes seconds."""
+    stat = Path(path).stat()
+    return dict(_detect(Path(path), Path(root), stat.st_size, stat.st_mtime_ns, stat.st_ino))
+
+
+@functools.lru_cache(maxsize=1024)
+def _detect(path: Path, root: Path, size: int, mtime_ns: int, inode: int) -> dict:
     try:
         src = readers.read_file(path)
     except InputError as exc:

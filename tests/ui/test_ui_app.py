@@ -280,3 +280,22 @@ def test_uploads_of_one_name_at_once_each_get_their_own_file(project, serve):
         assert list(pool.map(send, range(8))) == [200] * 8
     texts = sorted(p.read_text(encoding="utf-8") for p in (project / "raw").iterdir())
     assert len(texts) == 8 and len(set(texts)) == 8  # none replaced another
+
+
+def test_the_data_page_reads_each_unchanged_file_once(client, project, monkeypatch):
+    """Each visit listed every file by parsing it again: 7 s a visit with one 60 MB file."""
+    from curate.stages.ingest import readers
+
+    reads = []
+    real = readers.read_file
+    monkeypatch.setattr(readers, "read_file", lambda path, *a: reads.append(path) or real(path))
+    path = project / "raw" / "谜.jsonl"
+    path.parent.mkdir(exist_ok=True)
+    row = json.dumps({"question": "什么床不能睡？", "answer": "牙床"}, ensure_ascii=False) + "\n"
+    path.write_text(row, encoding="utf-8")
+    for _ in range(3):
+        assert re.search(r"<td class=\"num\">1</td>", client.get("/data").text)
+    assert len(reads) == 1
+    path.write_text(row * 5, encoding="utf-8")  # changed: read again, the new count shown
+    assert re.search(r"<td class=\"num\">5</td>", client.get("/data").text)
+    assert len(reads) == 2
