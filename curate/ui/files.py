@@ -6,6 +6,7 @@ folders are listed for picking, and detection reuses ingest's own reader.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from curate.stages.ingest import readers
 
 SAFE_NAME = re.compile(r"[^\w.\-\u3400-\u9fff]+")
 MAX_FOLDERS = 200  # folders offered by the picker
+# File systems allow 255 bytes a name; keep room for free_path's "-N" and the temp file's
+# ".NAME.XXXXXXXX.tmp" that atomic_path writes first.
+MAX_NAME_BYTES = 200
 
 
 def inside(root: Path, relative: str | Path) -> Path:
@@ -32,12 +36,27 @@ def clean_name(name: str) -> str:
     '谜语_集.json'
     """
     base = re.split(r"[\\/]", name)[-1].strip().lstrip(".")
-    base = SAFE_NAME.sub("_", base)[:120]
+    base = SAFE_NAME.sub("_", base)
     if not base or not readers.input_format(Path(base)):
+        shown = name if len(name) <= 60 else name[:40] + "…" + name[-15:]
         raise InputError(
-            f"{name!r}: not a supported file type ({', '.join(readers.EXTENSIONS)}, or .gz)"
+            f"{shown!r}: not a supported file type ({', '.join(readers.EXTENSIONS)}, or .gz)"
         )
-    return base
+    return shorten(base)
+
+
+def shorten(name: str) -> str:
+    """`name` cut to MAX_NAME_BYTES of UTF-8 in its stem; the extension (.json, .csv.gz) kept.
+
+    >>> len(shorten("谜" * 100 + ".json").encode())
+    200
+    """
+    path = Path(name)
+    ext = "".join(path.suffixes[-2:] if path.suffix.lower() == ".gz" else path.suffixes[-1:])
+    stem = name[: len(name) - len(ext)]
+    while len((stem + ext).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return stem + ext
 
 
 def free_path(folder: Path, name: str) -> Path:
@@ -51,12 +70,22 @@ def free_path(folder: Path, name: str) -> Path:
     return path
 
 
-def detect(path: Path) -> dict:
-    """Format, encoding and record count of one raw file, by ingest's own reader."""
+def detect(path: Path, root: Path) -> dict:
+    """Format, encoding and record count of one raw file, by ingest's own reader; a file it
+    cannot read has its message, naming the file as the page does (relative to `root`).
+    Remembered while the file is unchanged: the Data page lists every file on each visit,
+    and reading a 200 MB file takes seconds."""
+    stat = Path(path).stat()
+    return dict(_detect(Path(path), Path(root), stat.st_size, stat.st_mtime_ns, stat.st_ino))
+
+
+@functools.lru_cache(maxsize=1024)
+def _detect(path: Path, root: Path, size: int, mtime_ns: int, inode: int) -> dict:
     try:
         src = readers.read_file(path)
     except InputError as exc:
-        return {"format": readers.input_format(path) or "?", "encoding": None, "error": str(exc)}
+        error = str(exc).replace(str(path), rel(root, path))
+        return {"format": readers.input_format(path) or "?", "encoding": None, "error": error}
     return {"format": src.format, "encoding": src.encoding, "records": len(src.records)}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +21,7 @@ from curate.ui.jobs import curate_command
 from curate.ui.web import check_csrf, guarded, render, start_job, state
 
 FORMATS = tuple(EXPORT_FORMATS)
+_SAVING = threading.Lock()
 
 
 def _manifests(processed: Path, *names: str) -> tuple[dict, list[str]]:
@@ -58,7 +60,7 @@ async def data_page(request: Request):
     listing = await run_in_threadpool(files.raw_files, st.root, chosen)
     manifests, errors = await run_in_threadpool(_manifests, st.processed, "ingested")
     for entry in listing:  # detected with ingest's own reader
-        entry |= await run_in_threadpool(files.detect, st.root / entry["path"])
+        entry |= await run_in_threadpool(files.detect, st.root / entry["path"], st.root)
     return render(
         request,
         "data.html",
@@ -84,22 +86,36 @@ async def upload(request: Request):
         too_big = f"upload larger than {st.config.max_upload_mb} MB (curate ui --max-upload-mb)"
         return JSONResponse({"error": too_big}, status_code=413)
     form = await request.form(max_part_size=limit + 1)
-    saved = []
+    saved, errors = [], []
     try:
         for upload_file in form.getlist("files"):
-            name = files.clean_name(upload_file.filename or "")
-            if (upload_file.size or 0) > limit:
-                raise InputError(f"{name}: larger than {st.config.max_upload_mb} MB")
-            st.raw.mkdir(parents=True, exist_ok=True)
-            path = files.free_path(st.raw, name)
-            with io.atomic_path(path) as tmp, open(tmp, "wb") as out:
-                shutil.copyfileobj(upload_file.file, out)  # spooled to disk, not held in memory
-            saved.append({"path": files.rel(st.root, path)} | files.detect(path))
-    except InputError as exc:
-        return JSONResponse({"error": str(exc), "saved": saved}, status_code=400)
+            try:  # each file on its own: one bad file does not stop the others
+                saved.append(await run_in_threadpool(_save, st, upload_file, limit))
+            except InputError as exc:
+                errors.append(str(exc))
     finally:
         await form.close()
+    if errors:
+        return JSONResponse({"error": "\n".join(errors), "saved": saved}, status_code=400)
     return JSONResponse({"saved": saved})
+
+
+def _save(st, upload_file, limit: int) -> dict:
+    """One uploaded file into the raw folder under a free, cleaned name, or an InputError.
+    A file ingest cannot read is not kept: it would stop every run on this folder."""
+    name = files.clean_name(upload_file.filename or "")
+    if (upload_file.size or 0) > limit:
+        raise InputError(f"{name}: larger than {st.config.max_upload_mb} MB")
+    st.raw.mkdir(parents=True, exist_ok=True)
+    with _SAVING:  # two uploads of one name at once: each its own free name, neither replaced
+        path = files.free_path(st.raw, name)
+        with io.atomic_path(path) as tmp, open(tmp, "wb") as out:
+            shutil.copyfileobj(upload_file.file, out)  # spooled to disk, not held in memory
+    found = files.detect(path, st.root)
+    if "error" in found:
+        path.unlink()
+        raise InputError(f"{name} was not saved: {found['error']}")
+    return {"path": files.rel(st.root, path)} | found
 
 
 @guarded
@@ -206,6 +222,7 @@ def _exports(st) -> list[dict]:
                 "manifest": m,
                 "error": error,
                 "files": [files.rel(st.processed, folder / n) for n in names],
+                "written": (folder / "manifest.json").stat().st_mtime if m else 0.0,
             }
         )
     return out
@@ -214,7 +231,8 @@ def _exports(st) -> list[dict]:
 async def export_page(request: Request):
     st = state(request)
     exports = await run_in_threadpool(_exports, st)
-    last = next((e["manifest"].get("params", {}) for e in exports if e["manifest"]), {})
+    newest = max((e for e in exports if e["manifest"]), key=lambda e: e["written"], default=None)
+    last = newest["manifest"].get("params", {}) if newest else {}  # the form starts from it
     errors = [e["error"] for e in exports if e["error"]]
     return render(
         request, "export.html", formats=FORMATS, exports=exports, last=last, stage_errors=errors

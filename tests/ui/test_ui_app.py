@@ -215,3 +215,87 @@ def test_cli_warns_loudly_off_loopback(monkeypatch):
     assert result.exit_code == 0 and "WARNING: binding 0.0.0.0" in result.output
     quiet = CliRunner().invoke(main, ["ui", "--no-open"])
     assert "WARNING" not in quiet.output and served[-1].host == "127.0.0.1"
+
+
+def test_upload_of_a_very_long_name_keeps_its_extension_and_fits_the_file_system(client, project):
+    """A name of 100 Chinese characters is 305 bytes, over the 255 a file system allows."""
+    head = {"X-CSRF-Token": client.token}
+    rows = json.dumps([{"question": "什么酒不能喝？", "answer": "碘酒"}]).encode()
+    saved = []
+    for name in ("长" * 100 + ".json", "长" * 200 + ".json", "长" * 200 + ".jsonl.gz"):
+        body = rows if name.endswith(".json") else b""
+        response = client.post("/data/upload", headers=head, files={"files": (name, body)})
+        assert response.status_code == 200, response.text
+        saved.append(response.json()["saved"][0])
+    assert [s["path"].rsplit(".", 1)[-1] for s in saved] == ["json", "json", "gz"]
+    assert saved[1]["path"] != saved[0]["path"]  # same cut name: never over the first
+    assert [s["records"] for s in saved[:2]] == [1, 1]
+    on_disk = sorted(p.name for p in (project / "raw").iterdir())
+    assert len(on_disk) == 3 and all(len(n.encode()) <= 255 for n in on_disk)
+    bad = client.post("/data/upload", headers=head, files={"files": ("长" * 200 + ".exe", b"")})
+    assert bad.status_code == 400 and len(bad.json()["error"]) < 200
+
+
+def test_an_upload_ingest_cannot_read_is_not_kept_and_the_others_are(client, project):
+    """A binary file named .json would stop every later run of ingest on raw/."""
+    head = {"X-CSRF-Token": client.token}
+    good = json.dumps([{"question": "什么床不能睡？", "answer": "牙床"}]).encode()
+    sent = [
+        ("files", ("坏.json", bytes(range(128, 256)) * 8)),
+        ("files", ("ok.json", good)),
+        ("files", ("gbk.csv", "question,answer\n什么东西越洗越脏？,水\n".encode("gbk"))),
+    ]
+    response = client.post("/data/upload", headers=head, files=sent)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error.startswith("坏.json was not saved: raw/坏.json: not valid UTF-8")
+    assert str(project) not in error  # named as the page names it
+    saved = response.json()["saved"]
+    assert [(s["path"], s["records"]) for s in saved] == [("raw/ok.json", 1), ("raw/gbk.csv", 1)]
+    assert sorted(p.name for p in (project / "raw").iterdir()) == ["gbk.csv", "ok.json"]
+
+
+def test_uploads_of_one_name_at_once_each_get_their_own_file(project, serve):
+    import concurrent.futures
+    import urllib.request
+
+    url, app = serve(UiConfig(root=project))
+    with urllib.request.urlopen(f"{url}/data") as r:
+        cookie = r.headers["set-cookie"].split(";")[0]
+        token = re.search(r'name="csrf" content="([^"]+)"', r.read().decode())[1]
+
+    def send(i: int) -> int:
+        rows = json.dumps([{"question": f"第{i}个谜语？", "answer": str(i)}], ensure_ascii=False)
+        body = (
+            f'--B\r\nContent-Disposition: form-data; name="files"; filename="same.json"\r\n'
+            f"Content-Type: application/json\r\n\r\n{rows}\r\n--B--\r\n"
+        ).encode()
+        head = {"X-CSRF-Token": token, "Cookie": cookie}
+        head["Content-Type"] = "multipart/form-data; boundary=B"
+        req = urllib.request.Request(f"{url}/data/upload", data=body, headers=head)
+        with urllib.request.urlopen(req) as r:
+            return r.status
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(send, range(8))) == [200] * 8
+    texts = sorted(p.read_text(encoding="utf-8") for p in (project / "raw").iterdir())
+    assert len(texts) == 8 and len(set(texts)) == 8  # none replaced another
+
+
+def test_the_data_page_reads_each_unchanged_file_once(client, project, monkeypatch):
+    """Each visit listed every file by parsing it again: 7 s a visit with one 60 MB file."""
+    from curate.stages.ingest import readers
+
+    reads = []
+    real = readers.read_file
+    monkeypatch.setattr(readers, "read_file", lambda path, *a: reads.append(path) or real(path))
+    path = project / "raw" / "谜.jsonl"
+    path.parent.mkdir(exist_ok=True)
+    row = json.dumps({"question": "什么床不能睡？", "answer": "牙床"}, ensure_ascii=False) + "\n"
+    path.write_text(row, encoding="utf-8")
+    for _ in range(3):
+        assert re.search(r"<td class=\"num\">1</td>", client.get("/data").text)
+    assert len(reads) == 1
+    path.write_text(row * 5, encoding="utf-8")  # changed: read again, the new count shown
+    assert re.search(r"<td class=\"num\">5</td>", client.get("/data").text)
+    assert len(reads) == 2

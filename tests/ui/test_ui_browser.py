@@ -111,3 +111,23 @@ def test_upload_run_review_rerun_export_download(project, serve, page, shoot):
 def _kept(project: Path) -> int:
     manifest = project / "processed" / "deduped.manifest.json"
     return json.loads(manifest.read_text(encoding="utf-8"))["counts"]["kept"]
+
+
+def test_an_unreadable_upload_is_named_after_the_others_are_listed(project, serve, page):
+    url, _ = serve(UiConfig(root=project))
+    page.goto(f"{url}/data")
+    good = json.dumps([{"question": "什么花不能看？", "answer": "雪花"}], ensure_ascii=False)
+    page.set_input_files(
+        "#files",
+        [
+            {"name": "坏.json", "mimeType": "application/json", "buffer": bytes(range(128, 256))},
+            {"name": "好.json", "mimeType": "application/json", "buffer": good.encode()},
+        ],
+    )
+    page.wait_for_selector("#listing")  # the page reloaded to list the saved file
+    assert "raw/好.json" in page.locator("#listing").inner_text()
+    assert "坏" not in page.locator("#listing").inner_text()
+    flash = page.locator("#flash")
+    assert flash.is_visible() and flash.inner_text().startswith("坏.json was not saved")
+    page.reload()  # said once, not on every later visit
+    assert page.locator("#flash").is_hidden()

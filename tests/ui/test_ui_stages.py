@@ -74,3 +74,16 @@ def test_an_export_without_its_manifest_is_a_message_and_lists_no_files(client, 
     ]
     assert "export/alpaca/train-" not in response.text  # no download of a refused export
     assert "export/jsonl/train-00000-of-00001.jsonl" in response.text
+
+
+def test_the_export_form_starts_from_the_last_export_run(client, project):
+    import os
+
+    processed = Path("processed")
+    for n, (fmt, fraction) in enumerate([("jsonl", 0.3), ("alpaca", 0.2), ("jsonl", 0.25)]):
+        export(ExportConfig(processed=processed, format=fmt, val_fraction=fraction))
+        manifest = project / "processed" / "export" / fmt / "manifest.json"
+        os.utime(manifest, (1_000_000 + n, 1_000_000 + n))  # written in this order
+    html = client.get("/export").text
+    assert re.search(r"<option selected>jsonl</option>", html)
+    assert re.search(r'id="val_fraction"[^>]*value="0.25"', html)

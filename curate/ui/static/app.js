@@ -120,6 +120,8 @@ if (document.body.dataset.busy === "yes") watch(true);
 // -- uploads (Data page) -------------------------------------------------------------
 const drop = $("#drop");
 if (drop) {
+  const kept = sessionStorage.getItem("flash");
+  if (kept) { sessionStorage.removeItem("flash"); flash(kept); }
   const send = (fileList) => {
     if (!fileList.length) return;
     const body = new FormData();
@@ -134,7 +136,11 @@ if (drop) {
       let data = {};
       try { data = JSON.parse(xhr.responseText); } catch (e) { data = { error: xhr.statusText }; }
       if (xhr.status === 200) location.reload();
-      else flash(data.error || xhr.statusText);
+      else if (data.saved && data.saved.length) {
+        // some files were saved: reload to list them, and say afterwards which were not
+        sessionStorage.setItem("flash", data.error);
+        location.reload();
+      } else flash(data.error || xhr.statusText);
     };
     xhr.send(body);
   };
