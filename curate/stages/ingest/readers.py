@@ -40,6 +40,8 @@ EXTENSIONS = {
     ".parquet": "parquet",
 }
 FORMATS = ("json", "jsonl", "csv", "tsv", "text", "parquet")
+# Levels of wrapper objects searched for lists of records (`{"data": {"data": [...]}}` is 2).
+WRAPPER_DEPTH = 4
 _TOO_DEEP = "nested too deeply"  # past Python's recursion limit (about 1000 levels)
 _BARE_CR = re.compile(r"\r(?!\n)")
 # A surrogate code point, or its JSON escape (a pair of them is one emoji; one alone is invalid).
@@ -180,8 +182,9 @@ def _json_error(exc: json.JSONDecodeError) -> str:
 def read_json(text: str, path: Path) -> Iterator[RawRecord]:
     """A JSON array of records, an object wrapping lists of records, or one record object.
 
-    Every list of records in a wrapper object is read (a duplicated key too); when there are
-    several, each record gets its list's key as field `list` (so it lands in `meta`).
+    Every list of records in a wrapper object is read (a duplicated key too, and lists in
+    nested wrapper objects); when there are several, each record gets its list's key (path:
+    `data.train`) as field `list` (so it lands in `meta`).
     """
     decoder = json.JSONDecoder()
     try:
@@ -238,10 +241,12 @@ def _skip(text: str, pos: int, chars: str) -> int:
 
 
 def _record_lists(
-    text: str, pos: int, decoder: json.JSONDecoder
+    text: str, pos: int, decoder: json.JSONDecoder, prefix: str = "", depth: int = 1
 ) -> list[tuple[str, list[RawRecord]]]:
     """(key, records) of each member of the object at `pos` that is a list holding objects,
-    in file order; a key given twice gives two lists (json.loads would keep the last)."""
+    in file order; a key given twice gives two lists (json.loads would keep the last). An
+    object member that is not itself a record is searched too (`{"data": {"train": [...]}}`),
+    its lists keyed by path (`data.train`), down to WRAPPER_DEPTH levels."""
     out = []
     pos += 1
     while True:
@@ -250,12 +255,17 @@ def _record_lists(
             return out
         name, pos = _raw_decode(decoder, text, pos)
         pos = _skip(text, pos, ":")
+        key = f"{prefix}{name}"
         if text[pos] == "[" and name not in ("messages", "conversations"):
             records, pos = _elements(text, pos, decoder)
             if any(isinstance(r.value, dict) for r in records):
-                out.append((name, records))
+                out.append((key, records))
         else:
-            _, pos = _raw_decode(decoder, text, pos)
+            value, end = _raw_decode(decoder, text, pos)
+            nested = isinstance(value, dict) and not _one_record(value)
+            if nested and depth < WRAPPER_DEPTH:
+                out += _record_lists(text, pos, decoder, f"{key}.", depth + 1)
+            pos = end
 
 
 def read_jsonl(text: str, path: Path) -> Iterator[RawRecord]:
