@@ -1,4 +1,5 @@
-"""Decode raw bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 or Big5.
+"""Decode raw bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 or Big5; when
+none reads the whole file, the one that reads it with a few bytes replaced (see `_damaged`).
 
 GB18030 (a superset of GBK and GB2312) accepts almost any Big5 byte sequence, so "it decodes"
 is not enough to choose: each candidate is scored by how much of the decoded text consists of
@@ -13,6 +14,9 @@ from functools import lru_cache
 from curate.errors import InputError
 
 LEGACY = ("gb18030", "big5")
+# A damaged GB18030/Big5 reading is taken only when it reads as Chinese: real text scores about
+# 0.5 (see _FREQUENT), GB18030 accepts most bytes of a binary file and scores near 0.
+DAMAGED_MIN_SCORE = 0.2
 # About 300 of the most frequent characters in modern Chinese (simplified); their traditional
 # forms are added by OpenCC at first use. Real text hits this set for roughly half of its Han
 # characters; a Big5 file decoded as GB18030 (or the reverse) hits it a few percent of the time.
@@ -88,27 +92,38 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
         if text is not None:
             score = chinese_score(_strict_prefix(sample, enc))
             best = best if best and best[0] >= score else (score, enc, text)
-    damaged = _damaged_utf8(data)
-    if damaged is not None:
+    if best is None:  # no encoding reads it all: the one that reads it with fewest faults
+        for enc in ("utf-8", *LEGACY):
+            damaged = _damaged(data, enc)
+            if damaged is not None:
+                score = chinese_score(sample.decode(enc, errors="replace"))
+                if enc == "utf-8" or score >= DAMAGED_MIN_SCORE:
+                    best = best if best and best[0] >= score else (score, *damaged)
+    elif (damaged := _damaged(data, "utf-8")) is not None:
         score = chinese_score(sample.decode("utf-8", errors="replace"))
-        best = best if best and best[0] >= score else (score, *damaged)
+        best = best if best[0] >= score else (score, *damaged)
     if best is None:
         raise InputError(_undecodable(data, name))
     return best[2], best[1]
 
 
-def _damaged_utf8(data: bytes) -> tuple[str, str] | None:
-    """UTF-8 with a few corrupt bytes: decoded with U+FFFD in their place, so that only the
-    records holding them are lost (the mojibake filter rejects them), not the whole file."""
-    text = data.decode("utf-8", errors="replace")
-    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+def _damaged(data: bytes, encoding: str) -> tuple[str, str] | None:
+    """Text with a few corrupt bytes (UTF-8, or GB18030/Big5): decoded with U+FFFD in their
+    place, so that only the records holding them are lost (the mojibake filter rejects them),
+    not the whole file."""
+    text = data.decode(encoding, errors="replace")
+    try:  # U+FFFD written in the file is text, not damage (Big5 has no U+FFFD)
+        written = data.count("\ufffd".encode(encoding))
+    except UnicodeEncodeError:
+        written = 0
+    bad = text.count("\ufffd") - written
     wide = sum(ord(ch) > 0x7F for ch in text)
-    # Mostly not UTF-8 (a legacy encoding, or binary): many bad sequences for its Chinese
+    # Mostly not this encoding (another one, or binary): many bad sequences for its Chinese
     # text, and more than one in a thousand characters (a JSON file with \u escapes has
     # hardly any wide characters, yet one damaged line should not cost it the whole file).
     if bad > 0.05 * wide and bad * 1000 > len(text):
         return None
-    return f"utf-8 ({bad} invalid byte sequence{'s' * (bad > 1)} replaced)", text
+    return f"{encoding} ({bad} invalid byte sequence{'s' * (bad > 1)} replaced)", text
 
 
 def _strict_prefix(sample: bytes, encoding: str) -> str:

@@ -36,3 +36,25 @@ def test_records_in_nested_wrapper_objects_are_read(project, write_raw):
     assert [(r["question"], r["answer"]) for r in rows] == FOUR
     assert [json.loads(r["meta"]).get("list") for r in rows[2:]] == ["payload.train"] * 2
     assert [r["reason"] for r in rejects(project)] == ["empty_answer"]
+
+
+def test_a_legacy_file_with_a_corrupt_byte_loses_only_its_record(project, write_raw):
+    riddles = [(f"{q}（第{i}则）", a) for i in range(10) for q, a in FOUR]
+    text = "谜面,谜底\n" + "".join(f"{q},{a}\n" for q, a in riddles)
+    big5 = text.translate(str.maketrans("么东这脏门远关谜则", "麼東這髒門遠關謎則"))  # traditional
+    for name, encoding, content in (("gbk.csv", "gb18030", text), ("big5.csv", "big5", big5)):
+        data = bytearray(content.encode(encoding))
+        at = data.index("球".encode(encoding))
+        data[at + 1] = 0xFF  # the second byte of 球: its first byte is left alone too
+        write_raw(name, bytes(data))
+    result = ingest(IngestConfig())
+    assert (result.n_in, result.kept) == (80, 78)
+    assert {s.encoding for s in result.files} == {
+        "gb18030 (2 invalid byte sequences replaced)",
+        "big5 (2 invalid byte sequences replaced)",
+    }
+    bad = rejects(project)
+    assert [(r["source"], r["line"], r["reason"]) for r in bad] == [
+        ("raw/big5.csv", 3, "mojibake"),
+        ("raw/gbk.csv", 3, "mojibake"),
+    ]
