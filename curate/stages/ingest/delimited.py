@@ -1,5 +1,7 @@
 """CSV and TSV files: a header row, then one record per row (line = where the row starts).
 
+- Separator: `,` for CSV, tab for TSV; a CSV whose first line has no comma but `;` or `|`
+  is separated by that.
 - Quotes: CSV fields may be quoted (holding commas and newlines). TSV from spreadsheets rarely
   quotes, so a TSV file is read without quote handling (`"小"字加一点` stays as written) unless
   it is clearly quoted: some field is wrapped in quotes and none starts with a quote closed
@@ -32,6 +34,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,39}")
 _WRAPPED = re.compile(r'"(?:[^"]|"")*"')  # a whole field in quotes, inner quotes doubled
 _OPENED = re.compile(r'"(?:[^"]|"")*')  # a quoted field that goes on past the line end
 QUOTE_SAMPLE = 5000  # lines quoted_tsv looks at
+OTHER_DELIMITERS = (";", "|")  # a `.csv` file's separator when its first line has no comma
 
 
 class _Rows:
@@ -102,6 +105,19 @@ class _Rows:
             return False  # the line holding the closing quote
         rows = list(csv.reader([after], delimiter=self.delimiter, strict=False))
         return len(rows) == 1 and len(rows[0]) == self.width
+
+
+def delimiter_of(fmt: str, first: str) -> str:
+    """The cell separator of a CSV (`,`) or TSV (tab) file whose first non-blank line is
+    `first`: a CSV whose first line has no comma but a `;` or `|` uses that (spreadsheets set
+    to a European locale write `;`)."""
+    if fmt == "tsv":
+        return "\t"
+    if "," not in first:
+        for other in OTHER_DELIMITERS:
+            if other in first:
+                return other
+    return ","
 
 
 def read_delimited(

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from curate.errors import InputError
-from curate.stages.ingest.delimited import read_delimited
+from curate.stages.ingest.delimited import delimiter_of, read_delimited
 from curate.stages.ingest.encodings import decode
 from curate.stages.ingest.fields import ANSWER_KEYS, KNOWN_NAMES, QUESTION_KEYS
 from curate.stages.ingest.raw import RawRecord, SourceFile
@@ -89,7 +89,8 @@ def read_file(path: Path, encoding: str | None = None, names: tuple[str, ...] = 
     warnings: list[str] = []
     if fmt in ("csv", "tsv"):
         known = KNOWN_NAMES | {n.strip().lower() for n in names if n}
-        delimiter = "," if fmt == "csv" else "\t"
+        first = next((ln for ln in text.split("\n") if ln.strip()), "")
+        delimiter = delimiter_of(fmt, first)
         records = list(read_delimited(text, path, delimiter, frozenset(known), warnings))
     else:
         reader = {"json": read_json, "jsonl": read_jsonl, "text": read_text}[fmt]

@@ -58,3 +58,16 @@ def test_a_legacy_file_with_a_corrupt_byte_loses_only_its_record(project, write_
         ("raw/big5.csv", 3, "mojibake"),
         ("raw/gbk.csv", 3, "mojibake"),
     ]
+
+
+def test_semicolon_and_pipe_separated_csv_files_are_read(project, write_raw):
+    rows = "".join(f'"{q}";{a}\n' for q, a in FOUR[:2])
+    write_raw("excel.csv", "谜面;谜底\n" + rows)
+    write_raw("excel_gbk.csv", ("谜面;谜底\n" + rows).encode("gbk"))  # read whole, not streamed
+    write_raw("pipe.csv", "question|answer|note\n" + "".join(f"{q}|{a}|x;y\n" for q, a in FOUR))
+    result = ingest(IngestConfig())
+    assert (result.n_in, result.kept) == (8, 8)
+    got = [(r["source"], r["question"], r["answer"], r["meta"]) for r in kept(project)]
+    assert got[0] == ("raw/excel.csv", *FOUR[0], "{}")
+    assert got[2] == ("raw/excel_gbk.csv", *FOUR[0], "{}")
+    assert got[4:] == [("raw/pipe.csv", q, a, '{"note": "x;y"}') for q, a in FOUR]
