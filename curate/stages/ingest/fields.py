@@ -108,7 +108,22 @@ def _text(value: object, what: str, key: str) -> str | Verdict:
 def _meta(obj: dict, used: set[str], extra: dict | None = None) -> str:
     meta = {k: v for k, v in obj.items() if k not in used}
     meta.update(extra or {})
-    return json.dumps(meta, ensure_ascii=False, sort_keys=True, default=str)
+    text = json.dumps(meta, ensure_ascii=False, sort_keys=True, default=str)
+    if "NaN" in text or "Infinity" in text:  # rare: look closer only then
+        text = json.dumps(_finite(meta), ensure_ascii=False, sort_keys=True, default=str)
+    return text
+
+
+def _finite(value: object) -> object:
+    """NaN and infinities as null: JSON has no such numbers (json.dumps would write a bare
+    `NaN` that strict parsers refuse), and in Parquet from pandas NaN is a missing value."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def to_fields(

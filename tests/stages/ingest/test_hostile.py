@@ -71,3 +71,19 @@ def test_semicolon_and_pipe_separated_csv_files_are_read(project, write_raw):
     assert got[0] == ("raw/excel.csv", *FOUR[0], "{}")
     assert got[2] == ("raw/excel_gbk.csv", *FOUR[0], "{}")
     assert got[4:] == [("raw/pipe.csv", q, a, '{"note": "x;y"}') for q, a in FOUR]
+
+
+def test_nan_in_an_unmapped_field_leaves_meta_valid_json(project, write_raw):
+    frame = pl.DataFrame({"问题": [q for q, _ in FOUR[:2]], "答案": ["水", "球门"]})
+    frame.with_columns(score=pl.Series([float("nan"), 0.5])).write_parquet(
+        project / "raw" / "pandas.parquet"
+    )
+    write_raw("nan.jsonl", '{"q": "一口咬掉牛尾巴", "a": "告", "x": [NaN, -Infinity, 1.5]}\n')
+    result = ingest(IngestConfig())
+    assert (result.n_in, result.kept) == (3, 3)
+    metas = [json.loads(r["meta"], parse_constant=_not_json) for r in kept(project)]
+    assert metas == [{"x": [None, None, 1.5]}, {"score": None}, {"score": 0.5}]
+
+
+def _not_json(name: str):
+    raise ValueError(f"{name} is not JSON")
