@@ -2,8 +2,8 @@
 
 Field names are matched case-insensitively against alias lists; the first alias present wins.
 Numbers (not booleans) given as a question or answer are coerced to text with `str()`
-(`1` -> `"1"`, `2.5` -> `"2.5"`); NaN and infinities are rejected as `not_a_number`, lists,
-objects and booleans as `non_string_field`.
+(`1` -> `"1"`, `2.5` -> `"2.5"`, a Parquet decimal `1.50` -> `"1.50"`); NaN and infinities
+are rejected as `not_a_number`, lists, objects and booleans as `non_string_field`.
 
 >>> to_fields({"instruction": "猜一字", "input": "一口咬掉牛尾巴", "output": "告", "id": 7})
 Fields(question='猜一字：一口咬掉牛尾巴', answer='告', category=None, meta='{"id": 7}')
@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 
 QUESTION_KEYS = (
@@ -97,7 +98,7 @@ def _text(value: object, what: str, key: str) -> str | Verdict:
         return value
     if value is None:
         return ("missing_field", f"{what} field {key!r} is null")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         if not math.isfinite(value):  # NaN / Infinity in JSON, NaN in Parquet
             return ("not_a_number", f"{what} field {key!r} is {value}, not text or a number")
         return str(value)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from curate import io
 from curate.stages.ingest import IngestConfig, ingest
@@ -87,3 +90,14 @@ def test_nan_in_an_unmapped_field_leaves_meta_valid_json(project, write_raw):
 
 def _not_json(name: str):
     raise ValueError(f"{name} is not JSON")
+
+
+def test_parquet_decimal_answers_are_numbers_as_written(project):
+    answers = pa.array([decimal.Decimal("1.50"), decimal.Decimal("2.00")], pa.decimal128(5, 2))
+    pq.write_table(
+        pa.table({"question": ["三块钱花掉一半还剩几块？", "一加一？"], "answer": answers}),
+        project / "raw" / "money.parquet",
+    )
+    result = ingest(IngestConfig())
+    assert (result.n_in, result.kept) == (2, 2)
+    assert [r["answer"] for r in kept(project)] == ["1.50", "2.00"]
