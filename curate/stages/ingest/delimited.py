@@ -26,7 +26,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from curate.errors import InputError
 from curate.stages.ingest.raw import RawRecord
 
 # A row of column names rather than data: every cell a short ASCII identifier.
@@ -34,12 +33,14 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,39}")
 _WRAPPED = re.compile(r'"(?:[^"]|"")*"')  # a whole field in quotes, inner quotes doubled
 _OPENED = re.compile(r'"(?:[^"]|"")*')  # a quoted field that goes on past the line end
 QUOTE_SAMPLE = 5000  # lines quoted_tsv looks at
+UNCLOSED = "a quote opened in this row is never closed; the lines after it are read"
 OTHER_DELIMITERS = (";", "|")  # a `.csv` file's separator when its first line has no comma
 
 
 class _Rows:
-    """(first line, raw text, cells) of each non-blank row; cells None for a row whose quote
-    is never closed, after which reading goes on from the row's next line. Set `width` to
+    """(first line, raw text, cells) of each non-blank row; instead of cells, (reason, detail)
+    for a row whose quote is never closed or that csv cannot read (a cell past its size
+    limit), after which reading goes on from the row's next line. Set `width` to
     the header's width once known (the shape the unclosed-quote check looks for)."""
 
     def __init__(self, lines: list[str], path: Path, delimiter: str, quoted: bool) -> None:
@@ -54,7 +55,7 @@ class _Rows:
         lines = iter(self.lines[self.pos :] if self.pos else self.lines)
         return csv.reader(lines, delimiter=self.delimiter, strict=False, quoting=quoting)
 
-    def __iter__(self) -> Iterator[tuple[int, str, list[str] | None]]:
+    def __iter__(self) -> Iterator[tuple[int, str, list[str] | tuple[str, str]]]:
         reader, base = self._reader(), 0  # base: lines before the reader's first
         while True:
             first = self.pos
@@ -66,19 +67,20 @@ class _Rows:
                 self.pos = base + reader.line_num
                 if self._cut(first):
                     return
-                if not (self.quoted and self._ends_in_quote(first)):
-                    where = f"near line {self.offset + first + 1} ({exc})"
-                    raise InputError(f"{self.path}: unreadable CSV {where}") from None
-                row = None  # an unclosed quote swallowed more than the field size limit
+                # None: an unclosed quote swallowed more than the field size limit; else
+                # that row only is lost (the next line may start a good one)
+                unclosed = self.quoted and self._ends_in_quote(first)
+                row = None if unclosed else _unreadable(exc)
             self.pos = base + reader.line_num
             if self._cut(first):
                 return
-            if row is not None and len(row) <= 1 and not "".join(row).strip():
+            if isinstance(row, list) and len(row) <= 1 and not "".join(row).strip():
                 continue  # a blank line; `,,` is a record
-            if row is None or (self.quoted and self._unclosed(first)):
+            if not isinstance(row, list) or (self.quoted and self._unclosed(first)):
                 self.pos = first + 1  # go on from the next line
                 reader, base = self._reader(), self.pos
-                yield self.offset + first + 1, self.lines[first].rstrip("\r\n"), None
+                error = row if isinstance(row, tuple) else ("unclosed_quote", UNCLOSED)
+                yield self.offset + first + 1, self.lines[first].rstrip("\r\n"), error
             else:
                 raw = "".join(self.lines[first : self.pos]).rstrip("\r\n")
                 yield self.offset + first + 1, raw, row
@@ -163,9 +165,8 @@ def _records(
     """The records of `rows`; out[0]: the header (None until read), updated when read."""
     header = out[0]
     for line, raw, row in rows:
-        if row is None:
-            detail = "a quote opened in this row is never closed; the lines after it are read"
-            yield RawRecord(line, raw, None, ("unclosed_quote", detail))
+        if isinstance(row, tuple):
+            yield RawRecord(line, raw, None, row)
             continue
         if header is None:
             header = _header(row, known)
@@ -181,6 +182,14 @@ def _records(
         else:
             row += [""] * (len(header) - len(row))  # short rows: missing cells are empty
             yield RawRecord(line, raw, dict(zip(header, row, strict=True)))
+
+
+def _unreadable(exc: csv.Error) -> tuple[str, str]:
+    """The reject of a row Python's csv cannot read (a cell past csv.field_size_limit())."""
+    if "field limit" in str(exc):
+        limit = csv.field_size_limit()
+        return ("too_long", f"a cell longer than {limit:,} characters, more than CSV reads")
+    return ("malformed_row", f"not readable as CSV ({exc})")
 
 
 def _headerless(path: Path, row: list[str]) -> str:

@@ -101,3 +101,16 @@ def test_parquet_decimal_answers_are_numbers_as_written(project):
     result = ingest(IngestConfig())
     assert (result.n_in, result.kept) == (2, 2)
     assert [r["answer"] for r in kept(project)] == ["1.50", "2.00"]
+
+
+def test_a_cell_too_big_for_csv_loses_only_its_row(project, write_raw):
+    rows = [f"{q},{a}\n" for q, a in FOUR]
+    rows[1] = "谜" * 150_000 + ",x\n"  # past Python csv's field size limit (131,072)
+    write_raw("big.csv", "question,answer\n" + "".join(rows))
+    write_raw("big.tsv", "question\tanswer\n" + "".join(rows).replace(",", "\t"))
+    result = ingest(IngestConfig())
+    assert (result.n_in, result.kept) == (8, 6)
+    assert [(r["source"], r["line"], r["reason"]) for r in rejects(project)] == [
+        ("raw/big.csv", 3, "too_long"),
+        ("raw/big.tsv", 3, "too_long"),
+    ]
