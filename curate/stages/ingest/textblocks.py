@@ -1,5 +1,5 @@
-"""Plain-text riddle files: blocks of `问：…` / `答：…` lines (also 题目/答案, 谜面/谜底, Q:/A:),
-and 歇后语 lines `前半句——后半句`.
+"""Plain-text riddle files: blocks of `问：…` / `答：…` lines (also 题目/答案, 谜面/谜底, Q:/A:,
+`【谜面】…`, and both on one line), and 歇后语 lines `前半句——后半句`.
 
 Each block becomes a dict keyed by the markers as written (`{"问": ..., "答": ...}`), which
 fields.py maps like any other record; its line number is the block's first line.
@@ -19,8 +19,12 @@ _TEXT_KEYS = "|".join(
 )
 # `问：...`, `Q: ...`, `1. 谜面：...`; the colon may be ASCII or full-width.
 QA_LINE = re.compile(rf"^\s*(?:\d{{1,5}}\s*[.、．)）]\s*)?({_TEXT_KEYS})\s*[:：]\s*(.*)$", re.I)
-# An answer on the same line as its question: `问：…？ 答：…`.
-_INLINE_ANSWER = re.compile(r"(?:(?<=[\s？?！!。.])|^)(答案|谜底|謎底|答|A)\s*[:：]\s*")
+# An answer on the same line as its question: `问：…？ 答：…`, `谜面：…（打一字）谜底：…`.
+_INLINE_ANSWER = re.compile(
+    r"(?:(?<=[\s？?！!。.，,；;）)」』])|^)(答案|谜底|謎底|答|A)\s*[:：]\s*"
+)
+# A marker in brackets instead of before a colon: `【谜面】…【谜底】…`.
+_BRACKETED = re.compile(rf"【\s*({_TEXT_KEYS})\s*】\s*[:：]?\s*", re.I)
 # A 歇后语 on one line: `泥菩萨过江——自身难保` (em dashes, box-drawing or ASCII lookalikes).
 _DASH_PAIR = re.compile(r"^\s*(\S.*?)\s*(?:——|──|—|--)\s*(\S.*?)\s*$")
 
@@ -49,7 +53,7 @@ def text_records(lines: Iterator[str], path: Path) -> Iterator[RawRecord]:
     last = ""
     for number, line in enumerate(lines, 1):
         line = line.rstrip("\r")
-        match = QA_LINE.match(line)
+        match = QA_LINE.match(_BRACKETED.sub(r" \1：", line) if "【" in line else line)
         if match is None and line.lstrip().startswith("#"):
             continue
         if not line.strip():
@@ -80,7 +84,8 @@ def text_records(lines: Iterator[str], path: Path) -> Iterator[RawRecord]:
         fields[role], last = (match.group(1), match.group(2).strip()), role
         inline = _INLINE_ANSWER.search(match.group(2)) if role == "q" else None
         if inline and "a" not in fields:
-            fields["q"] = (match.group(1), match.group(2)[: inline.start()].strip())
+            question = match.group(2)[: inline.start()].strip().rstrip("，,；;").rstrip()
+            fields["q"] = (match.group(1), question)
             fields["a"], last = (inline.group(1), match.group(2)[inline.end() :].strip()), "a"
     yield from _close(block, fields)
 

@@ -114,3 +114,21 @@ def test_a_cell_too_big_for_csv_loses_only_its_row(project, write_raw):
         ("raw/big.csv", 3, "too_long"),
         ("raw/big.tsv", 3, "too_long"),
     ]
+
+
+def test_text_markers_in_brackets_and_answers_after_a_bracket_or_comma(project, write_raw):
+    write_raw(
+        "web.txt",
+        "【谜面】一口咬掉牛尾巴（打一字）\n【谜底】告\n\n"
+        "谜面：千里相逢（打一字）谜底：重\n\n"
+        "【谜面】有头没有尾【谜底】蛇\n\n"
+        "题目：小时候四条腿，答案：人\n",
+    )
+    result = ingest(IngestConfig())
+    assert (result.n_in, result.kept) == (4, 4)
+    assert [(r["line"], r["question"], r["answer"]) for r in kept(project)] == [
+        (1, "一口咬掉牛尾巴（打一字）", "告"),
+        (4, "千里相逢（打一字）", "重"),
+        (6, "有头没有尾", "蛇"),
+        (8, "小时候四条腿", "人"),
+    ]
