@@ -1,5 +1,6 @@
-"""Decode raw bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 or Big5; when
-none reads the whole file, the one that reads it with a few bytes replaced (see `_damaged`).
+"""Decode raw bytes: UTF-8 (with or without BOM), UTF-16 (BOM, or NUL bytes on one side of
+every ASCII character), else GB18030 or Big5; when none reads the whole file, the one that
+reads it with a few bytes replaced (see `_damaged`).
 
 GB18030 (a superset of GBK and GB2312) accepts almost any Big5 byte sequence, so "it decodes"
 is not enough to choose: each candidate is scored by how much of the decoded text consists of
@@ -84,6 +85,9 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
     text = _strict(data, first)
     if text is not None:
         return text, first
+    utf16 = _utf16(data)
+    if utf16 is not None:
+        return utf16
     # Score on a prefix: enough text to tell, and fast on large files.
     sample = data[: 1 << 16]
     best: tuple[float, str, str] | None = None
@@ -105,6 +109,24 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
     if best is None:
         raise InputError(_undecodable(data, name))
     return best[2], best[1]
+
+
+def _utf16(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 without a BOM (Windows "Unicode" text). Its ASCII characters (line breaks,
+    commas) put NUL bytes on one side of the byte pairs, which no 8-bit encoding of text
+    does; that side gives the byte order, and the text must then read as Chinese or ASCII
+    (random bytes, or the wrong order, read as characters from all over Unicode)."""
+    if len(data) % 2 or b"\0" not in data:
+        return None
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    if even == odd:
+        return None
+    encoding = "utf-16-le" if odd > even else "utf-16-be"
+    text = _strict(data, encoding)
+    if text is None:
+        return None
+    plain = sum(ord(ch) < 0x80 or "\u3000" <= ch <= "\u9fff" or ch >= "\uff00" for ch in text)
+    return (text, encoding) if plain >= 0.9 * len(text) else None
 
 
 def _damaged(data: bytes, encoding: str) -> tuple[str, str] | None:
