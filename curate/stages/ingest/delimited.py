@@ -16,6 +16,8 @@
   warning says so.
 - Duplicate column names: the last column of a name is the field; earlier ones are kept in
   `meta` as `name#N` (N = the column's 1-based position).
+- The header repeated further down (files joined with `cat`): those rows are skipped, with a
+  warning; they are not records.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from curate.stages.ingest.raw import RawRecord
@@ -145,43 +148,66 @@ def delimited_records(
     while nxt is not None and (not lines or (delimiter == "\t" and len(lines) < QUOTE_SAMPLE)):
         lines, nxt = lines + nxt, next(chunks, None)
     quoted = delimiter != "\t" or quoted_tsv(lines)
-    header: list[str] | None = None
+    header = _Header()
     offset, width = 0, None
     while True:
         rows = _Rows(lines, path, delimiter, quoted)
         rows.offset, rows.final, rows.width = offset, nxt is None, width
-        out = [header]  # the header, once read
-        yield from _records(rows, path, known, warnings, out)
-        header, width = out[0], rows.width
+        yield from _records(rows, path, known, warnings, header)
+        width = rows.width
         if nxt is None:
             return
         cut = len(lines) if rows.rest is None else rows.rest
         lines, offset, nxt = lines[cut:] + nxt, offset + cut, next(chunks, None)
 
 
+@dataclass
+class _Header:
+    """A file's header once read: the column names used, and the row as written when the
+    file has one (`seen`: to spot it again where files were joined, `cat a.csv b.csv`)."""
+
+    columns: list[str] | None = None
+    seen: list[str] | None = None
+    repeated: bool = False  # a warning says so, once
+
+
 def _records(
-    rows: _Rows, path: Path, known: frozenset[str], warnings: list[str], out: list
+    rows: _Rows, path: Path, known: frozenset[str], warnings: list[str], header: _Header
 ) -> Iterator[RawRecord]:
-    """The records of `rows`; out[0]: the header (None until read), updated when read."""
-    header = out[0]
+    """The records of `rows`; `header` is read from the first row, and updated."""
     for line, raw, row in rows:
         if isinstance(row, tuple):
             yield RawRecord(line, raw, None, row)
             continue
-        if header is None:
-            header = _header(row, known)
-            if header is not None:  # the header row itself
-                rows.width, out[0] = len(header), header
+        if header.columns is None:
+            header.columns = _header(row, known)
+            if header.columns is not None:  # the header row itself
+                rows.width, header.seen = len(header.columns), _names(row)
                 continue
-            header = ["question", "answer"] + [f"column{i}" for i in range(3, len(row) + 1)]
-            rows.width, out[0] = len(header), header
+            width = len(row)
+            header.columns = ["question", "answer"] + [f"column{i}" for i in range(3, width + 1)]
+            rows.width = len(header.columns)
             warnings.append(_headerless(path, row))
-        if len(row) > len(header):
-            detail = f"{len(row)} fields but the header has {len(header)}"
+        elif header.seen is not None and _names(row) == header.seen:
+            if not header.repeated:
+                header.repeated = True
+                warnings.append(
+                    f"{path}: line {line} repeats the header (files joined together?); "
+                    "rows repeating it are skipped"
+                )
+            continue
+        columns = header.columns
+        if len(row) > len(columns):
+            detail = f"{len(row)} fields but the header has {len(columns)}"
             yield RawRecord(line, raw, None, ("malformed_row", detail))
         else:
-            row += [""] * (len(header) - len(row))  # short rows: missing cells are empty
-            yield RawRecord(line, raw, dict(zip(header, row, strict=True)))
+            row += [""] * (len(columns) - len(row))  # short rows: missing cells are empty
+            yield RawRecord(line, raw, dict(zip(columns, row, strict=True)))
+
+
+def _names(row: list[str]) -> list[str]:
+    """A row's cells as header names compare: no BOM (a joined file's), spaces or case."""
+    return [cell.replace("\ufeff", "").strip().lower() for cell in row]
 
 
 def _unreadable(exc: csv.Error) -> tuple[str, str]:

@@ -275,8 +275,8 @@ def read_jsonl(text: str, path: Path) -> Iterator[RawRecord]:
         raw = line.rstrip("\r\n")
         if not raw.strip():
             continue
-        try:
-            yield RawRecord(number, raw, loads(raw))
+        try:  # a BOM may start any line of JSON lines joined with `cat`
+            yield RawRecord(number, raw, loads(raw.lstrip("\ufeff")))
         except json.JSONDecodeError as exc:
             detail = f"{_json_error(exc)} at column {exc.colno}"
             yield RawRecord(number, raw, None, ("malformed_json", detail))

@@ -53,14 +53,15 @@ def text_records(lines: Iterator[str], path: Path) -> Iterator[RawRecord]:
     last = ""
     for number, line in enumerate(lines, 1):
         line = line.rstrip("\r")
-        match = QA_LINE.match(_BRACKETED.sub(r" \1：", line) if "【" in line else line)
+        bare = line.lstrip("\ufeff")  # a BOM mid-file: files joined with `cat`
+        match = QA_LINE.match(_BRACKETED.sub(r" \1：", bare) if "【" in bare else bare)
         if match is None and line.lstrip().startswith("#"):
             continue
         if not line.strip():
             yield from _close(block, fields)
             block, fields, last = [], {}, ""
             continue
-        pair = _DASH_PAIR.match(line) if match is None and not fields else None
+        pair = _DASH_PAIR.match(bare) if match is None and not fields else None
         if pair:
             yield from _close(block, fields)
             block = []

@@ -132,3 +132,21 @@ def test_text_markers_in_brackets_and_answers_after_a_bracket_or_comma(project, 
         (6, "有头没有尾", "蛇"),
         (8, "小时候四条腿", "人"),
     ]
+
+
+def test_files_joined_with_cat_keep_every_record(project, write_raw):
+    bom = "\ufeff"
+    halves = [FOUR[:2], FOUR[2:]]
+    csv_text = "".join(
+        f"{bom}question,answer\n" + "".join(f"{q},{a}\n" for q, a in h) for h in halves
+    )
+    write_raw("joined.csv", csv_text)
+    write_raw("joined.jsonl", "".join(f'{bom}{{"q": "{q}", "a": "{a}"}}\n' for q, a in FOUR))
+    write_raw("joined.txt", "".join(f"{bom}问：{q}\n答：{a}\n\n" for q, a in FOUR))
+    result = ingest(IngestConfig())
+    assert (result.n_in, result.kept) == (12, 12)
+    assert [(r["question"], r["answer"]) for r in kept(project)] == FOUR * 3
+    assert result.warnings == (
+        "raw/joined.csv: line 4 repeats the header (files joined together?); rows repeating "
+        "it are skipped",
+    )
