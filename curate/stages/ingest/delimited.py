@@ -1,7 +1,7 @@
 """CSV and TSV files: a header row, then one record per row (line = where the row starts).
 
 - Separator: `,` for CSV, tab for TSV; a CSV whose first line has no comma but `;` or `|`
-  is separated by that.
+  is separated by that; Excel's first line `sep=;` names it (and is not a row).
 - Quotes: CSV fields may be quoted (holding commas and newlines). TSV from spreadsheets rarely
   quotes, so a TSV file is read without quote handling (`"小"字加一点` stays as written) unless
   it is clearly quoted: some field is wrapped in quotes and none starts with a quote closed
@@ -38,6 +38,7 @@ _OPENED = re.compile(r'"(?:[^"]|"")*')  # a quoted field that goes on past the l
 QUOTE_SAMPLE = 5000  # lines quoted_tsv looks at
 UNCLOSED = "a quote opened in this row is never closed; the lines after it are read"
 OTHER_DELIMITERS = (";", "|")  # a `.csv` file's separator when its first line has no comma
+SEP_HINT = re.compile(r"sep=(.)")  # Excel's first line naming the separator: not a row
 
 
 class _Rows:
@@ -115,9 +116,12 @@ class _Rows:
 def delimiter_of(fmt: str, first: str) -> str:
     """The cell separator of a CSV (`,`) or TSV (tab) file whose first non-blank line is
     `first`: a CSV whose first line has no comma but a `;` or `|` uses that (spreadsheets set
-    to a European locale write `;`)."""
+    to a European locale write `;`), or the one Excel's first line `sep=;` names."""
     if fmt == "tsv":
         return "\t"
+    hint = SEP_HINT.fullmatch(first.strip())
+    if hint:
+        return hint.group(1)
     if "," not in first:
         for other in OTHER_DELIMITERS:
             if other in first:
@@ -150,6 +154,8 @@ def delimited_records(
     quoted = delimiter != "\t" or quoted_tsv(lines)
     header = _Header()
     offset, width = 0, None
+    if lines and SEP_HINT.fullmatch(lines[0].strip()):
+        lines, offset = lines[1:], 1
     while True:
         rows = _Rows(lines, path, delimiter, quoted)
         rows.offset, rows.final, rows.width = offset, nxt is None, width

@@ -68,12 +68,16 @@ def test_semicolon_and_pipe_separated_csv_files_are_read(project, write_raw):
     write_raw("excel.csv", "谜面;谜底\n" + rows)
     write_raw("excel_gbk.csv", ("谜面;谜底\n" + rows).encode("gbk"))  # read whole, not streamed
     write_raw("pipe.csv", "question|answer|note\n" + "".join(f"{q}|{a}|x;y\n" for q, a in FOUR))
+    write_raw("hint.csv", "sep=;\r\n谜面;谜底\r\n" + rows)  # Excel names the separator
     result = ingest(IngestConfig())
-    assert (result.n_in, result.kept) == (8, 8)
-    got = [(r["source"], r["question"], r["answer"], r["meta"]) for r in kept(project)]
-    assert got[0] == ("raw/excel.csv", *FOUR[0], "{}")
-    assert got[2] == ("raw/excel_gbk.csv", *FOUR[0], "{}")
-    assert got[4:] == [("raw/pipe.csv", q, a, '{"note": "x;y"}') for q, a in FOUR]
+    assert (result.n_in, result.kept) == (10, 10)
+    got = [(r["source"], r["line"], r["question"], r["answer"], r["meta"]) for r in kept(project)]
+    assert got[0] == ("raw/excel.csv", 2, *FOUR[0], "{}")
+    assert got[2] == ("raw/excel_gbk.csv", 2, *FOUR[0], "{}")
+    assert got[4] == ("raw/hint.csv", 3, *FOUR[0], "{}")
+    assert got[6:] == [
+        ("raw/pipe.csv", i, q, a, '{"note": "x;y"}') for i, (q, a) in enumerate(FOUR, 2)
+    ]
 
 
 def test_nan_in_an_unmapped_field_leaves_meta_valid_json(project, write_raw):
