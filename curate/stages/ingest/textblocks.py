@@ -25,6 +25,11 @@ _INLINE_ANSWER = re.compile(
 )
 # A marker in brackets instead of before a colon: `【谜面】…【谜底】…`.
 _BRACKETED = re.compile(rf"【\s*({_TEXT_KEYS})\s*】\s*[:：]?\s*", re.I)
+# A note in a block (`答：水` then `解释：…`): its own field, so it lands in `meta`, not run
+# into the answer as a continuation line (`水解释：…`).
+NOTE_KEYS = ("解释", "注释", "注", "提示", "出处", "来源", "备注", "分析", "说明", "解析", "释义")
+NOTE_KEYS += ("典故", "拼音", "难度", "hint", "note", "notes", "explanation", "source")
+_NOTE_LINE = re.compile(rf"^\s*({'|'.join(NOTE_KEYS)})\s*[:：]\s*(.*)$", re.I)
 # A 歇后语 on one line: `泥菩萨过江——自身难保` (em dashes, box-drawing or ASCII lookalikes).
 _DASH_PAIR = re.compile(r"^\s*(\S.*?)\s*(?:——|──|—|--)\s*(\S.*?)\s*$")
 
@@ -44,8 +49,9 @@ def text_records(lines: Iterator[str], path: Path) -> Iterator[RawRecord]:
 
     Outside a block, a line `前半句——后半句` is one record (the usual way to list 歇后语).
 
-    A block ends at a blank line or when a field it already has starts again; lines without
-    a key continue the previous field; stray lines outside any block become `unparsed_text`.
+    A block ends at a blank line or when a field it already has starts again; a note line
+    (`解释：…`, NOTE_KEYS) is a field of its own; lines without a key continue the previous
+    field; stray lines outside any block become `unparsed_text`.
     `lines`: the text split at "\n" (read lazily, so a file can be read in chunks).
     """
     block: list[tuple[int, str]] = []  # (line number, line) of the open block
@@ -60,6 +66,12 @@ def text_records(lines: Iterator[str], path: Path) -> Iterator[RawRecord]:
         if not line.strip():
             yield from _close(block, fields)
             block, fields, last = [], {}, ""
+            continue
+        note = _NOTE_LINE.match(bare) if match is None and fields else None
+        if note:
+            block.append((number, line))
+            last = f"note:{note.group(1).lower()}"
+            fields[last] = (note.group(1), note.group(2).strip())
             continue
         pair = _DASH_PAIR.match(bare) if match is None and not fields else None
         if pair:

@@ -154,3 +154,20 @@ def test_files_joined_with_cat_keep_every_record(project, write_raw):
         "raw/joined.csv: line 4 repeats the header (files joined together?); rows repeating "
         "it are skipped",
     )
+
+
+def test_a_note_after_the_answer_goes_to_meta_not_into_the_answer(project, write_raw):
+    write_raw(
+        "notes.txt",
+        "问：什么东西越洗越脏？\n答：水\n解释：越洗\n水越脏\n\n"
+        "谜面：一口咬掉牛尾巴（打一字）\n提示：牛字去掉尾巴\n谜底：告\n\n"
+        "问：麻屋子，红帐子，\n里面住着白胖子\n答：花生\n",
+    )
+    result = ingest(IngestConfig())
+    assert (result.n_in, result.kept) == (3, 3)
+    rows = [(r["question"], r["answer"], json.loads(r["meta"])) for r in kept(project)]
+    assert rows == [
+        ("什么东西越洗越脏？", "水", {"解释": "越洗\n水越脏"}),  # meta is kept as written
+        ("一口咬掉牛尾巴（打一字）", "告", {"提示": "牛字去掉尾巴"}),
+        ("麻屋子，红帐子，里面住着白胖子", "花生", {}),
+    ]
