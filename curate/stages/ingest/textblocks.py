@@ -49,7 +49,8 @@ def text_records(lines: Iterator[str], path: Path) -> Iterator[RawRecord]:
 
     Outside a block, a line `前半句——后半句` is one record (the usual way to list 歇后语).
 
-    A block ends at a blank line or when a field it already has starts again; a note line
+    A block ends at a blank line (unless the answer line comes next: double-spaced files)
+    or when a field it already has starts again; a note line
     (`解释：…`, NOTE_KEYS) is a field of its own; lines without a key continue the previous
     field; stray lines outside any block become `unparsed_text`.
     `lines`: the text split at "\n" (read lazily, so a file can be read in chunks).
@@ -57,6 +58,7 @@ def text_records(lines: Iterator[str], path: Path) -> Iterator[RawRecord]:
     block: list[tuple[int, str]] = []  # (line number, line) of the open block
     fields: dict[str, tuple[str, str]] = {}  # role -> (original key, text)
     last = ""
+    gap = False  # blank lines after a question still waiting for its answer
     for number, line in enumerate(lines, 1):
         line = line.rstrip("\r")
         bare = line.lstrip("\ufeff")  # a BOM mid-file: files joined with `cat`
@@ -64,9 +66,15 @@ def text_records(lines: Iterator[str], path: Path) -> Iterator[RawRecord]:
         if match is None and line.lstrip().startswith("#"):
             continue
         if not line.strip():
+            gap = list(fields) == ["q"]  # double-spaced files: `问：…`, blank, `答：…`
+            if not gap:
+                yield from _close(block, fields)
+                block, fields, last = [], {}, ""
+            continue
+        if gap and not (match and _role(match.group(1)) == "a"):
             yield from _close(block, fields)
             block, fields, last = [], {}, ""
-            continue
+        gap = False
         note = _NOTE_LINE.match(bare) if match is None and fields else None
         if note:
             block.append((number, line))

@@ -171,3 +171,17 @@ def test_a_note_after_the_answer_goes_to_meta_not_into_the_answer(project, write
         ("一口咬掉牛尾巴（打一字）", "告", {"提示": "牛字去掉尾巴"}),
         ("麻屋子，红帐子，里面住着白胖子", "花生", {}),
     ]
+
+
+def test_double_spaced_text_keeps_each_question_with_its_answer(project, write_raw):
+    blocks = "".join(f"问：{q}\n\n答：{a}\n\n" for q, a in FOUR)
+    write_raw("spaced.txt", blocks + "问：只有问题\n\n随便一行\n")
+    result = ingest(IngestConfig())
+    assert (result.n_in, result.kept) == (6, 4)
+    assert [(r["line"], r["question"], r["answer"]) for r in kept(project)] == [
+        (1 + 4 * i, q, a) for i, (q, a) in enumerate(FOUR)
+    ]
+    assert [(r["line"], r["reason"]) for r in rejects(project)] == [
+        (17, "missing_field"),
+        (19, "unparsed_text"),
+    ]
