@@ -26,6 +26,7 @@ from curate.stages.ingest.delimited import delimiter_of, read_delimited
 from curate.stages.ingest.encodings import decode
 from curate.stages.ingest.fields import ANSWER_KEYS, KNOWN_NAMES, QUESTION_KEYS
 from curate.stages.ingest.raw import RawRecord, SourceFile
+from curate.stages.ingest.tables import table_records
 from curate.stages.ingest.textblocks import QA_LINE, read_text
 from curate.stages.ingest.walk import Found, scan
 
@@ -181,7 +182,8 @@ def _json_error(exc: json.JSONDecodeError) -> str:
 
 
 def read_json(text: str, path: Path) -> Iterator[RawRecord]:
-    """A JSON array of records, an object wrapping lists of records, or one record object.
+    """A JSON array of records, an object wrapping lists of records, a table (tables.py), or
+    one record object.
 
     Every list of records in a wrapper object is read (a duplicated key too, and lists in
     nested wrapper objects); when there are several, each record gets its list's key (path:
@@ -199,6 +201,10 @@ def read_json(text: str, path: Path) -> Iterator[RawRecord]:
     start = len(text) - len(text.lstrip())
     if isinstance(doc, list):
         yield from _elements(text, start, decoder)[0]
+        return
+    table = table_records(doc, text.count("\n", 0, start) + 1, _one_record)
+    if table is not None:  # pandas' to_json of a DataFrame
+        yield from table
         return
     # An object with a question and an answer is one record, even if it holds a list of objects.
     wrapper = isinstance(doc, dict) and not _one_record(doc)
@@ -245,15 +251,16 @@ def _record_lists(
     text: str, pos: int, decoder: json.JSONDecoder, prefix: str = "", depth: int = 1
 ) -> list[tuple[str, list[RawRecord]]]:
     """(key, records) of each member of the object at `pos` that is a list holding objects,
-    in file order; a key given twice gives two lists (json.loads would keep the last). An
-    object member that is not itself a record is searched too (`{"data": {"train": [...]}}`),
-    its lists keyed by path (`data.train`), down to WRAPPER_DEPTH levels."""
-    out = []
+    in file order; a key given twice gives two lists (json.loads would keep the last). When
+    there is none, the object members that are not records themselves are searched
+    (`{"data": {"train": [...]}}`), their lists keyed by path (`data.train`), down to
+    WRAPPER_DEPTH levels."""
+    out, inner = [], []
     pos += 1
     while True:
         pos = _skip(text, pos, ",")
         if text[pos] == "}":
-            return out
+            break
         name, pos = _raw_decode(decoder, text, pos)
         pos = _skip(text, pos, ":")
         key = f"{prefix}{name}"
@@ -263,10 +270,12 @@ def _record_lists(
                 out.append((key, records))
         else:
             value, end = _raw_decode(decoder, text, pos)
-            nested = isinstance(value, dict) and not _one_record(value)
-            if nested and depth < WRAPPER_DEPTH:
-                out += _record_lists(text, pos, decoder, f"{key}.", depth + 1)
+            if isinstance(value, dict) and not _one_record(value) and depth < WRAPPER_DEPTH:
+                inner.append((key, pos))
             pos = end
+    for key, at in inner if not out else []:  # `{"schema": {...}, "data": [...]}`: data only
+        out += _record_lists(text, at, decoder, f"{key}.", depth + 1)
+    return out
 
 
 def read_jsonl(text: str, path: Path) -> Iterator[RawRecord]:

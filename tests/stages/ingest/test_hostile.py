@@ -185,3 +185,22 @@ def test_double_spaced_text_keeps_each_question_with_its_answer(project, write_r
         (17, "missing_field"),
         (19, "unparsed_text"),
     ]
+
+
+def test_pandas_to_json_tables_are_read_row_by_row(project):
+    import pandas as pd
+
+    frame = pd.DataFrame({"question": [q for q, _ in FOUR], "answer": [a for _, a in FOUR]})
+    frame["level"] = [1, 2, 3, None]
+    raw = project / "raw"
+    frame.to_json(raw / "columns.json", force_ascii=False)  # pandas' default layout
+    frame.to_json(raw / "index.json", orient="index", force_ascii=False, indent=2)
+    frame.to_json(raw / "split.json", orient="split", force_ascii=False)
+    frame.to_json(raw / "table.json", orient="table", force_ascii=False)  # schema + data
+    result = ingest(IngestConfig())
+    assert (result.n_in, result.kept) == (16, 16)
+    rows = kept(project)
+    assert [(r["question"], r["answer"]) for r in rows] == FOUR * 4
+    assert [r["line"] for r in rows] == [1, 2, 3, 4] * 4
+    assert json.loads(rows[4]["meta"]) == {"key": "0", "level": 1.0}
+    assert {s.numbering for s in result.files} == {"index"}
