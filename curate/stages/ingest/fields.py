@@ -19,7 +19,6 @@ from functools import cache
 
 QUESTION_KEYS = (
     "question",
-    "q",
     "instruction",
     "prompt",
     "riddle",
@@ -38,10 +37,11 @@ QUESTION_KEYS = (
     "謎題",
     "問",
     "題",
+    # a single letter last: in a quiz, columns A-D are the options, 答案 the answer
+    "q",
 )
 ANSWER_KEYS = (
     "answer",
-    "a",
     "output",
     "response",
     "completion",
@@ -53,6 +53,7 @@ ANSWER_KEYS = (
     "回答",
     "解答",
     "謎底",
+    "a",
 )
 CATEGORY_KEYS = ("category", "type", "类别", "分类", "类型", "類別", "分類", "類型")
 # Every field name this module knows (lowercased): a CSV row holding none is not a header.
