@@ -45,6 +45,7 @@ FORMATS = ("json", "jsonl", "csv", "tsv", "text", "parquet")
 WRAPPER_DEPTH = 4
 _TOO_DEEP = "nested too deeply"  # past Python's recursion limit (about 1000 levels)
 _BARE_CR = re.compile(r"\r(?!\n)")
+_CELLS = re.compile(r"[,;|]")  # what may separate the cells of a header row
 # A surrogate code point, or its JSON escape (a pair of them is one emoji; one alone is invalid).
 _SURROGATE = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
 
@@ -137,6 +138,12 @@ def sniff(text: str, fmt: str | None) -> str:
             return "json"  # read_json reports where the JSON is broken
     if fmt == "csv" and "\t" in first and "," not in first:
         return "tsv"
+    if fmt == "text" and not QA_LINE.match(first):  # a table saved as .txt (Excel does)
+        if "\t" in first:
+            return "tsv"
+        cells = _CELLS.split(first)
+        if len(cells) > 1 and any(cell.strip().lower() in KNOWN_NAMES for cell in cells):
+            return "csv"
     if fmt is not None:
         return fmt
     if "\t" in first:

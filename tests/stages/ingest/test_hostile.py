@@ -204,3 +204,18 @@ def test_pandas_to_json_tables_are_read_row_by_row(project):
     assert [r["line"] for r in rows] == [1, 2, 3, 4] * 4
     assert json.loads(rows[4]["meta"]) == {"key": "0", "level": 1.0}
     assert {s.numbering for s in result.files} == {"index"}
+
+
+def test_a_table_saved_as_txt_is_read_as_a_table(project, write_raw):
+    write_raw("excel.txt", "谜面\t谜底\n" + "".join(f"{q}\t{a}\n" for q, a in FOUR))  # Excel's
+    write_raw("table.txt", "question;answer\n" + "".join(f"{q};{a}\n" for q, a in FOUR[:2]))
+    write_raw("gbk.txt", ("谜面\t谜底\n" + "".join(f"{q}\t{a}\n" for q, a in FOUR)).encode("gbk"))
+    write_raw("qa.txt", "问：什么东西,越洗越脏？\n答：水\n")  # a comma, but 问/答 lines
+    result = ingest(IngestConfig())
+    assert [(s.path, s.format, s.kept) for s in result.files] == [
+        ("raw/excel.txt", "tsv", 4),
+        ("raw/gbk.txt", "tsv", 4),
+        ("raw/qa.txt", "text", 1),
+        ("raw/table.txt", "csv", 2),
+    ]
+    assert result.n_in == result.kept == 11
