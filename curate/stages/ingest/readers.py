@@ -291,11 +291,31 @@ def read_jsonl(text: str, path: Path) -> Iterator[RawRecord]:
         raw = line.rstrip("\r\n")
         if not raw.strip():
             continue
-        try:  # a BOM may start any line of JSON lines joined with `cat`
-            yield RawRecord(number, raw, loads(raw.lstrip("\ufeff")))
+        try:
+            yield RawRecord(number, raw, _line_value(raw))
         except json.JSONDecodeError as exc:
             detail = f"{_json_error(exc)} at column {exc.colno}"
             yield RawRecord(number, raw, None, ("malformed_json", detail))
+
+
+def _line_value(raw: str):
+    """The value of one JSON line, forgiving what a record written by hand or by a careless
+    script often looks like: a BOM (files joined with `cat`), a trailing comma (an array's
+    elements, brackets gone), a record encoded twice (`"{\\"q\\": ...}"`)."""
+    text = raw.lstrip("\ufeff")
+    try:
+        value = loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg != "Extra data" or text[exc.pos :].strip() != ",":
+            raise
+        value = loads(text[: exc.pos])
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            inner = loads(value)
+        except json.JSONDecodeError:
+            return value
+        return inner if isinstance(inner, dict) else value
+    return value
 
 
 def jsonl_record(number: int, raw: str) -> RawRecord:

@@ -219,3 +219,16 @@ def test_a_table_saved_as_txt_is_read_as_a_table(project, write_raw):
         ("raw/table.txt", "csv", 2),
     ]
     assert result.n_in == result.kept == 11
+
+
+def test_json_lines_with_a_trailing_comma_or_encoded_twice_are_read(project, write_raw):
+    lines = [json.dumps({"q": q, "a": a}, ensure_ascii=False) for q, a in FOUR]
+    write_raw("commas.jsonl", "".join(f"{line},\n" for line in lines[:2]) + '{"q": 1},,\n')
+    write_raw("twice.jsonl", "".join(json.dumps(line) + "\n" for line in lines[2:]) + '"{oops"\n')
+    result = ingest(IngestConfig())
+    assert (result.n_in, result.kept) == (6, 4)
+    assert [(r["question"], r["answer"]) for r in kept(project)] == FOUR
+    assert [(r["line"], r["reason"]) for r in rejects(project)] == [
+        (3, "malformed_json"),  # two commas: not just an array's separator
+        (3, "not_an_object"),
+    ]
