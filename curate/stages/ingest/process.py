@@ -19,7 +19,7 @@ import polars as pl
 from curate.errors import InputError
 from curate.io import sha256_file
 from curate.record import SCHEMA
-from curate.stages.ingest import batches, filters, jsonl, readers, textstream
+from curate.stages.ingest import batches, filters, jsondoc, jsonl, readers, textstream
 
 # Records converted column-wise at a time: large enough for polars, small enough for memory.
 BATCH = 1 << 17
@@ -145,7 +145,7 @@ def first_line_ok(lines: list[str]) -> bool:
     first = next((ln.strip() for ln in lines if ln.strip()), "")
     if first[:1] in ("[", "{"):
         try:
-            readers.loads(first)
+            jsondoc.loads(first)
         except json.JSONDecodeError:
             raise jsonl.NotStreamable(first[:20]) from None
     return bool(first)

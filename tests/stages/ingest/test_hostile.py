@@ -232,3 +232,20 @@ def test_json_lines_with_a_trailing_comma_or_encoded_twice_are_read(project, wri
         (3, "malformed_json"),  # two commas: not just an array's separator
         (3, "not_an_object"),
     ]
+
+
+def test_pretty_printed_records_one_after_another_are_read(project, write_raw):
+    """What `jq '.[]'` writes: each record over several lines, no array around them."""
+    docs = [json.dumps({"q": q, "a": a}, ensure_ascii=False, indent=2) for q, a in FOUR]
+    write_raw("jq.jsonl", "\n".join(docs[:2]) + "\n")
+    write_raw("jq.json", "\n".join(docs[2:]) + "\n")
+    result = ingest(IngestConfig())
+    assert (result.n_in, result.kept) == (4, 4)
+    rows = kept(project)
+    assert [(r["source"], r["line"]) for r in rows] == [
+        ("raw/jq.json", 1),
+        ("raw/jq.json", 5),
+        ("raw/jq.jsonl", 1),
+        ("raw/jq.jsonl", 5),
+    ]
+    assert [(r["question"], r["answer"]) for r in rows] == FOUR[2:] + FOUR[:2]
