@@ -141,9 +141,11 @@ def _damaged(data: bytes, encoding: str) -> tuple[str, str] | None:
     bad = text.count("\ufffd") - written
     wide = sum(ord(ch) > 0x7F for ch in text)
     # Mostly not this encoding (another one, or binary): many bad sequences for its Chinese
-    # text, and more than one in a thousand characters (a JSON file with \u escapes has
-    # hardly any wide characters, yet one damaged line should not cost it the whole file).
-    if bad > 0.05 * wide and bad * 1000 > len(text):
+    # text (GBK read as UTF-8 gives one for most characters; a small file cut short inside a
+    # character, one in dozens), and more than one in a thousand characters (a JSON file with
+    # \u escapes has hardly any wide characters, yet one damaged line should not cost it the
+    # whole file).
+    if bad > 0.2 * wide and bad * 1000 > len(text):
         return None
     return f"{encoding} ({bad} invalid byte sequence{'s' * (bad > 1)} replaced)", text
 

@@ -249,3 +249,11 @@ def test_pretty_printed_records_one_after_another_are_read(project, write_raw):
         ("raw/jq.jsonl", 5),
     ]
     assert [(r["question"], r["answer"]) for r in rows] == FOUR[2:] + FOUR[:2]
+
+
+def test_a_small_utf8_file_cut_inside_its_last_character_loses_only_that_record(project, write_raw):
+    write_raw("cut.txt", "问：牛尾巴\n答：告\n\n问：什么门\n答：球门".encode()[:-1])  # 门 cut
+    result = ingest(IngestConfig())
+    assert (result.n_in, result.kept) == (2, 1)
+    assert result.files[0].encoding == "utf-8 (1 invalid byte sequence replaced)"
+    assert [(r["line"], r["reason"]) for r in rejects(project)] == [(4, "mojibake")]
