@@ -41,6 +41,11 @@ EXTENSIONS = {
     ".parquet": "parquet",
 }
 FORMATS = ("json", "jsonl", "csv", "tsv", "text", "parquet")
+# Files of riddles in formats curate does not read: said so, not skipped without a word.
+_SPREADSHEET = "a spreadsheet curate cannot read: save it as CSV UTF-8 (or Unicode Text) beside it"
+_ARCHIVE = "an archive curate cannot read: unpack it (or gzip single files)"
+UNREAD = dict.fromkeys((".xlsx", ".xlsm", ".xls", ".ods", ".numbers", ".et"), _SPREADSHEET)
+UNREAD |= dict.fromkeys((".zip", ".rar", ".7z", ".tar", ".tgz", ".bz2", ".xz", ".zst"), _ARCHIVE)
 _BARE_CR = re.compile(r"\r(?!\n)")
 _CELLS = re.compile(r"[,;|]")  # what may separate the cells of a header row
 # A surrogate code point, or its JSON escape (a pair of them is one emoji; one alone is invalid).
@@ -53,15 +58,21 @@ def input_format(path: Path) -> str | None:
     return EXTENSIONS.get(suffixes[0].lower()) if suffixes else None
 
 
+def unread(path: Path) -> str | None:
+    """Why a file holding riddles in a format curate cannot read is not read, or None."""
+    return UNREAD.get(path.suffix.lower())
+
+
 def find_inputs(sources: tuple[Path, ...] | list[Path], skip: Path | None = None) -> Found:
     """Files to read (files as given, folders searched for known extensions), with warnings
     about links and folders left out; none found is an error."""
-    found = scan(list(sources), input_format, skip)
+    found = scan(list(sources), input_format, skip, unread)
     if not found.paths:
         shown = ", ".join(str(s) for s in sources)
+        skipped = "".join(f"; {w}" for w in found.warnings)
         raise InputError(
             f"no input files in {shown} (looked for {', '.join(EXTENSIONS)}, "
-            "and .gz of those); pass files or folders as arguments"
+            f"and .gz of those); pass files or folders as arguments{skipped}"
         )
     return found
 
@@ -76,6 +87,8 @@ def read_file(path: Path, encoding: str | None = None, names: tuple[str, ...] = 
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{path}: cannot read ({exc})") from None
     fmt = input_format(path)
+    if fmt is None and unread(path):
+        raise InputError(f"{path}: {unread(path)}")
     if fmt == "parquet" or (fmt is None and data[:4] == b"PAR1"):
         return SourceFile(path, "parquet", None, list(read_parquet(data, path)), "row")
     text, used = decode(data, str(path), encoding)

@@ -9,8 +9,10 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from curate import io
+from curate.errors import InputError
 from curate.stages.ingest import IngestConfig, ingest
 
 FOUR = [
@@ -257,3 +259,25 @@ def test_a_small_utf8_file_cut_inside_its_last_character_loses_only_that_record(
     assert (result.n_in, result.kept) == (2, 1)
     assert result.files[0].encoding == "utf-8 (1 invalid byte sequence replaced)"
     assert [(r["line"], r["reason"]) for r in rejects(project)] == [(4, "mojibake")]
+
+
+def test_spreadsheets_and_archives_are_named_not_skipped_silently(project, write_raw):
+    write_raw("book.xlsx", b"PK\x03\x04 an Excel workbook")
+    write_raw("old/data.zip", b"PK\x03\x04")
+    with pytest.raises(
+        InputError,
+        match=r"no input files in raw .*raw/book.xlsx: skipped, a "
+        "spreadsheet curate cannot read: save it as CSV",
+    ):
+        ingest(IngestConfig())
+    write_raw("a.csv", "question,answer\n" + "".join(f"{q},{a}\n" for q, a in FOUR))
+    result = ingest(IngestConfig())
+    assert result.kept == 4
+    assert result.warnings == (
+        "raw/book.xlsx: skipped, a spreadsheet curate cannot read: save it as CSV UTF-8 (or "
+        "Unicode Text) beside it",
+        "raw/old/data.zip: skipped, an archive curate cannot read: unpack it (or gzip single "
+        "files)",
+    )
+    with pytest.raises(InputError, match="raw/book.xlsx: a spreadsheet curate cannot read"):
+        ingest(IngestConfig(sources=(Path("raw/book.xlsx"),)))
