@@ -228,12 +228,21 @@ def convert_file(path: Path, name: str, config, done: Done, spill: Path | None) 
     )
     if streamer is not None:
         try:
-            return streamer(path, name, config, limits, done, spill)
+            return _named(streamer(path, name, config, limits, done, spill), path, name)
         except jsonl.NotStreamable:
             pass
     names = (config.question_field or "", config.answer_field or "")
     src = readers.read_file(path, config.encoding, names)
-    return whole(src, name, config, limits, done, spill)
+    return _named(whole(src, name, config, limits, done, spill), path, name)
+
+
+def _named(result: FileResult, path: Path, name: str) -> FileResult:
+    """Warnings naming the file as its rows do (a Ray task reads it by its absolute path)."""
+    where = f"{path}: "
+    result.warnings = tuple(
+        f"{name}: {w[len(where) :]}" if w.startswith(where) else w for w in result.warnings
+    )
+    return result
 
 
 def convert_files(
