@@ -281,3 +281,14 @@ def test_spreadsheets_and_archives_are_named_not_skipped_silently(project, write
     )
     with pytest.raises(InputError, match="raw/book.xlsx: a spreadsheet curate cannot read"):
         ingest(IngestConfig(sources=(Path("raw/book.xlsx"),)))
+
+
+def test_a_misspelt_field_flag_is_named_in_a_warning(project, write_raw):
+    write_raw("a.csv", "谜面,谜底\n" + "".join(f"{q},{a}\n" for q, a in FOUR))
+    result = ingest(IngestConfig(question_field="迷面"))
+    assert (result.kept, result.reasons["missing_field"]) == (0, 4)
+    assert result.warnings == (
+        "raw/a.csv: every record was rejected as missing_field, with --question-field '迷面' "
+        "given: check the name (the rejects list the fields each record has)",
+    )
+    assert ingest(IngestConfig(question_field="谜面")).warnings == ()
