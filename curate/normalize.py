@@ -22,6 +22,14 @@ _BR = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
 _CODE = re.compile(r"<(script|style)\b[^<>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 # Zero-width and bidi marks, soft hyphen, BOM, variation selectors: invisible in print.
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufe00-\ufe0f]")
+# ...except a zero-width joiner inside an emoji sequence (👨‍👩‍👧 is a family, 👨👩👧 three
+# people): kept between two astral characters, a variation selector allowed before it. (The
+# column code removes every joiner: rows holding astral characters are done here instead.)
+_ASTRAL = "[\U00010000-\U0010ffff]"
+_STRAY = re.compile(
+    f"(?!(?<={_ASTRAL})\u200d(?={_ASTRAL}))"
+    f"(?!(?<={_ASTRAL}[\ufe00-\ufe0f])\u200d(?={_ASTRAL})){_INVISIBLE.pattern}"
+)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[\s\u3000]+")
 _CJK = (
@@ -49,7 +57,7 @@ def _converter(convert: str):
 
 def _clean(text: str) -> str:
     """Invisible characters out, controls to spaces, NFC, full-width letters and digits folded."""
-    text = _CONTROL.sub(" ", _INVISIBLE.sub("", text))
+    text = _CONTROL.sub(" ", _STRAY.sub("", text))
     return unicodedata.normalize("NFC", text).translate(_FULLWIDTH_ALNUM)
 
 

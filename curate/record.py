@@ -44,7 +44,7 @@ REASONS = {
     "punctuation_only": "the question or answer has only punctuation: no words to match it by",
     "answer_equals_question": "the answer repeats the question",
     "mojibake": "replacement characters or garbled encoding",
-    "too_long": "a field is longer than the configured limit",
+    "too_long": "a field is longer than the configured limit (or than a CSV cell can be)",
     "duplicate": "a duplicate of a kept record",
     "invalid_record": "the exported line does not validate against the schema",
 }

@@ -55,6 +55,7 @@ def test_match_key_drops_punctuation_spaces_and_case():
 _TRICKY = [*"什麼人謎底？?！!，,：:；; \u3000\t\n<>b/&#;amplt8203ＡＢａｂ１２（）()“”"]
 _TRICKY += ["\u200b", "\u00ad", "\ufeff", "\x00", "\x01", "\x85", "e", "\u0301", "\u037e"]
 _TRICKY += ["&amp;", "&lt;", "&#8203;", "<b>", "</p>", "&#x301;", "\u2126", "\u0344"]
+_TRICKY += ["\u200d", "\ufe0f", "👨", "🏽", "&#8205;"]
 _TEXT = st.one_of(st.text(), st.lists(st.sampled_from(_TRICKY), max_size=30).map("".join))
 
 
@@ -71,3 +72,12 @@ def test_display_has_no_edge_spaces_or_invisibles(text):
     out = display(text)
     assert out == out.strip()
     assert not any(ch in out for ch in "\u200b\ufeff\x00\t\n")
+
+
+def test_emoji_sequences_keep_their_joiners_and_stray_joiners_go():
+    family, rainbow, coder = "👨\u200d👩\u200d👧", "🏳\ufe0f\u200d🌈", "👩🏽\u200d💻"
+    assert display(f"打一家庭成员：{family}") == f"打一家庭成员：{family}"
+    assert display(rainbow) == "🏳\u200d🌈"  # the variation selector goes, the flag stays
+    assert display(coder) == coder
+    assert display("什\u200d么\u200d👨\u200d") == "什么👨"
+    assert match_key(family) == "👨👩👧"  # dedupe keys are as before

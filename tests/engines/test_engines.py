@@ -78,3 +78,17 @@ def test_tasks_run_apart_give_the_local_result(project, write_raw):
     assert [r.stats.entry() for r in apart] == [r.stats.entry() for r in local]
     assert [r.rejects for r in apart] == [r.rejects for r in local]
     assert process.kept_rows(apart).collect().equals(process.kept_rows(local))
+
+
+def test_tasks_run_apart_name_files_in_warnings_as_the_local_engine(project, write_raw):
+    """A task reads its file by absolute path; its warnings still name it as rows do."""
+    write_raw("a.csv", "什么东西越洗越脏？,水\n一口咬掉牛尾巴,告\n")  # no header: a warning
+    files = [(p, f"raw/{p.name}") for p in sorted(Path("raw").iterdir())]
+
+    class Serial:
+        map_tasks = staticmethod(lambda fn, items: [fn(t) for t in items])
+
+    apart = tasks.convert_files(files, IngestConfig(), Serial, project / "parts")
+    local = process.convert_files(files, IngestConfig(), None)
+    assert [r.warnings for r in apart] == [r.warnings for r in local]
+    assert apart[0].warnings[0].startswith("raw/a.csv: the first row")

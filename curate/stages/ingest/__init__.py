@@ -68,6 +68,27 @@ def source_name(path: Path) -> str:
         return path.as_posix()
 
 
+def unmatched_fields(config: IngestConfig, stats: list[FileStats]) -> list[str]:
+    """A warning per file whose records all lack a field, when --question-field or
+    --answer-field is given (a typo rejects every record as missing_field, without a word)."""
+    named = [
+        f"{flag} {name!r}"
+        for flag, name in (
+            ("--question-field", config.question_field),
+            ("--answer-field", config.answer_field),
+        )
+        if name
+    ]
+    if not named:
+        return []
+    return [
+        f"{s.path}: every record was rejected as missing_field, with {' and '.join(named)} "
+        "given: check the name (the rejects list the fields each record has)"
+        for s in stats
+        if s.records and s.reasons["missing_field"] == s.records
+    ]
+
+
 @locked
 def ingest(
     config: IngestConfig, progress: Progress | None = None, engine: EngineConfig | None = None
@@ -90,6 +111,7 @@ def ingest(
                 with runner.session((engine or EngineConfig()).ray_address):
                     results = tasks.convert_files(files, config, runner, Path(parts))
             warnings = found.warnings + [w for r in results for w in r.warnings]
+            warnings += unmatched_fields(config, [r.stats for r in results])
             rejects = [row for r in results for row in r.rejects]
             stats = [r.stats for r in results]
         n_in = sum(s.records for s in stats)  # as read; write_stage checks the sum

@@ -1,5 +1,7 @@
 """CSV and TSV files: a header row, then one record per row (line = where the row starts).
 
+- Separator: `,` for CSV, tab for TSV; a CSV whose first line has no comma but `;` or `|`
+  is separated by that; Excel's first line `sep=;` names it (and is not a row).
 - Quotes: CSV fields may be quoted (holding commas and newlines). TSV from spreadsheets rarely
   quotes, so a TSV file is read without quote handling (`"小"字加一点` stays as written) unless
   it is clearly quoted: some field is wrapped in quotes and none starts with a quote closed
@@ -14,6 +16,8 @@
   warning says so.
 - Duplicate column names: the last column of a name is the field; earlier ones are kept in
   `meta` as `name#N` (N = the column's 1-based position).
+- The header repeated further down (files joined with `cat`): those rows are skipped, with a
+  warning; they are not records.
 """
 
 from __future__ import annotations
@@ -22,9 +26,9 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from curate.errors import InputError
 from curate.stages.ingest.raw import RawRecord
 
 # A row of column names rather than data: every cell a short ASCII identifier.
@@ -32,11 +36,15 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_ .\-]{0,39}")
 _WRAPPED = re.compile(r'"(?:[^"]|"")*"')  # a whole field in quotes, inner quotes doubled
 _OPENED = re.compile(r'"(?:[^"]|"")*')  # a quoted field that goes on past the line end
 QUOTE_SAMPLE = 5000  # lines quoted_tsv looks at
+UNCLOSED = "a quote opened in this row is never closed; the lines after it are read"
+OTHER_DELIMITERS = (";", "|")  # a `.csv` file's separator when its first line has no comma
+SEP_HINT = re.compile(r"sep=(.)")  # Excel's first line naming the separator: not a row
 
 
 class _Rows:
-    """(first line, raw text, cells) of each non-blank row; cells None for a row whose quote
-    is never closed, after which reading goes on from the row's next line. Set `width` to
+    """(first line, raw text, cells) of each non-blank row; instead of cells, (reason, detail)
+    for a row whose quote is never closed or that csv cannot read (a cell past its size
+    limit), after which reading goes on from the row's next line. Set `width` to
     the header's width once known (the shape the unclosed-quote check looks for)."""
 
     def __init__(self, lines: list[str], path: Path, delimiter: str, quoted: bool) -> None:
@@ -51,7 +59,7 @@ class _Rows:
         lines = iter(self.lines[self.pos :] if self.pos else self.lines)
         return csv.reader(lines, delimiter=self.delimiter, strict=False, quoting=quoting)
 
-    def __iter__(self) -> Iterator[tuple[int, str, list[str] | None]]:
+    def __iter__(self) -> Iterator[tuple[int, str, list[str] | tuple[str, str]]]:
         reader, base = self._reader(), 0  # base: lines before the reader's first
         while True:
             first = self.pos
@@ -63,19 +71,20 @@ class _Rows:
                 self.pos = base + reader.line_num
                 if self._cut(first):
                     return
-                if not (self.quoted and self._ends_in_quote(first)):
-                    where = f"near line {self.offset + first + 1} ({exc})"
-                    raise InputError(f"{self.path}: unreadable CSV {where}") from None
-                row = None  # an unclosed quote swallowed more than the field size limit
+                # None: an unclosed quote swallowed more than the field size limit; else
+                # that row only is lost (the next line may start a good one)
+                unclosed = self.quoted and self._ends_in_quote(first)
+                row = None if unclosed else _unreadable(exc)
             self.pos = base + reader.line_num
             if self._cut(first):
                 return
-            if row is not None and len(row) <= 1 and not "".join(row).strip():
+            if isinstance(row, list) and len(row) <= 1 and not "".join(row).strip():
                 continue  # a blank line; `,,` is a record
-            if row is None or (self.quoted and self._unclosed(first)):
+            if not isinstance(row, list) or (self.quoted and self._unclosed(first)):
                 self.pos = first + 1  # go on from the next line
                 reader, base = self._reader(), self.pos
-                yield self.offset + first + 1, self.lines[first].rstrip("\r\n"), None
+                error = row if isinstance(row, tuple) else ("unclosed_quote", UNCLOSED)
+                yield self.offset + first + 1, self.lines[first].rstrip("\r\n"), error
             else:
                 raw = "".join(self.lines[first : self.pos]).rstrip("\r\n")
                 yield self.offset + first + 1, raw, row
@@ -104,6 +113,22 @@ class _Rows:
         return len(rows) == 1 and len(rows[0]) == self.width
 
 
+def delimiter_of(fmt: str, first: str) -> str:
+    """The cell separator of a CSV (`,`) or TSV (tab) file whose first non-blank line is
+    `first`: a CSV whose first line has no comma but a `;` or `|` uses that (spreadsheets set
+    to a European locale write `;`), or the one Excel's first line `sep=;` names."""
+    if fmt == "tsv":
+        return "\t"
+    hint = SEP_HINT.fullmatch(first.strip())
+    if hint:
+        return hint.group(1)
+    if "," not in first:
+        for other in OTHER_DELIMITERS:
+            if other in first:
+                return other
+    return ","
+
+
 def read_delimited(
     text: str, path: Path, delimiter: str, known: frozenset[str], warnings: list[str]
 ) -> Iterator[RawRecord]:
@@ -127,44 +152,76 @@ def delimited_records(
     while nxt is not None and (not lines or (delimiter == "\t" and len(lines) < QUOTE_SAMPLE)):
         lines, nxt = lines + nxt, next(chunks, None)
     quoted = delimiter != "\t" or quoted_tsv(lines)
-    header: list[str] | None = None
+    header = _Header()
     offset, width = 0, None
+    if lines and SEP_HINT.fullmatch(lines[0].strip()):
+        lines, offset = lines[1:], 1
     while True:
         rows = _Rows(lines, path, delimiter, quoted)
         rows.offset, rows.final, rows.width = offset, nxt is None, width
-        out = [header]  # the header, once read
-        yield from _records(rows, path, known, warnings, out)
-        header, width = out[0], rows.width
+        yield from _records(rows, path, known, warnings, header)
+        width = rows.width
         if nxt is None:
             return
         cut = len(lines) if rows.rest is None else rows.rest
         lines, offset, nxt = lines[cut:] + nxt, offset + cut, next(chunks, None)
 
 
+@dataclass
+class _Header:
+    """A file's header once read: the column names used, and the row as written when the
+    file has one (`seen`: to spot it again where files were joined, `cat a.csv b.csv`)."""
+
+    columns: list[str] | None = None
+    seen: list[str] | None = None
+    repeated: bool = False  # a warning says so, once
+
+
 def _records(
-    rows: _Rows, path: Path, known: frozenset[str], warnings: list[str], out: list
+    rows: _Rows, path: Path, known: frozenset[str], warnings: list[str], header: _Header
 ) -> Iterator[RawRecord]:
-    """The records of `rows`; out[0]: the header (None until read), updated when read."""
-    header = out[0]
+    """The records of `rows`; `header` is read from the first row, and updated."""
     for line, raw, row in rows:
-        if row is None:
-            detail = "a quote opened in this row is never closed; the lines after it are read"
-            yield RawRecord(line, raw, None, ("unclosed_quote", detail))
+        if isinstance(row, tuple):
+            yield RawRecord(line, raw, None, row)
             continue
-        if header is None:
-            header = _header(row, known)
-            if header is not None:  # the header row itself
-                rows.width, out[0] = len(header), header
+        if header.columns is None:
+            header.columns = _header(row, known)
+            if header.columns is not None:  # the header row itself
+                rows.width, header.seen = len(header.columns), _names(row)
                 continue
-            header = ["question", "answer"] + [f"column{i}" for i in range(3, len(row) + 1)]
-            rows.width, out[0] = len(header), header
+            width = len(row)
+            header.columns = ["question", "answer"] + [f"column{i}" for i in range(3, width + 1)]
+            rows.width = len(header.columns)
             warnings.append(_headerless(path, row))
-        if len(row) > len(header):
-            detail = f"{len(row)} fields but the header has {len(header)}"
+        elif header.seen is not None and _names(row) == header.seen:
+            if not header.repeated:
+                header.repeated = True
+                warnings.append(
+                    f"{path}: line {line} repeats the header (files joined together?); "
+                    "rows repeating it are skipped"
+                )
+            continue
+        columns = header.columns
+        if len(row) > len(columns):
+            detail = f"{len(row)} fields but the header has {len(columns)}"
             yield RawRecord(line, raw, None, ("malformed_row", detail))
         else:
-            row += [""] * (len(header) - len(row))  # short rows: missing cells are empty
-            yield RawRecord(line, raw, dict(zip(header, row, strict=True)))
+            row += [""] * (len(columns) - len(row))  # short rows: missing cells are empty
+            yield RawRecord(line, raw, dict(zip(columns, row, strict=True)))
+
+
+def _names(row: list[str]) -> list[str]:
+    """A row's cells as header names compare: no BOM (a joined file's), spaces or case."""
+    return [cell.replace("\ufeff", "").strip().lower() for cell in row]
+
+
+def _unreadable(exc: csv.Error) -> tuple[str, str]:
+    """The reject of a row Python's csv cannot read (a cell past csv.field_size_limit())."""
+    if "field limit" in str(exc):
+        limit = csv.field_size_limit()
+        return ("too_long", f"a cell longer than {limit:,} characters, more than CSV reads")
+    return ("malformed_row", f"not readable as CSV ({exc})")
 
 
 def _headerless(path: Path, row: list[str]) -> str:

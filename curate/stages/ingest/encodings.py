@@ -1,4 +1,6 @@
-"""Decode raw bytes: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 or Big5.
+"""Decode raw bytes: UTF-8 (with or without BOM), UTF-16 (BOM, or NUL bytes on one side of
+every ASCII character), else GB18030 or Big5; when none reads the whole file, the one that
+reads it with a few bytes replaced (see `_damaged`).
 
 GB18030 (a superset of GBK and GB2312) accepts almost any Big5 byte sequence, so "it decodes"
 is not enough to choose: each candidate is scored by how much of the decoded text consists of
@@ -13,6 +15,9 @@ from functools import lru_cache
 from curate.errors import InputError
 
 LEGACY = ("gb18030", "big5")
+# A damaged GB18030/Big5 reading is taken only when it reads as Chinese: real text scores about
+# 0.5 (see _FREQUENT), GB18030 accepts most bytes of a binary file and scores near 0.
+DAMAGED_MIN_SCORE = 0.2
 # About 300 of the most frequent characters in modern Chinese (simplified); their traditional
 # forms are added by OpenCC at first use. Real text hits this set for roughly half of its Han
 # characters; a Big5 file decoded as GB18030 (or the reverse) hits it a few percent of the time.
@@ -80,6 +85,9 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
     text = _strict(data, first)
     if text is not None:
         return text, first
+    utf16 = _utf16(data)
+    if utf16 is not None:
+        return utf16
     # Score on a prefix: enough text to tell, and fast on large files.
     sample = data[: 1 << 16]
     best: tuple[float, str, str] | None = None
@@ -88,27 +96,58 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
         if text is not None:
             score = chinese_score(_strict_prefix(sample, enc))
             best = best if best and best[0] >= score else (score, enc, text)
-    damaged = _damaged_utf8(data)
-    if damaged is not None:
+    if best is None:  # no encoding reads it all: the one that reads it with fewest faults
+        for enc in ("utf-8", *LEGACY):
+            damaged = _damaged(data, enc)
+            if damaged is not None:
+                score = chinese_score(sample.decode(enc, errors="replace"))
+                if enc == "utf-8" or score >= DAMAGED_MIN_SCORE:
+                    best = best if best and best[0] >= score else (score, *damaged)
+    elif (damaged := _damaged(data, "utf-8")) is not None:
         score = chinese_score(sample.decode("utf-8", errors="replace"))
-        best = best if best and best[0] >= score else (score, *damaged)
+        best = best if best[0] >= score else (score, *damaged)
     if best is None:
         raise InputError(_undecodable(data, name))
     return best[2], best[1]
 
 
-def _damaged_utf8(data: bytes) -> tuple[str, str] | None:
-    """UTF-8 with a few corrupt bytes: decoded with U+FFFD in their place, so that only the
-    records holding them are lost (the mojibake filter rejects them), not the whole file."""
-    text = data.decode("utf-8", errors="replace")
-    bad = text.count("\ufffd") - data.count("\ufffd".encode())
-    wide = sum(ord(ch) > 0x7F for ch in text)
-    # Mostly not UTF-8 (a legacy encoding, or binary): many bad sequences for its Chinese
-    # text, and more than one in a thousand characters (a JSON file with \u escapes has
-    # hardly any wide characters, yet one damaged line should not cost it the whole file).
-    if bad > 0.05 * wide and bad * 1000 > len(text):
+def _utf16(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 without a BOM (Windows "Unicode" text). Its ASCII characters (line breaks,
+    commas) put NUL bytes on one side of the byte pairs, which no 8-bit encoding of text
+    does; that side gives the byte order, and the text must then read as Chinese or ASCII
+    (random bytes, or the wrong order, read as characters from all over Unicode)."""
+    if len(data) % 2 or b"\0" not in data:
         return None
-    return f"utf-8 ({bad} invalid byte sequence{'s' * (bad > 1)} replaced)", text
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    if even == odd:
+        return None
+    encoding = "utf-16-le" if odd > even else "utf-16-be"
+    text = _strict(data, encoding)
+    if text is None:
+        return None
+    plain = sum(ord(ch) < 0x80 or "\u3000" <= ch <= "\u9fff" or ch >= "\uff00" for ch in text)
+    return (text, encoding) if plain >= 0.9 * len(text) else None
+
+
+def _damaged(data: bytes, encoding: str) -> tuple[str, str] | None:
+    """Text with a few corrupt bytes (UTF-8, or GB18030/Big5): decoded with U+FFFD in their
+    place, so that only the records holding them are lost (the mojibake filter rejects them),
+    not the whole file."""
+    text = data.decode(encoding, errors="replace")
+    try:  # U+FFFD written in the file is text, not damage (Big5 has no U+FFFD)
+        written = data.count("\ufffd".encode(encoding))
+    except UnicodeEncodeError:
+        written = 0
+    bad = text.count("\ufffd") - written
+    wide = sum(ord(ch) > 0x7F for ch in text)
+    # Mostly not this encoding (another one, or binary): many bad sequences for its Chinese
+    # text (GBK read as UTF-8 gives one for most characters; a small file cut short inside a
+    # character, one in dozens), and more than one in a thousand characters (a JSON file with
+    # \u escapes has hardly any wide characters, yet one damaged line should not cost it the
+    # whole file).
+    if bad > 0.2 * wide and bad * 1000 > len(text):
+        return None
+    return f"{encoding} ({bad} invalid byte sequence{'s' * (bad > 1)} replaced)", text
 
 
 def _strict_prefix(sample: bytes, encoding: str) -> str:

@@ -2,8 +2,8 @@
 
 Field names are matched case-insensitively against alias lists; the first alias present wins.
 Numbers (not booleans) given as a question or answer are coerced to text with `str()`
-(`1` -> `"1"`, `2.5` -> `"2.5"`); NaN and infinities are rejected as `not_a_number`, lists,
-objects and booleans as `non_string_field`.
+(`1` -> `"1"`, `2.5` -> `"2.5"`, a Parquet decimal `1.50` -> `"1.50"`); NaN and infinities
+are rejected as `not_a_number`, lists, objects and booleans as `non_string_field`.
 
 >>> to_fields({"instruction": "猜一字", "input": "一口咬掉牛尾巴", "output": "告", "id": 7})
 Fields(question='猜一字：一口咬掉牛尾巴', answer='告', category=None, meta='{"id": 7}')
@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 
 QUESTION_KEYS = (
     "question",
-    "q",
     "instruction",
     "prompt",
     "riddle",
@@ -37,10 +37,11 @@ QUESTION_KEYS = (
     "謎題",
     "問",
     "題",
+    # a single letter last: in a quiz, columns A-D are the options, 答案 the answer
+    "q",
 )
 ANSWER_KEYS = (
     "answer",
-    "a",
     "output",
     "response",
     "completion",
@@ -52,6 +53,7 @@ ANSWER_KEYS = (
     "回答",
     "解答",
     "謎底",
+    "a",
 )
 CATEGORY_KEYS = ("category", "type", "类别", "分类", "类型", "類別", "分類", "類型")
 # Every field name this module knows (lowercased): a CSV row holding none is not a header.
@@ -97,7 +99,7 @@ def _text(value: object, what: str, key: str) -> str | Verdict:
         return value
     if value is None:
         return ("missing_field", f"{what} field {key!r} is null")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         if not math.isfinite(value):  # NaN / Infinity in JSON, NaN in Parquet
             return ("not_a_number", f"{what} field {key!r} is {value}, not text or a number")
         return str(value)
@@ -108,7 +110,22 @@ def _text(value: object, what: str, key: str) -> str | Verdict:
 def _meta(obj: dict, used: set[str], extra: dict | None = None) -> str:
     meta = {k: v for k, v in obj.items() if k not in used}
     meta.update(extra or {})
-    return json.dumps(meta, ensure_ascii=False, sort_keys=True, default=str)
+    text = json.dumps(meta, ensure_ascii=False, sort_keys=True, default=str)
+    if "NaN" in text or "Infinity" in text:  # rare: look closer only then
+        text = json.dumps(_finite(meta), ensure_ascii=False, sort_keys=True, default=str)
+    return text
+
+
+def _finite(value: object) -> object:
+    """NaN and infinities as null: JSON has no such numbers (json.dumps would write a bare
+    `NaN` that strict parsers refuse), and in Parquet from pandas NaN is a missing value."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def to_fields(

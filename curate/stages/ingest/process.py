@@ -19,7 +19,7 @@ import polars as pl
 from curate.errors import InputError
 from curate.io import sha256_file
 from curate.record import SCHEMA
-from curate.stages.ingest import batches, filters, jsonl, readers, textstream
+from curate.stages.ingest import batches, filters, jsondoc, jsonl, readers, textstream
 
 # Records converted column-wise at a time: large enough for polars, small enough for memory.
 BATCH = 1 << 17
@@ -145,7 +145,7 @@ def first_line_ok(lines: list[str]) -> bool:
     first = next((ln.strip() for ln in lines if ln.strip()), "")
     if first[:1] in ("[", "{"):
         try:
-            readers.loads(first)
+            jsondoc.loads(first)
         except json.JSONDecodeError:
             raise jsonl.NotStreamable(first[:20]) from None
     return bool(first)
@@ -228,12 +228,21 @@ def convert_file(path: Path, name: str, config, done: Done, spill: Path | None) 
     )
     if streamer is not None:
         try:
-            return streamer(path, name, config, limits, done, spill)
+            return _named(streamer(path, name, config, limits, done, spill), path, name)
         except jsonl.NotStreamable:
             pass
     names = (config.question_field or "", config.answer_field or "")
     src = readers.read_file(path, config.encoding, names)
-    return whole(src, name, config, limits, done, spill)
+    return _named(whole(src, name, config, limits, done, spill), path, name)
+
+
+def _named(result: FileResult, path: Path, name: str) -> FileResult:
+    """Warnings naming the file as its rows do (a Ray task reads it by its absolute path)."""
+    where = f"{path}: "
+    result.warnings = tuple(
+        f"{name}: {w[len(where) :]}" if w.startswith(where) else w for w in result.warnings
+    )
+    return result
 
 
 def convert_files(

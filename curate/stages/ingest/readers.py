@@ -1,6 +1,6 @@
 """Readers: one input file -> raw records, each with its source, 1-based line and raw text.
 
-Formats: JSON array, JSON object wrapping lists of records, JSONL, CSV and TSV (delimited.py),
+Formats: JSON documents and JSON lines (jsondoc.py), CSV and TSV (delimited.py),
 text Q&A blocks (textblocks.py), Parquet, and `.gz` of any of them; chosen by extension, then by
 content when the extension is unknown or lies (a `.json` file holding JSON lines). A CR not
 followed by LF ends a line. Line numbers (1-based): JSONL -> the line; JSON array -> the line
@@ -22,9 +22,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from curate.errors import InputError
-from curate.stages.ingest.delimited import read_delimited
+from curate.stages.ingest.delimited import delimiter_of, read_delimited
 from curate.stages.ingest.encodings import decode
-from curate.stages.ingest.fields import ANSWER_KEYS, KNOWN_NAMES, QUESTION_KEYS
+from curate.stages.ingest.fields import KNOWN_NAMES
+from curate.stages.ingest.jsondoc import documents, parses, read_json, read_jsonl
 from curate.stages.ingest.raw import RawRecord, SourceFile
 from curate.stages.ingest.textblocks import QA_LINE, read_text
 from curate.stages.ingest.walk import Found, scan
@@ -40,8 +41,13 @@ EXTENSIONS = {
     ".parquet": "parquet",
 }
 FORMATS = ("json", "jsonl", "csv", "tsv", "text", "parquet")
-_TOO_DEEP = "nested too deeply"  # past Python's recursion limit (about 1000 levels)
+# Files of riddles in formats curate does not read: said so, not skipped without a word.
+_SPREADSHEET = "a spreadsheet curate cannot read: save it as CSV UTF-8 (or Unicode Text) beside it"
+_ARCHIVE = "an archive curate cannot read: unpack it (or gzip single files)"
+UNREAD = dict.fromkeys((".xlsx", ".xlsm", ".xls", ".ods", ".numbers", ".et"), _SPREADSHEET)
+UNREAD |= dict.fromkeys((".zip", ".rar", ".7z", ".tar", ".tgz", ".bz2", ".xz", ".zst"), _ARCHIVE)
 _BARE_CR = re.compile(r"\r(?!\n)")
+_CELLS = re.compile(r"[,;|]")  # what may separate the cells of a header row
 # A surrogate code point, or its JSON escape (a pair of them is one emoji; one alone is invalid).
 _SURROGATE = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
 
@@ -52,15 +58,21 @@ def input_format(path: Path) -> str | None:
     return EXTENSIONS.get(suffixes[0].lower()) if suffixes else None
 
 
+def unread(path: Path) -> str | None:
+    """Why a file holding riddles in a format curate cannot read is not read, or None."""
+    return UNREAD.get(path.suffix.lower())
+
+
 def find_inputs(sources: tuple[Path, ...] | list[Path], skip: Path | None = None) -> Found:
     """Files to read (files as given, folders searched for known extensions), with warnings
     about links and folders left out; none found is an error."""
-    found = scan(list(sources), input_format, skip)
+    found = scan(list(sources), input_format, skip, unread)
     if not found.paths:
         shown = ", ".join(str(s) for s in sources)
+        skipped = "".join(f"; {w}" for w in found.warnings)
         raise InputError(
             f"no input files in {shown} (looked for {', '.join(EXTENSIONS)}, "
-            "and .gz of those); pass files or folders as arguments"
+            f"and .gz of those); pass files or folders as arguments{skipped}"
         )
     return found
 
@@ -75,6 +87,8 @@ def read_file(path: Path, encoding: str | None = None, names: tuple[str, ...] = 
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{path}: cannot read ({exc})") from None
     fmt = input_format(path)
+    if fmt is None and unread(path):
+        raise InputError(f"{path}: {unread(path)}")
     if fmt == "parquet" or (fmt is None and data[:4] == b"PAR1"):
         return SourceFile(path, "parquet", None, list(read_parquet(data, path)), "row")
     text, used = decode(data, str(path), encoding)
@@ -87,7 +101,8 @@ def read_file(path: Path, encoding: str | None = None, names: tuple[str, ...] = 
     warnings: list[str] = []
     if fmt in ("csv", "tsv"):
         known = KNOWN_NAMES | {n.strip().lower() for n in names if n}
-        delimiter = "," if fmt == "csv" else "\t"
+        first = next((ln for ln in text.split("\n") if ln.strip()), "")
+        delimiter = delimiter_of(fmt, first)
         records = list(read_delimited(text, path, delimiter, frozenset(known), warnings))
     else:
         reader = {"json": read_json, "jsonl": read_jsonl, "text": read_text}[fmt]
@@ -123,7 +138,9 @@ def sniff(text: str, fmt: str | None) -> str:
     """Check the extension against the content; guess when there is no extension."""
     first = next((ln.strip() for ln in text.split("\n") if ln.strip()), "")
     if fmt in ("json", "jsonl", "text", None) and first[:1] in ("[", "{"):
-        whole, line_one = _parses(text), _parses(first)
+        whole, line_one = parses(text), parses(first)
+        if not (whole or line_one) and documents(text, json.JSONDecoder()) is not None:
+            return "json"  # pretty-printed records one after another, as jq writes them
         if fmt == "jsonl":  # unless it is a pretty-printed JSON document
             return "json" if whole and not line_one else "jsonl"
         if whole or line_one:
@@ -133,142 +150,18 @@ def sniff(text: str, fmt: str | None) -> str:
             return "json"  # read_json reports where the JSON is broken
     if fmt == "csv" and "\t" in first and "," not in first:
         return "tsv"
+    if fmt == "text" and not QA_LINE.match(first):  # a table saved as .txt (Excel does)
+        if "\t" in first:
+            return "tsv"
+        cells = _CELLS.split(first)
+        if len(cells) > 1 and any(cell.strip().lower() in KNOWN_NAMES for cell in cells):
+            return "csv"
     if fmt is not None:
         return fmt
     if "\t" in first:
         return "tsv"
 
     return "csv" if "," in first and not QA_LINE.match(first) else "text"
-
-
-def loads(text: str):
-    """json.loads, with nesting too deep for Python's parser (`[[[[...`) reported as bad JSON
-    rather than a RecursionError."""
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise json.JSONDecodeError(_TOO_DEEP, text, 0) from None
-
-
-def _raw_decode(decoder: json.JSONDecoder, text: str, pos: int):
-    try:
-        return decoder.raw_decode(text, pos)
-    except RecursionError:
-        raise json.JSONDecodeError(_TOO_DEEP, text, pos) from None
-
-
-def _parses(text: str) -> bool:
-    try:
-        loads(text)
-    except json.JSONDecodeError:
-        return False
-    return True
-
-
-def _json_error(exc: json.JSONDecodeError) -> str:
-    """json's message without its dangling `at` ("Invalid control character at"), saying
-    which character when it is a literal tab or line break inside a string."""
-    msg = exc.msg.removesuffix(" at")
-    if msg == "Invalid control character":
-        char = exc.doc[exc.pos : exc.pos + 1] or "\0"
-        name = {"\t": "a literal tab", "\n": "a line break", "\r": "a carriage return"}
-        what = name.get(char, f"control character U+{ord(char):04X}")
-        msg = f"{what} inside a string (write it escaped: \\t, \\n)"
-    return msg
-
-
-def read_json(text: str, path: Path) -> Iterator[RawRecord]:
-    """A JSON array of records, an object wrapping lists of records, or one record object.
-
-    Every list of records in a wrapper object is read (a duplicated key too); when there are
-    several, each record gets its list's key as field `list` (so it lands in `meta`).
-    """
-    decoder = json.JSONDecoder()
-    try:
-        doc = loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"{path}: not valid JSON at line {exc.lineno} column {exc.colno} "
-            f"({_json_error(exc)}); fix the file, "
-            "or if it holds one JSON object per line, name it .jsonl"
-        ) from None
-    start = len(text) - len(text.lstrip())
-    if isinstance(doc, list):
-        yield from _elements(text, start, decoder)[0]
-        return
-    # An object with a question and an answer is one record, even if it holds a list of objects.
-    wrapper = isinstance(doc, dict) and not _one_record(doc)
-    lists = _record_lists(text, start, decoder) if wrapper else []
-    if not lists:  # one record (or one stray value)
-        yield RawRecord(text.count("\n", 0, start) + 1, text.strip(), doc)
-        return
-    for key, records in lists:
-        for rec in records:
-            if len(lists) > 1 and isinstance(rec.value, dict) and "list" not in rec.value:
-                rec = replace(rec, value={**rec.value, "list": key})
-            yield rec
-
-
-def _one_record(doc: dict) -> bool:
-    names = {str(k).strip().lower() for k in doc}
-    return bool(names & set(QUESTION_KEYS)) and bool(names & set(ANSWER_KEYS))
-
-
-def _elements(text: str, pos: int, decoder: json.JSONDecoder) -> tuple[list[RawRecord], int]:
-    """The elements of the array starting at `pos` (with the line each starts on), and the
-    offset after the array."""
-    out: list[RawRecord] = []
-    line, counted = text.count("\n", 0, pos) + 1, pos
-    pos += 1
-    while True:
-        pos = _skip(text, pos, ",")
-        if text[pos] == "]":
-            return out, pos + 1
-        value, end = _raw_decode(decoder, text, pos)
-        line += text.count("\n", counted, pos)
-        counted = pos
-        out.append(RawRecord(line, text[pos:end], value))
-        pos = end
-
-
-def _skip(text: str, pos: int, chars: str) -> int:
-    while text[pos] in " \t\r\n" + chars:
-        pos += 1
-    return pos
-
-
-def _record_lists(
-    text: str, pos: int, decoder: json.JSONDecoder
-) -> list[tuple[str, list[RawRecord]]]:
-    """(key, records) of each member of the object at `pos` that is a list holding objects,
-    in file order; a key given twice gives two lists (json.loads would keep the last)."""
-    out = []
-    pos += 1
-    while True:
-        pos = _skip(text, pos, ",")
-        if text[pos] == "}":
-            return out
-        name, pos = _raw_decode(decoder, text, pos)
-        pos = _skip(text, pos, ":")
-        if text[pos] == "[" and name not in ("messages", "conversations"):
-            records, pos = _elements(text, pos, decoder)
-            if any(isinstance(r.value, dict) for r in records):
-                out.append((name, records))
-        else:
-            _, pos = _raw_decode(decoder, text, pos)
-
-
-def read_jsonl(text: str, path: Path) -> Iterator[RawRecord]:
-    """One JSON value per line; a bad line becomes a `malformed_json` record, not an error."""
-    for number, line in enumerate(io.StringIO(text), 1):
-        raw = line.rstrip("\r\n")
-        if not raw.strip():
-            continue
-        try:
-            yield RawRecord(number, raw, loads(raw))
-        except json.JSONDecodeError as exc:
-            detail = f"{_json_error(exc)} at column {exc.colno}"
-            yield RawRecord(number, raw, None, ("malformed_json", detail))
 
 
 def jsonl_record(number: int, raw: str) -> RawRecord:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from curate.stages.ingest import readers
-from curate.stages.ingest.delimited import delimited_records
+from curate.stages.ingest.delimited import delimited_records, delimiter_of
 from curate.stages.ingest.fields import KNOWN_NAMES
 from curate.stages.ingest.jsonl import NotStreamable
 from curate.stages.ingest.raw import RawRecord
@@ -89,7 +89,7 @@ def open_text(
         return fmt, used, text_records(_split(texts), path), warnings
     known = frozenset(KNOWN_NAMES | {n.strip().lower() for n in names if n})
     lines = (io.StringIO(t, newline="").readlines() for t in texts)
-    delimiter = "," if fmt == "csv" else "\t"
+    delimiter = delimiter_of(fmt, first)
     return fmt, used, delimited_records(lines, path, delimiter, known, warnings), warnings
 
 

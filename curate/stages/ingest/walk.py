@@ -23,15 +23,23 @@ class Found:
     warnings: list[str] = field(default_factory=list)
 
 
-def scan(sources: list[Path], known: Callable[[Path], object], skip: Path | None = None) -> Found:
-    """Files to read (those `known` accepts, in path order) and warnings about what was left out."""
+def scan(
+    sources: list[Path],
+    known: Callable[[Path], object],
+    skip: Path | None = None,
+    unread: Callable[[Path], str | None] = lambda path: None,
+) -> Found:
+    """Files to read (those `known` accepts, in path order) and warnings about what was left
+    out: links, the processed folder, and files `unread` says why it cannot read (an Excel
+    workbook among the CSV files would otherwise be skipped without a word)."""
     found: dict[Path, Path] = {}
     out = Found()
     skip_real = skip.resolve() if skip is not None else None
     for source in sources:
         if source.is_dir():
             files: list[Path] = []
-            _visit(source, known, skip_real, {source.resolve()}, set(), files, out.warnings)
+            walker = _Walker(known, unread, skip_real, files, out.warnings)
+            walker.visit(source, {source.resolve()}, set())
             files.sort()
         elif source.is_file():
             files = [source]
@@ -44,46 +52,52 @@ def scan(sources: list[Path], known: Callable[[Path], object], skip: Path | None
     return out
 
 
-def _visit(
-    folder: Path,
-    known: Callable[[Path], object],
-    skip: Path | None,
-    chain: set[Path],
-    seen: set[Path],
-    files: list[Path],
-    warnings: list[str],
-) -> None:
-    """Depth-first through `folder`; `chain` = real paths of the folders above (loop check)."""
-    try:
-        with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError as exc:
-        raise InputError(
-            f"{folder}: cannot read this folder ({exc.strerror}); fix its permissions, "
-            "or pass the files or folders to read as arguments"
-        ) from None
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        path = Path(entry.path)
+@dataclass
+class _Walker:
+    known: Callable[[Path], object]
+    unread: Callable[[Path], str | None]
+    skip: Path | None
+    files: list[Path]
+    warnings: list[str]
+
+    def visit(self, folder: Path, chain: set[Path], seen: set[Path]) -> None:
+        """Depth-first through `folder`; `chain` = real paths of the folders above (loop check)."""
         try:
-            os.stat(path)  # follows links: fails for a loop or a dangling link
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            loop = exc.errno == errno.ELOOP
-            what = "a symlink loop" if loop else f"a dangling symlink ({exc.strerror})"
-            warnings.append(f"{path}: skipped, {what}")
-            continue
-        if entry.is_dir():
-            real = path.resolve()
-            if skip is not None and real == skip:
-                warnings.append(f"{path}: skipped, it is the processed folder (the output)")
-            elif real in chain:
-                warnings.append(f"{path}: skipped, a symlink loop (it points back to {real})")
-            elif real not in seen:  # a second link to a folder already read adds nothing
-                seen.add(real)
-                _visit(path, known, skip, chain | {real}, seen, files, warnings)
-        elif entry.is_file() and known(path):
-            files.append(path)
+            raise InputError(
+                f"{folder}: cannot read this folder ({exc.strerror}); fix its permissions, "
+                "or pass the files or folders to read as arguments"
+            ) from None
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                os.stat(path)  # follows links: fails for a loop or a dangling link
+            except OSError as exc:
+                loop = exc.errno == errno.ELOOP
+                what = "a symlink loop" if loop else f"a dangling symlink ({exc.strerror})"
+                self.warnings.append(f"{path}: skipped, {what}")
+                continue
+            if entry.is_dir():
+                real = path.resolve()
+                if self.skip is not None and real == self.skip:
+                    self.warnings.append(
+                        f"{path}: skipped, it is the processed folder (the output)"
+                    )
+                elif real in chain:
+                    self.warnings.append(
+                        f"{path}: skipped, a symlink loop (it points back to {real})"
+                    )
+                elif real not in seen:  # a second link to a folder already read adds nothing
+                    seen.add(real)
+                    self.visit(path, chain | {real}, seen)
+            elif entry.is_file() and self.known(path):
+                self.files.append(path)
+            elif entry.is_file() and (why := self.unread(path)):
+                self.warnings.append(f"{path}: skipped, {why}")
 
 
 def _check_name(path: Path) -> None:

@@ -21,6 +21,8 @@ TRADITIONAL = "問：什麼東西越洗越髒？\n答：水\n問：什麼人一�
         (TRADITIONAL, "big5", "big5"),
         (TRADITIONAL, "gbk", "gb18030"),  # GBK holds traditional characters too
         (SIMPLIFIED, "utf-16", "utf-16"),
+        (SIMPLIFIED, "utf-16-le", "utf-16-le"),  # no BOM: Windows Notepad's "Unicode"
+        (TRADITIONAL, "utf-16-be", "utf-16-be"),
     ],
 )
 def test_detects_the_encoding_that_reads_as_chinese(text, encoding, detected):
@@ -45,3 +47,8 @@ def test_forced_encoding_wins_and_fails_clearly():
 def test_undecodable_bytes_name_the_file_and_suggest_encoding():
     with pytest.raises(InputError, match=r"x\.txt: not valid UTF-8 .*--encoding gbk"):
         decode("café au lait".encode("latin-1"), "x.txt")
+
+
+def test_binary_with_nul_bytes_is_not_taken_for_utf16():
+    with pytest.raises(InputError, match="x.bin: not valid UTF-8"):
+        decode(bytes(range(256)) * 8, "x.bin")  # NUL bytes all at even offsets

@@ -124,3 +124,11 @@ def test_missing_fields_and_non_objects():
     assert reason == "missing_field" and "no answer field among: q, note" in detail
     assert to_fields("a string")[0] == "not_an_object"
     assert to_fields([1, 2])[0] == "not_an_object"
+
+
+def test_quiz_option_columns_a_to_d_are_not_taken_for_the_answer():
+    quiz = {"题目": "一口咬掉牛尾巴", "A": "牛", "B": "告", "答案": "B", "Q": "3"}
+    fields = to_fields(quiz)
+    assert (fields.question, fields.answer) == ("一口咬掉牛尾巴", "B")
+    assert json.loads(fields.meta) == {"A": "牛", "B": "告", "Q": "3"}
+    assert to_fields({"q": "x", "a": "y"}) == Fields("x", "y", None, "{}")  # alone they count

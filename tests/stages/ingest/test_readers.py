@@ -273,11 +273,18 @@ def test_text_blocks_lose_no_line(lines):
     assert all(lines[r.line - 1] == r.raw.split("\n")[0] for r in recs)
 
 
-def test_csv_row_of_empty_cells_is_a_record_and_huge_fields_are_an_error(write_raw):
+def test_csv_row_of_empty_cells_is_a_record_and_a_huge_cell_loses_its_row_only(write_raw):
     assert records(write_raw("a.csv", "q,a\n,\n\n")) == [(2, {"q": "", "a": ""})]
-    path = write_raw("huge.csv", "q,a\n" + "x" * 200_000 + ",y\n")
-    with pytest.raises(InputError, match="huge.csv: unreadable CSV near line 2"):
-        read_file(path)
+    for quote in ("", '"'):
+        huge = quote + "x" * 200_000 + quote
+        path = write_raw("huge.csv", f"q,a\n{huge},y\nok,fine\n")
+        recs = read_file(path).records
+        assert [(r.line, r.value, r.error and r.error[0]) for r in recs] == [
+            (2, None, "too_long"),
+            (3, {"q": "ok", "a": "fine"}, None),
+        ]
+        assert recs[0].raw == f"{huge},y"
+        assert "longer than 131,072 characters" in recs[0].error[1]
 
 
 def test_corrupt_gzip_is_an_input_error(write_raw):
