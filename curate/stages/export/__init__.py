@@ -86,6 +86,12 @@ def check_config(config: ExportConfig) -> None:
         raise ConfigError(f"--shard-size must be at least 1, got {config.shard_size}")
     if config.system_prompt is not None and not config.system_prompt.strip():
         raise ConfigError("--system-prompt is empty; leave it out for no system message")
+    for flag, text in (
+        ("--system-prompt", config.system_prompt),
+        ("--user-template", config.user_template),
+    ):
+        if text and not _encodes(text):  # a lone surrogate: no file holds it
+            raise ConfigError(f"{flag} is not valid UTF-8 text: {ascii(text)[:80]}")
     try:
         parsed = string.Formatter().parse(config.user_template)
         names = [f for _, f, _, _ in parsed if f is not None]
@@ -105,6 +111,14 @@ def check_config(config: ExportConfig) -> None:
             f"--user-template {config.user_template!r} has no {{question}}: every user turn "
             "would be the same text; write the question's place, e.g. '歇后语：{question}——'"
         )
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def build_messages(row: dict, config: ExportConfig) -> list[dict]:

@@ -188,6 +188,8 @@ def test_system_prompt_and_user_template(demo):
         ({"val_fraction": 1.0}, "--val-fraction must be in [0, 1)"),
         ({"shard_size": 0}, "--shard-size must be at least 1"),
         ({"format": "csv"}, "unknown --format"),
+        ({"system_prompt": "谜\udcff"}, "--system-prompt is not valid UTF-8 text"),
+        ({"user_template": "\ud800{question}"}, "--user-template is not valid UTF-8 text"),
     ],
 )
 def test_bad_flags_are_config_errors(demo, kwargs, message):
