@@ -36,12 +36,16 @@ def sha256_files(paths: list[Path]) -> list[str]:
         return list(pool.map(sha256_file, paths))
 
 
-def verified(path: Path, label: str, rerun: str) -> dict:
+def verified(path: Path, label: str, rerun: str, outside: bool = True) -> dict:
     """The manifest at `path` once every file it lists has its size and sha256; else a
-    StageError: "`label` is incomplete or from two runs (why); rerun `rerun`"."""
+    StageError: "`label` is incomplete or from two runs (why); rerun `rerun`".
+    outside=False: only the files in the manifest's folder or below are checked."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        problem = mismatch(Path(path).parent, data["files"])
+        files = data["files"]
+        if not outside:
+            files = [f for f in files if not f["path"].startswith("../")]
+        problem = mismatch(Path(path).parent, files)
     except FileNotFoundError:
         problem = f"{Path(path).name} is missing"
     except (ValueError, KeyError, TypeError):
@@ -72,7 +76,9 @@ def export_manifest(folder: Path) -> dict | None:
     folder = Path(folder)
     label = f"{folder.as_posix()}/"
     if (folder / MANIFEST).is_file():
-        return verified(folder / MANIFEST, label, EXPORT_RERUN)
+        # The export's rejects (../../exported.rejects.jsonl) are not read from here, and an
+        # export folder copied alone (to the machine that trains) leaves them behind.
+        return verified(folder / MANIFEST, label, EXPORT_RERUN, outside=False)
     written_by_curate = (folder.parent.parent / LOCK_NAME).is_file()
     if written_by_curate and folder.is_dir() and any(SHARD.match(p.name) for p in folder.iterdir()):
         return verified(folder / MANIFEST, label, EXPORT_RERUN)  # says it is missing

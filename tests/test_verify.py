@@ -4,6 +4,7 @@ processed folder, one without its manifest): training, the SiliconFlow upload, e
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,16 @@ def test_a_manifest_that_is_not_a_stage_manifest_is_refused(out):
     (out / "manifest.json").write_text(json.dumps({"params": {}}), encoding="utf-8")
     with pytest.raises(StageError, match="manifest.json is not a stage manifest"):
         split_files(out, "train")
+
+
+@pytest.mark.parametrize("reader", ["train", "siliconflow", "eval", "eval params"])
+def test_an_export_folder_copied_alone_is_read_and_still_verified(out, tmp_path, reader):
+    # The usual hand-off to a GPU machine: the export folder only, not the processed folder
+    # with the rejects its manifest also lists (../../exported.rejects.jsonl).
+    copy = tmp_path / "gpu" / "riddles"
+    shutil.copytree(out, copy)
+    assert readers(copy)[reader]()
+    shard = copy / "validation-00000-of-00001.jsonl"
+    shard.write_text(shard.read_text(encoding="utf-8").replace("谜底", "答案", 1), "utf-8")
+    with pytest.raises(StageError, match="sha256 differs from its manifest"):
+        readers(copy)[reader]()
