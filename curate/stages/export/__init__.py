@@ -262,7 +262,7 @@ def export(config: ExportConfig) -> ExportResult:
         counter = load_token_counter(config.tokenizer)
     timer = stage.Timer()
     with timer("read"):
-        df = stage.read_stage(processed, "deduped")
+        df = stage.read_stage(processed, "deduped", fresh=True)
         rows = sorted(df.to_dicts(), key=lambda r: (r["id"], r["source"] or "", r["line"] or 0))
     with timer("convert"):
         kept, rejects = _convert(rows, config)
@@ -319,9 +319,14 @@ def exported(out: str | Path) -> bool:
     )
 
 
-def read_manifest(out: str | Path) -> dict:
-    """OUT/manifest.json, once every file it lists is verified (or say what to run)."""
+def read_manifest(out: str | Path, processed: str | Path | None = None) -> dict:
+    """OUT/manifest.json, once every file it lists is verified (or say what to run); with
+    `processed`, also once it is made from the deduped.parquet there now."""
     out = Path(out)
     if not exported(out):
         raise InputError(f"no export in {out.as_posix()}; run `curate export` first")
-    return verified(out / "manifest.json", f"{out.as_posix()}/", EXPORT_RERUN)
+    data = verified(out / "manifest.json", f"{out.as_posix()}/", EXPORT_RERUN)
+    if processed is not None:
+        label, rerun = f"{out.as_posix()}/", f"{EXPORT_RERUN} --processed {Path(processed)}"
+        stage.check_fresh(Path(processed), "export", data, label, rerun)
+    return data
