@@ -199,6 +199,13 @@ def read_conflicts(processed: Path, known: set[str]) -> list[set[str]]:
     return [ids for obj in io.read_jsonl(path) if len(ids := set(strings(obj)) & known) > 1]
 
 
+def _line_order(row: dict) -> tuple:
+    """Lines in the order of a hash of their content: mixed (not sorted by text), whatever
+    the row order, and not by id, which hashes the source path (another folder, other ids)."""
+    content = (row["content_hash"] or "", row["question"] or "", row["answer"] or "")
+    return (*content, row["category"] or "", row["id"], row["source"] or "", row["line"] or 0)
+
+
 def _convert(rows: list[dict], config: ExportConfig) -> tuple[list[tuple[dict, list]], list]:
     """(row, messages) for valid records; a reject for each record whose line would not validate."""
     kept, rejects = [], []
@@ -263,7 +270,7 @@ def export(config: ExportConfig) -> ExportResult:
     timer = stage.Timer()
     with timer("read"):
         df = stage.read_stage(processed, "deduped", fresh=True)
-        rows = sorted(df.to_dicts(), key=lambda r: (r["id"], r["source"] or "", r["line"] or 0))
+        rows = sorted(df.to_dicts(), key=_line_order)
     with timer("convert"):
         kept, rejects = _convert(rows, config)
         stage.check_counts(len(rows), len(kept), len(rejects))

@@ -104,6 +104,19 @@ def test_rerun_and_shuffled_input_are_byte_identical(demo):
     assert len([n for n in first if n.startswith("train-")]) >= 2  # several shards
 
 
+@pytest.mark.parametrize("group_by", ["answer", "content"])
+def test_shards_do_not_depend_on_where_the_raw_files_were(demo, group_by):
+    # Ids hash the source path: the same riddles read from another folder (or a copied
+    # project run with absolute paths) got other ids, and the lines came out in another order.
+    config = ExportConfig(processed=demo, val_fraction=0.3, shard_size=7, group_by=group_by)
+    first = snapshot(export(config).out)
+    write_deduped(demo, records(PAIRS, source="/home/someone/data/riddles/demo.jsonl"))
+    moved = snapshot(export(config).out)
+    assert {n: b for n, b in moved.items() if n != "manifest.json"} == {
+        n: b for n, b in first.items() if n != "manifest.json"
+    }
+
+
 def test_shards_are_named_counted_and_stale_ones_removed(demo):
     out = export(ExportConfig(processed=demo, val_fraction=0.3, shard_size=4)).out
     names = sorted(p.name for p in out.glob("train-*"))
