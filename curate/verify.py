@@ -104,6 +104,28 @@ def split_files(data: Path, split: str, ext: str = "jsonl") -> list[Path]:
     return listed
 
 
+def empty_split(data: Path, split: str) -> str | None:
+    """Why the export in `data` has no `split` file, when it is an export that ran: it held
+    nothing out (a tiny set), or was written in another format. None otherwise.
+    ("run `curate export` first" is no help there: it ran.)"""
+    manifest = export_manifest(data) if Path(data).is_dir() else None
+    if not manifest:
+        return None
+    if manifest.get("format", "jsonl") != "jsonl":
+        fmt = manifest["format"]
+        return f"{data} holds a --format {fmt} export; this reads jsonl: run `curate export`"
+    if not manifest.get("counts", {}).get("kept", 1):
+        return f"the export in {data} holds no records; see why with `curate report`"
+    if (manifest.get("splits") or {}).get(split, {}).get("records") == 0:
+        fraction = (manifest.get("params") or {}).get("val_fraction")
+        change = "a smaller" if split == "train" else "a larger"
+        return (
+            f"the export in {data} has no {split} records ({manifest['counts']['kept']} in "
+            f"all, --val-fraction {fraction}); export more riddles or {change} --val-fraction"
+        )
+    return None
+
+
 def check_file(path: Path) -> Path:
     """`path`, once verified when it is a shard of an export (a manifest beside it)."""
     path = Path(path)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from exportdata import records, write_deduped
 
-from curate.errors import StageError
+from curate.errors import InputError, StageError
 from curate.evaluation import load_riddles
 from curate.evaluation.source import export_params
 from curate.stages.export import ExportConfig, export
@@ -115,3 +115,27 @@ def test_an_export_folder_copied_alone_is_read_and_still_verified(out, tmp_path,
     shard.write_text(shard.read_text(encoding="utf-8").replace("谜底", "答案", 1), "utf-8")
     with pytest.raises(StageError, match="sha256 differs from its manifest"):
         readers(copy)[reader]()
+
+
+@pytest.mark.parametrize("reader", ["train", "siliconflow", "eval"])
+def test_an_export_that_ran_but_holds_nothing_to_read_says_why(project, reader):
+    # "no train-*.jsonl ...; run `curate export` first" sent the user to rerun what had run.
+    from curate.training.outputs import read_export
+
+    read = {
+        "train": lambda out: read_export(out),
+        "siliconflow": lambda out: read_split(out, "validation"),
+        "eval": lambda out: load_riddles(out, "validation"),
+    }[reader]
+    write_deduped(project / "processed", [])
+    empty = export(ExportConfig(processed=Path("processed"), out=Path("empty"))).out
+    with pytest.raises(InputError, match="the export in empty holds no records; see why with"):
+        read(empty)
+    write_deduped(project / "processed", records(PAIRS[:1]))
+    one = export(ExportConfig(processed=Path("processed"), out=Path("one"))).out
+    alpaca = export(ExportConfig(processed=Path("processed"), format="alpaca")).out
+    if reader != "train":  # the one riddle went to train
+        with pytest.raises(InputError, match=r"has no validation records \(1 in all, --val-f"):
+            read(one)
+    with pytest.raises(InputError, match="holds a --format alpaca export; this reads jsonl"):
+        read(alpaca)

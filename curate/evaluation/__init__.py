@@ -38,7 +38,7 @@ from curate.evaluation.source import export_params, riddle_types
 from curate.evaluation.summary import by_riddle_type, compare, summarize
 from curate.files import write_json, write_jsonl, write_text
 from curate.messages import Conversation, read_conversations
-from curate.verify import check_file, export_manifest, split_files
+from curate.verify import check_file, empty_split, split_files
 
 
 @dataclass(frozen=True)
@@ -145,28 +145,12 @@ def load_riddles(data: Path, split: str, limit: int | None = None) -> list[Riddl
     data = Path(data)
     files = [check_file(data)] if data.is_file() else split_files(data, split)
     if not files:
-        raise InputError(_no_split(data, split))
+        why = empty_split(data, split) or f"no {split}-*.jsonl in {data}; run `curate export` first"
+        raise InputError(why)
     hint = "export with --format jsonl, or check the files with `curate validate`"
     # An empty file is a problem of the reader, so there is at least one riddle here.
     riddles = [_riddle(c) for c in read_conversations(files, f"the {split} data", hint)]
     return riddles[:limit] if limit else riddles
-
-
-def _no_split(data: Path, split: str) -> str:
-    """Why `data` has no `split` file, and the way out: "run `curate export`" is no help
-    when the export ran but held nothing out, or was written in another format."""
-    manifest = export_manifest(data) if data.is_dir() else None
-    params = (manifest or {}).get("params") or {}
-    if manifest and manifest.get("format", "jsonl") != "jsonl":
-        fmt = manifest["format"]
-        return f"{data} holds a --format {fmt} export; eval reads jsonl: run `curate export`"
-    if manifest and (manifest.get("splits") or {}).get(split, {}).get("records") == 0:
-        return (
-            f"the export in {data} has no {split} records ({manifest['counts']['kept']} in all, "
-            f"--val-fraction {params.get('val_fraction')}); export more riddles or a larger "
-            "--val-fraction"
-        )
-    return f"no {split}-*.jsonl in {data}; run `curate export` first"
 
 
 def _riddle(conversation: Conversation) -> Riddle:

@@ -371,20 +371,3 @@ def test_endpoint_eval_needs_no_training_libraries():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-def test_an_export_with_nothing_to_evaluate_says_why(project):
-    # "run `curate export` first" sent the user to rerun what had already run.
-    from exportdata import records, write_deduped
-
-    from curate.stages.export import ExportConfig, export
-
-    write_deduped(project / "processed", records([("什么门永远关不上？", "球门")]))
-    out = export(ExportConfig(processed=project / "processed")).out
-    with pytest.raises(
-        InputError, match=r"has no validation records \(1 in all, --val-fraction 0.1\)"
-    ):
-        load_riddles(out, "validation")
-    alpaca = export(ExportConfig(processed=project / "processed", format="alpaca")).out
-    with pytest.raises(InputError, match="holds a --format alpaca export; eval reads jsonl"):
-        load_riddles(alpaca, "train")
