@@ -237,6 +237,22 @@ def _whole_document(path: Path, first: str) -> str | None:
     return f"is {what}, not JSONL (one JSON object per line); convert it, e.g. `{fix}`"
 
 
+def _not_text(path: Path) -> str | None:
+    """Why a file is not UTF-8 text at all (UTF-16, gzip), or None: said once for the file,
+    not once per line, each line "not valid UTF-8"."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        encoding = "UTF-32" if head in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE) else "UTF-16"
+        return (
+            f"is {encoding} (byte order mark 0x{head[:2].hex()}), not UTF-8; convert it, e.g. "
+            f"`iconv -f {encoding} -t UTF-8 {path} > {path.with_suffix('.utf8.jsonl')}`"
+        )
+    if head[:2] == b"\x1f\x8b":
+        return f"is gzip-compressed; decompress it first, e.g. `gunzip -k {path}`"
+    return None
+
+
 def scan_file(path: str | Path) -> FileScan:
     """Check every line of a JSONL file; line 0 stands for the file as a whole."""
     path = Path(path)
@@ -245,6 +261,8 @@ def scan_file(path: str | Path) -> FileScan:
         raise InputError(f"{path} is a directory; pass its files, e.g. {path}/*.jsonl")
     if not path.is_file():
         raise InputError(f"{path} not found")
+    if reason := _not_text(path):
+        return FileScan(path, problems=[(0, reason)])
     with open(path, "rb") as f:
         for lineno, raw in enumerate(f, 1):
             text = _decode(lineno, raw, scan)
