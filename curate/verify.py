@@ -78,7 +78,13 @@ def export_manifest(folder: Path) -> dict | None:
     if (folder / MANIFEST).is_file():
         # The export's rejects (../../exported.rejects.jsonl) are not read from here, and an
         # export folder copied alone (to the machine that trains) leaves them behind.
-        return verified(folder / MANIFEST, label, EXPORT_RERUN, outside=False)
+        try:
+            return verified(folder / MANIFEST, label, EXPORT_RERUN, outside=False)
+        except StageError as exc:  # rerunning the export would undo edits made on purpose
+            raise StageError(
+                f"{exc}; or, to use files you edited on purpose, copy the train-*/validation-* "
+                "files to a folder of their own (no manifest.json) and pass that folder"
+            ) from None
     written_by_curate = (folder.parent.parent / LOCK_NAME).is_file()
     if written_by_curate and folder.is_dir() and any(SHARD.match(p.name) for p in folder.iterdir()):
         return verified(folder / MANIFEST, label, EXPORT_RERUN)  # says it is missing

@@ -59,6 +59,7 @@ def test_a_changed_shard_is_refused_by_every_reader(out, reader):
     with pytest.raises(StageError, match=TWO_RUNS) as exc:
         readers(out)[reader]()
     assert "validation-00000-of-00001.jsonl's sha256 differs from its manifest" in str(exc.value)
+    assert "to use files you edited on purpose, copy the train-*/validation-*" in str(exc.value)
 
 
 @pytest.mark.parametrize("reader", ["train", "siliconflow", "eval", "eval params"])
