@@ -28,6 +28,7 @@ from curate.stages.export.formats import FORMATS, dataset_info
 from curate.verify import EXPORT_RERUN, SHARD, verified
 
 SPLITS = ("train", "validation")
+CARD_MARK = "pretty_name: Chinese riddles (curated)"  # in the YAML header of the dataset card
 PLACEHOLDERS = ("question", "category")
 
 
@@ -72,6 +73,7 @@ class ExportConfig:
 @dataclass(frozen=True)
 class ExportResult(stage.StageResult):
     out: Path
+    removed: tuple[Path, ...] = ()  # files of an earlier export: shards, its dataset card
 
 
 def check_config(config: ExportConfig) -> None:
@@ -252,7 +254,18 @@ def _write(
         io.write_json(c.path(out / "dataset_info.json"), info)
     io.write_jsonl(c.path(io.stage_path(config.processed, "exported", "rejects.jsonl")), rejects)
     # Shards of an earlier, bigger run would mislead readers that glob the folder.
-    return [p for p in out.iterdir() if SHARD.match(p.name) and p.name not in names]
+    stale = [p for p in out.iterdir() if SHARD.match(p.name) and p.name not in names]
+    # The dataset card `curate report` wrote describes the earlier export's splits and flags.
+    return stale + [p for p in [out / "README.md"] if is_card(p)]
+
+
+def is_card(path: Path) -> bool:
+    """Whether `path` is a dataset card curate wrote (not a README of the user's)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return CARD_MARK in [f.readline().rstrip("\n") for _ in range(8)]
+    except (FileNotFoundError, UnicodeDecodeError):
+        return False
 
 
 @stage.locked
@@ -306,10 +319,17 @@ def export(config: ExportConfig) -> ExportResult:
     with timer("write"), commit.Commit(out / "manifest.json", "export") as c:
         if out.is_dir():  # an --out outside the processed folder: its own leftovers
             commit.remove_stale(out)
-        c.publish(data, remove=_write(c, out, by_split, rejects, config))
+        removed = _write(c, out, by_split, rejects, config)
+        c.publish(data, remove=removed)
     paths = [Path(os.path.normpath(out / f["path"])) for f in data["files"]]
     return ExportResult(
-        data["counts"], data["reasons"], timer.times, [*paths, out / "manifest.json"], data, out
+        data["counts"],
+        data["reasons"],
+        timer.times,
+        [*paths, out / "manifest.json"],
+        data,
+        out,
+        tuple(sorted(removed)),
     )
 
 

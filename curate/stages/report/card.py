@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from curate.stages.export import CARD_MARK
+
 
 def size_category(n: int) -> str:
     """Hugging Face `size_categories` bucket.
@@ -28,7 +30,7 @@ def _yaml(stats: dict) -> list[str]:
         "language:",
         "- zh",
         "license: other",
-        "pretty_name: Chinese riddles (curated)",
+        CARD_MARK,
         "task_categories:",
         "- text-generation",
         "- question-answering",

@@ -162,6 +162,25 @@ def test_report_writes_a_dataset_card_next_to_the_export(stages):
     assert "| ingest | 13 | 10 | 3 |" in card
 
 
+def test_a_new_export_removes_the_card_of_the_earlier_one_not_the_users_readme(stages):
+    # The card (published with the data) kept the earlier split counts and flags after a
+    # re-export with another --val-fraction, until `curate report` ran again.
+    from curate.stages.export import ExportConfig, export
+
+    card = report(ReportConfig(processed=stages)).card
+    result = export(ExportConfig(processed=stages, val_fraction=0.5))
+    assert not card.exists() and card in result.removed
+    again = report(ReportConfig(processed=stages)).card.read_text(encoding="utf-8")
+    n = result.manifest["splits"]["validation"]["records"]
+    assert f"| validation | {n} |" in again and "val_fraction=0.5" in again
+    own = stages / "mine"
+    own.mkdir()
+    (own / "README.md").write_text("# My riddles\n", encoding="utf-8")
+    export(ExportConfig(processed=stages, out=own))
+    export(ExportConfig(processed=stages, out=own, val_fraction=0.3))
+    assert (own / "README.md").read_text(encoding="utf-8") == "# My riddles\n"
+
+
 def test_report_is_byte_identical_on_rerun(stages):
     first = report(ReportConfig(processed=stages))
     before = [p.read_bytes() for p in (first.html, first.json, first.card)]
