@@ -29,6 +29,8 @@ from pathlib import Path
 from curate.errors import InputError
 
 ROLES = ("system", "user", "assistant")
+# A file of an alpaca, sharegpt or parquet export, given where messages JSONL is read.
+OTHER_FORMAT = "`curate export --format jsonl` (the default) writes messages JSONL"
 BOM = "starts with a UTF-8 byte order mark (BOM); save without BOM"
 _HERE = Path(__file__).resolve().parent
 
@@ -228,6 +230,14 @@ def _whole_document(path: Path, first: str) -> str | None:
     if isinstance(obj, dict):
         what = "one JSON object spread over several lines"
         fix = f"jq -c . {path} > {path.with_suffix('.jsonl')}"
+    elif (
+        isinstance(obj, list)
+        and obj
+        and all(isinstance(x, dict) and "messages" not in x for x in obj[:10])
+    ):
+        keys = ", ".join(sorted({k for x in obj[:10] for k in x})[:6])
+        what = f"a JSON array of {len(obj)} record(s) with keys {keys}"
+        return f"is {what}, not messages JSONL; {OTHER_FORMAT}"
     elif isinstance(obj, list) or obj is None:
         size = f" of {len(obj)} item(s)" if isinstance(obj, list) else ""
         what = f"a JSON array{size}"
@@ -250,6 +260,8 @@ def _not_text(path: Path) -> str | None:
         )
     if head[:2] == b"\x1f\x8b":
         return f"is gzip-compressed; decompress it first, e.g. `gunzip -k {path}`"
+    if head == b"PAR1":
+        return f"is a Parquet file, not JSONL; {OTHER_FORMAT}"
     return None
 
 

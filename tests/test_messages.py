@@ -316,3 +316,21 @@ def test_siliconflow_dry_run_on_a_lone_surrogate_is_an_error_not_a_crash(project
         result.output
     )
     assert not (project / "run").exists() and not list(project.rglob("siliconflow-train.jsonl"))
+
+
+@pytest.mark.parametrize("fmt", ["alpaca", "sharegpt", "parquet"])
+def test_a_file_of_an_export_in_another_format_says_which_format_reads(project, fmt):
+    # An alpaca file was told to become JSONL with jq (still not messages); a parquet one
+    # got one "not valid UTF-8" per 8 KiB.
+    from exportdata import records, write_deduped
+
+    from curate.stages.export import ExportConfig, export
+
+    write_deduped(
+        project / "processed", records([(f"第{i}个谜语？", f"谜底{i}") for i in range(30)])
+    )
+    out = export(ExportConfig(processed=project / "processed", format=fmt)).out
+    ((line, problem),) = scan_file(next(out.glob("train-*"))).problems
+    assert line == 0
+    assert ("not messages JSONL" if fmt != "parquet" else "is a Parquet file") in problem
+    assert problem.endswith("`curate export --format jsonl` (the default) writes messages JSONL")
