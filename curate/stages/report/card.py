@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from curate.stages.export import CARD_MARK
+from curate.stages.export.formats import LAYOUTS
 
 
 def size_category(n: int) -> str:
@@ -59,6 +60,12 @@ def _example(stats: dict) -> list[str]:
     return lines
 
 
+def _layout(stats: dict) -> str:
+    """What one record of the export looks like, in its format (jsonl when not known)."""
+    fmt = (stats.get("export_params") or {}).get("format")
+    return LAYOUTS.get(fmt, LAYOUTS["jsonl"])
+
+
 def _row(cells: list) -> str:
     return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
 
@@ -70,9 +77,7 @@ def render(stats: dict) -> str:
     lines = _yaml(stats) + [
         "# Chinese riddles (curated)",
         "",
-        f"{total:,} Chinese riddles as chat fine-tuning records, one JSON object per line "
-        "with a single `messages` list: an optional system message, one user turn (the "
-        "riddle) and one assistant turn (the answer).",
+        f"{total:,} Chinese riddles as chat fine-tuning records, {_layout(stats)}.",
         "",
         *_example(stats),
         "## Splits",

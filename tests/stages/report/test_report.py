@@ -181,6 +181,23 @@ def test_a_new_export_removes_the_card_of_the_earlier_one_not_the_users_readme(s
     assert (own / "README.md").read_text(encoding="utf-8") == "# My riddles\n"
 
 
+@pytest.mark.parametrize(
+    ("fmt", "said"),
+    [
+        ("alpaca", "LLaMA-Factory alpaca records: `instruction` (the riddle)"),
+        ("sharegpt", "LLaMA-Factory sharegpt records: `conversations` of one `human` turn"),
+        ("parquet", "Parquet files with one `messages` column"),
+    ],
+)
+def test_the_card_of_an_export_describes_its_format(stages, fmt, said):
+    # Every card said "one JSON object per line with a single `messages` list".
+    from curate.stages.export import ExportConfig, export
+
+    out = export(ExportConfig(processed=stages, format=fmt)).out
+    card = report(ReportConfig(processed=stages, export_dir=out)).card.read_text(encoding="utf-8")
+    assert said in card and "single `messages` list" not in card
+
+
 def test_report_is_byte_identical_on_rerun(stages):
     first = report(ReportConfig(processed=stages))
     before = [p.read_bytes() for p in (first.html, first.json, first.card)]
