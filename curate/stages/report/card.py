@@ -60,6 +60,11 @@ def _example(stats: dict) -> list[str]:
     return lines
 
 
+# Flags that are paths on the machine that exported: nothing to the card's reader, and the
+# card would differ with the folder it was made in.
+LOCAL_PATHS = ("out", "processed", "tokenizer")
+
+
 def _layout(stats: dict) -> str:
     """What one record of the export looks like, in its format (jsonl when not known)."""
     fmt = (stats.get("export_params") or {}).get("format")
@@ -96,7 +101,7 @@ def render(stats: dict) -> str:
             + ", ".join(
                 f"`{k}={v}`"
                 for k, v in sorted(params.items())
-                if isinstance(v, (str, int, float)) and k != "out"
+                if isinstance(v, (str, int, float)) and k not in LOCAL_PATHS
             )
             + ".",
         ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -196,6 +197,17 @@ def test_the_card_of_an_export_describes_its_format(stages, fmt, said):
     out = export(ExportConfig(processed=stages, format=fmt)).out
     card = report(ReportConfig(processed=stages, export_dir=out)).card.read_text(encoding="utf-8")
     assert said in card and "single `messages` list" not in card
+
+
+def test_the_card_names_no_local_path_and_is_the_same_from_another_folder(stages, tmp_path):
+    from curate.stages.export import ExportConfig, export
+
+    export(ExportConfig(processed=stages))  # its params hold the processed folder's path
+    first = report(ReportConfig(processed=stages)).card.read_text(encoding="utf-8")
+    assert f"processed={stages.as_posix()}" not in first and "`group_by=answer`" in first
+    moved = tmp_path / "somewhere" / "else"
+    shutil.copytree(stages, moved)
+    assert report(ReportConfig(processed=moved)).card.read_text(encoding="utf-8") == first
 
 
 def test_report_is_byte_identical_on_rerun(stages):
