@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 from exportdata import tiny_tokenizer
 from messagelines import GOOD, A, S, U, write_lines
@@ -100,3 +101,15 @@ def test_readme_example_output(tmp_path, monkeypatch):
         "chars/record: p50 9, p90 9, p99 9, max 9",
         "Error: 5 problem(s) found; fix the lines listed above",
     ]
+
+
+@pytest.mark.parametrize("command", ["validate", "export"])
+def test_a_tokenizer_folder_that_is_not_there_is_named(project, tmp_path, command):
+    # The hub's message was "Repo id must be in the form 'repo_name' or 'namespace/repo_name'".
+    path = tmp_path / "line.jsonl"
+    path.write_text(json.dumps(GOOD, ensure_ascii=False) + "\n", encoding="utf-8")
+    missing = tmp_path / "models" / "qwen-tokenizer"
+    args = [str(path)] if command == "validate" else []
+    result = CliRunner().invoke(main, [command, *args, "--tokenizer", str(missing)])
+    assert result.exit_code == 2, result.output
+    assert f"--tokenizer {missing}: no such folder" in result.output
