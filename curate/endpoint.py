@@ -15,6 +15,7 @@ import os
 import random
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,22 @@ RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 ENVELOPE_OK = frozenset({0, 200, 20000})
 ANNOUNCE_WAIT = 5.0  # seconds: a longer wait says what it waits for
 SHOWN = 300  # characters of a server's text quoted in an error (after redaction)
+
+
+def _url_problem(url: str) -> str | None:
+    """What makes an http(s) URL unusable (no host, a bad port, a space), or None."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port  # raises on a port that is not a number in 0-65535
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if not parts.hostname:
+        return "has no host"
+    if any(c.isspace() for c in url):
+        return "has a space in it"
+    if port == 0:
+        return "has port 0"
+    return None
 
 
 class ApiError(BackendError):
@@ -87,6 +104,10 @@ class Client:
         register_url(base_url)
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"base URL {redact(base_url)!r} must start with http:// or https://")
+        if problem := _url_problem(base_url):  # else a bug report from deep in the HTTP layer
+            raise ConfigError(
+                f"base URL {redact(base_url)!r} {problem}; e.g. https://api.siliconflow.cn/v1"
+            )
         if api_key and not (api_key.isascii() and api_key.isprintable() and " " not in api_key):
             # the HTTP layer would fail with the header (and so the key) in its message
             raise ConfigError(
