@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from curate.endpoint import check_base_url
 from curate.errors import ConfigError, InputError
 from curate.evaluation.config import (  # noqa: F401 (re-exported)
     CONFIGS,
@@ -123,6 +124,14 @@ def check(config: EvalConfig) -> None:
             raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
     if config.limit is not None and config.limit < 1:
         raise ConfigError("--limit must be at least 1")
+    if config.examples < 0:
+        raise ConfigError("--examples must be at least 0")
+    for url in (config.endpoint, config.judge_endpoint):
+        if url:  # the judge's client is made after every reply: a bad URL must stop us here
+            check_base_url(url)
+    output = config.output or default_output(config)
+    if output.exists() and not output.is_dir():  # found now, not after every request
+        raise InputError(f"--output {output} is a file; pass a folder")
     if config.adapter and not (Path(config.adapter) / "adapter_config.json").is_file():
         raise InputError(f"{config.adapter} has no adapter_config.json; pass a `curate train` run")
 
