@@ -95,7 +95,7 @@ def check_config(config: ExportConfig) -> None:
         if text and not _encodes(text):  # a lone surrogate: no file holds it
             raise ConfigError(f"{flag} is not valid UTF-8 text: {ascii(text)[:80]}")
     try:
-        parsed = string.Formatter().parse(config.user_template)
+        parsed = list(string.Formatter().parse(config.user_template))
         names = [f for _, f, _, _ in parsed if f is not None]
     except ValueError as exc:
         raise ConfigError(
@@ -107,6 +107,13 @@ def check_config(config: ExportConfig) -> None:
         raise ConfigError(
             f"--user-template has unknown placeholder(s) {unknown}; "
             f"available: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
+        )
+    # {question!r} would quote every question, {question:d} fail on the first.
+    styled = [f for _, f, spec, conversion in parsed if f is not None and (spec or conversion)]
+    if styled:
+        raise ConfigError(
+            f"--user-template {config.user_template!r}: {{{styled[0]}}} has a conversion or "
+            "format spec (!r, :>10), which is not supported; write it plain"
         )
     if "question" not in names:
         raise ConfigError(

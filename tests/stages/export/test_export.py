@@ -202,6 +202,8 @@ def test_system_prompt_and_user_template(demo):
         ({"shard_size": 0}, "--shard-size must be at least 1"),
         ({"format": "csv"}, "unknown --format"),
         ({"system_prompt": "谜\udcff"}, "--system-prompt is not valid UTF-8 text"),
+        ({"user_template": "{question:d}"}, "{question} has a conversion or format spec"),
+        ({"user_template": "谜：{question!r}"}, "{question} has a conversion or format spec"),
         ({"user_template": "\ud800{question}"}, "--user-template is not valid UTF-8 text"),
     ],
 )
