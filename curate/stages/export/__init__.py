@@ -149,7 +149,8 @@ def unit_hash(seed: int, key: str) -> float:
 def assign_splits(
     keys: set[str], fraction: float, seed: int, strata: dict[str, str] | None = None
 ) -> dict[str, str]:
-    """Group key -> split; with >= 2 groups and fraction > 0 both splits get a group.
+    """Group key -> split; train always gets a group, and with >= 2 groups and fraction > 0
+    validation does too.
 
     Stratified by `strata` (group key -> riddle_type): within each stratum the groups with
     the lowest hashes, round(fraction x its size) of them, go to validation, so every type
@@ -164,11 +165,10 @@ def assign_splits(
         members.sort(key=lambda k: (u[k], k))
         for k in members[: round(fraction * len(members))]:
             split[k] = "validation"
-    if fraction > 0 and len(u) >= 2:
-        if "validation" not in split.values():  # a small set: the lowest hash goes
-            split[min(u, key=lambda k: (u[k], k))] = "validation"
-        if "train" not in split.values():
-            split[max(u, key=lambda k: (u[k], k))] = "train"
+    if fraction > 0 and len(u) >= 2 and "validation" not in split.values():
+        split[min(u, key=lambda k: (u[k], k))] = "validation"  # a small set: the lowest hash
+    if u and "train" not in split.values():  # one group is trained on, not held out
+        split[max(u, key=lambda k: (u[k], k))] = "train"
     return split
 
 

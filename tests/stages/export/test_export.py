@@ -126,6 +126,17 @@ def test_shards_are_named_counted_and_stale_ones_removed(demo):
     assert sorted(p.name for p in out.glob("train-*")) == ["train-00000-of-00001.jsonl"]
 
 
+@pytest.mark.parametrize("fraction", [0.5, 0.6, 0.9])
+def test_one_riddle_group_is_trained_on_whatever_the_fraction(project, fraction):
+    # One record (or riddles all sharing one answer) with --val-fraction 0.6 went wholly to
+    # validation: an export with nothing to train on.
+    processed = project / "processed"
+    write_deduped(processed, records(PAIRS[:3]))  # three riddles answered 多此一举
+    m = export(ExportConfig(processed=processed, val_fraction=fraction)).manifest
+    assert m["splits"]["train"] == {"records": 3, "groups": 1}
+    assert m["splits"]["validation"]["records"] == 0
+
+
 def test_small_sets_still_get_one_validation_record(project):
     processed = project / "processed"
     write_deduped(processed, records([("什么床不能睡？", "牙床"), ("什么酒不能喝？", "碘酒")]))
