@@ -15,6 +15,7 @@ import os
 import random
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,31 @@ RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 ENVELOPE_OK = frozenset({0, 200, 20000})
 ANNOUNCE_WAIT = 5.0  # seconds: a longer wait says what it waits for
 SHOWN = 300  # characters of a server's text quoted in an error (after redaction)
+
+
+def check_base_url(url: str) -> None:
+    """ConfigError for a base URL no request can go to; before any work that needs it."""
+    register_url(url)
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"base URL {redact(url)!r} must start with http:// or https://")
+    if problem := _url_problem(url):  # else a bug report from deep in the HTTP layer
+        raise ConfigError(f"base URL {redact(url)!r} {problem}; e.g. https://api.siliconflow.cn/v1")
+
+
+def _url_problem(url: str) -> str | None:
+    """What makes an http(s) URL unusable (no host, a bad port, a space), or None."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port  # raises on a port that is not a number in 0-65535
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if not parts.hostname:
+        return "has no host"
+    if any(c.isspace() for c in url):
+        return "has a space in it"
+    if port == 0:
+        return "has port 0"
+    return None
 
 
 class ApiError(BackendError):
@@ -85,8 +111,7 @@ class Client:
     ) -> None:
         register(api_key)
         register_url(base_url)
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"base URL {redact(base_url)!r} must start with http:// or https://")
+        check_base_url(base_url)
         if api_key and not (api_key.isascii() and api_key.isprintable() and " " not in api_key):
             # the HTTP layer would fail with the header (and so the key) in its message
             raise ConfigError(

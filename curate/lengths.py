@@ -42,6 +42,10 @@ def load_token_counter(path: str | Path) -> TokenCounter:
         raise ConfigError(
             "--tokenizer needs transformers; install it with `pip install 'curate[train]'`"
         ) from exc
+    if not Path(path).exists() and (Path(path).is_absolute() or len(Path(path).parts) > 2):
+        # A hub id (Qwen/Qwen2.5-7B-Instruct) is neither absolute nor deeper; the hub's own
+        # message for a folder that is not there is "Repo id must be in the form ...".
+        raise ConfigError(f"--tokenizer {path}: no such folder; pass a model's tokenizer folder")
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(path))
     except (OSError, ValueError) as exc:

@@ -29,6 +29,8 @@ from pathlib import Path
 from curate.errors import InputError
 
 ROLES = ("system", "user", "assistant")
+# A file of an alpaca, sharegpt or parquet export, given where messages JSONL is read.
+OTHER_FORMAT = "`curate export --format jsonl` (the default) writes messages JSONL"
 BOM = "starts with a UTF-8 byte order mark (BOM); save without BOM"
 _HERE = Path(__file__).resolve().parent
 
@@ -228,6 +230,14 @@ def _whole_document(path: Path, first: str) -> str | None:
     if isinstance(obj, dict):
         what = "one JSON object spread over several lines"
         fix = f"jq -c . {path} > {path.with_suffix('.jsonl')}"
+    elif (
+        isinstance(obj, list)
+        and obj
+        and all(isinstance(x, dict) and "messages" not in x for x in obj[:10])
+    ):
+        keys = ", ".join(sorted({k for x in obj[:10] for k in x})[:6])
+        what = f"a JSON array of {len(obj)} record(s) with keys {keys}"
+        return f"is {what}, not messages JSONL; {OTHER_FORMAT}"
     elif isinstance(obj, list) or obj is None:
         size = f" of {len(obj)} item(s)" if isinstance(obj, list) else ""
         what = f"a JSON array{size}"
@@ -235,6 +245,24 @@ def _whole_document(path: Path, first: str) -> str | None:
     else:
         return None
     return f"is {what}, not JSONL (one JSON object per line); convert it, e.g. `{fix}`"
+
+
+def _not_text(path: Path) -> str | None:
+    """Why a file is not UTF-8 text at all (UTF-16, gzip), or None: said once for the file,
+    not once per line, each line "not valid UTF-8"."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        encoding = "UTF-32" if head in (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE) else "UTF-16"
+        return (
+            f"is {encoding} (byte order mark 0x{head[:2].hex()}), not UTF-8; convert it, e.g. "
+            f"`iconv -f {encoding} -t UTF-8 {path} > {path.with_suffix('.utf8.jsonl')}`"
+        )
+    if head[:2] == b"\x1f\x8b":
+        return f"is gzip-compressed; decompress it first, e.g. `gunzip -k {path}`"
+    if head == b"PAR1":
+        return f"is a Parquet file, not JSONL; {OTHER_FORMAT}"
+    return None
 
 
 def scan_file(path: str | Path) -> FileScan:
@@ -245,6 +273,8 @@ def scan_file(path: str | Path) -> FileScan:
         raise InputError(f"{path} is a directory; pass its files, e.g. {path}/*.jsonl")
     if not path.is_file():
         raise InputError(f"{path} not found")
+    if reason := _not_text(path):
+        return FileScan(path, problems=[(0, reason)])
     with open(path, "rb") as f:
         for lineno, raw in enumerate(f, 1):
             text = _decode(lineno, raw, scan)

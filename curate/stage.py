@@ -24,7 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from curate import commit, io
-from curate.errors import CurateError, InputError
+from curate.errors import CurateError, InputError, StageError
 from curate.memory import release_memory
 from curate.verify import verified
 
@@ -220,23 +220,53 @@ def present(processed: str | Path, stage: str) -> bool:
     return any(Path(processed).glob(f"{stage}.*"))
 
 
-def read_manifest(processed: str | Path, stage: str) -> dict:
-    """`<processed>/<stage>.manifest.json`, once every file it lists is verified."""
+# The stage file each stage reads from its own processed directory.
+UPSTREAM = {"deduped": "ingested.parquet", "export": "deduped.parquet"}
+
+
+def read_manifest(processed: str | Path, stage: str, fresh: bool = False) -> dict:
+    """`<processed>/<stage>.manifest.json`, once every file it lists is verified; fresh=True
+    (for a reader that goes on to the next stage): and once the stage it read has not run
+    again since."""
     processed = Path(processed)
     producer = io.PRODUCERS.get(stage, "the previous stage")
     if not present(processed, stage):
         path = io.stage_path(processed, stage)
         raise InputError(f"{path} not found; run `{producer} --processed {processed}` first")
     path = io.stage_path(processed, stage, "manifest.json")
-    return verified(
-        path, f"{processed.as_posix()}/{stage}.*", f"{producer} --processed {processed}"
+    rerun = f"{producer} --processed {processed}"
+    data = verified(path, f"{processed.as_posix()}/{stage}.*", rerun)
+    if fresh:
+        check_fresh(processed, stage, data, f"{processed.as_posix()}/{stage}.*", rerun)
+    return data
+
+
+def check_fresh(processed: Path, stage: str, manifest: dict, label: str, rerun: str) -> None:
+    """Refuse a stage made from an earlier upstream file than the one in `processed` now
+    (`curate ingest` ran again, `curate dedupe` did not): its rows and counts would be
+    mixed with the new stage's without a word. Inputs are matched by name, so a processed
+    folder moved elsewhere is still checked; an upstream file not there is not."""
+    name = UPSTREAM.get(stage)
+    then = Path(str(manifest.get("params", {}).get("processed", ""))) / str(name)
+    recorded = [
+        i.get("sha256") for i in manifest.get("inputs", []) if i.get("path") == then.as_posix()
+    ]
+    now = Path(processed) / str(name)
+    if not name or not recorded or not now.is_file() or io.sha256_file(now) == recorded[0]:
+        return
+    raise StageError(
+        f"{label} was made from an earlier {name} "
+        f"(`{io.PRODUCERS[name.split('.')[0]]}` ran again since); "
+        f"rerun `{rerun}`"
     )
 
 
-def read_stage(processed: str | Path, stage: str, columns: list[str] | None = None) -> pl.DataFrame:
+def read_stage(
+    processed: str | Path, stage: str, columns: list[str] | None = None, fresh: bool = False
+) -> pl.DataFrame:
     """`<processed>/<stage>.parquet` (only those of `columns` it has, if given), from a
-    verified stage, or say which command to run."""
-    read_manifest(processed, stage)
+    verified stage (and fresh, as `read_manifest` says), or say which command to run."""
+    read_manifest(processed, stage, fresh)
     path = io.stage_path(processed, stage)
     if columns is not None:
         names = pl.read_parquet_schema(path)

@@ -36,12 +36,16 @@ def sha256_files(paths: list[Path]) -> list[str]:
         return list(pool.map(sha256_file, paths))
 
 
-def verified(path: Path, label: str, rerun: str) -> dict:
+def verified(path: Path, label: str, rerun: str, outside: bool = True) -> dict:
     """The manifest at `path` once every file it lists has its size and sha256; else a
-    StageError: "`label` is incomplete or from two runs (why); rerun `rerun`"."""
+    StageError: "`label` is incomplete or from two runs (why); rerun `rerun`".
+    outside=False: only the files in the manifest's folder or below are checked."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        problem = mismatch(Path(path).parent, data["files"])
+        files = data["files"]
+        if not outside:
+            files = [f for f in files if not f["path"].startswith("../")]
+        problem = mismatch(Path(path).parent, files)
     except FileNotFoundError:
         problem = f"{Path(path).name} is missing"
     except (ValueError, KeyError, TypeError):
@@ -72,7 +76,15 @@ def export_manifest(folder: Path) -> dict | None:
     folder = Path(folder)
     label = f"{folder.as_posix()}/"
     if (folder / MANIFEST).is_file():
-        return verified(folder / MANIFEST, label, EXPORT_RERUN)
+        # The export's rejects (../../exported.rejects.jsonl) are not read from here, and an
+        # export folder copied alone (to the machine that trains) leaves them behind.
+        try:
+            return verified(folder / MANIFEST, label, EXPORT_RERUN, outside=False)
+        except StageError as exc:  # rerunning the export would undo edits made on purpose
+            raise StageError(
+                f"{exc}; or, to use files you edited on purpose, copy the train-*/validation-* "
+                "files to a folder of their own (no manifest.json) and pass that folder"
+            ) from None
     written_by_curate = (folder.parent.parent / LOCK_NAME).is_file()
     if written_by_curate and folder.is_dir() and any(SHARD.match(p.name) for p in folder.iterdir()):
         return verified(folder / MANIFEST, label, EXPORT_RERUN)  # says it is missing
@@ -96,6 +108,28 @@ def split_files(data: Path, split: str, ext: str = "jsonl") -> list[Path]:
             f"manifest); rerun `{EXPORT_RERUN}`"
         )
     return listed
+
+
+def empty_split(data: Path, split: str) -> str | None:
+    """Why the export in `data` has no `split` file, when it is an export that ran: it held
+    nothing out (a tiny set), or was written in another format. None otherwise.
+    ("run `curate export` first" is no help there: it ran.)"""
+    manifest = export_manifest(data) if Path(data).is_dir() else None
+    if not manifest:
+        return None
+    if manifest.get("format", "jsonl") != "jsonl":
+        fmt = manifest["format"]
+        return f"{data} holds a --format {fmt} export; this reads jsonl: run `curate export`"
+    if not manifest.get("counts", {}).get("kept", 1):
+        return f"the export in {data} holds no records; see why with `curate report`"
+    if (manifest.get("splits") or {}).get(split, {}).get("records") == 0:
+        fraction = (manifest.get("params") or {}).get("val_fraction")
+        change = "a smaller" if split == "train" else "a larger"
+        return (
+            f"the export in {data} has no {split} records ({manifest['counts']['kept']} in "
+            f"all, --val-fraction {fraction}); export more riddles or {change} --val-fraction"
+        )
+    return None
 
 
 def check_file(path: Path) -> Path:

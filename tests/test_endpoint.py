@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -192,6 +193,24 @@ def test_key_that_cannot_be_sent_is_a_config_error():
     with pytest.raises(ConfigError, match=r"\$SILICONFLOW_API_KEY has spaces or non-ASCII") as e:
         Client("http://127.0.0.1:9/v1", "sk-abc\uff11def")
     assert "sk-abc" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("http://[::1/v1", "is not a valid URL (Invalid IPv6 URL)"),
+        ("https://host:99999/v1", "is not a valid URL (Port out of range"),
+        ("https://host:abc/v1", "is not a valid URL (Port could not be cast"),
+        ("https:///v1", "has no host"),
+        ("https://api.silicon flow.cn/v1", "has a space in it"),
+    ],
+)
+def test_a_base_url_that_cannot_be_used_is_a_config_error(url, said):
+    # "http://[::1" was "internal error: InvalidURL: Invalid port"; the others retried a
+    # host that cannot exist until --max-wait ran out.
+    with pytest.raises(ConfigError, match=re.escape(said)) as exc:
+        Client(url, "sk-x")
+    assert "e.g. https://api.siliconflow.cn/v1" in str(exc.value)
 
 
 def test_bad_base_url_and_bad_json():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import gzip
 import json
 from pathlib import Path
 
@@ -122,6 +123,27 @@ def test_bom_and_empty_file_are_problems(tmp_path):
     assert scan_file(empty).problems == [(0, "no records (empty file)")]
     blank = write_lines(tmp_path / "blank.jsonl", ["", ""])
     assert scan_file(blank).problems == [(0, "no records (empty file)")]
+
+
+@pytest.mark.parametrize(
+    ("encode", "said"),
+    [
+        (lambda t: t.encode("utf-16"), "is UTF-16 (byte order mark 0xfffe), not UTF-8"),
+        (lambda t: t.encode("utf-32"), "is UTF-32 (byte order mark 0xfffe), not UTF-8"),
+        (lambda t: gzip.compress(t.encode()), "is gzip-compressed; decompress it first"),
+    ],
+)
+def test_a_file_that_is_not_utf8_text_is_one_problem_with_the_fix(tmp_path, encode, said):
+    # A Windows editor's "Unicode" save used to give one "not valid UTF-8" per line.
+    path = tmp_path / "saved.jsonl"
+    path.write_bytes(
+        encode("".join(json.dumps(GOOD, ensure_ascii=False) + "\n" for _ in range(50)))
+    )
+    ((line, problem),) = scan_file(path).problems
+    assert line == 0 and problem.startswith(said)
+    assert "e.g. `" in problem
+    with pytest.raises(InputError, match="1 problem"):
+        read_conversations([path])
 
 
 def test_one_file_with_many_kinds_of_problem(tmp_path):
@@ -294,3 +316,21 @@ def test_siliconflow_dry_run_on_a_lone_surrogate_is_an_error_not_a_crash(project
         result.output
     )
     assert not (project / "run").exists() and not list(project.rglob("siliconflow-train.jsonl"))
+
+
+@pytest.mark.parametrize("fmt", ["alpaca", "sharegpt", "parquet"])
+def test_a_file_of_an_export_in_another_format_says_which_format_reads(project, fmt):
+    # An alpaca file was told to become JSONL with jq (still not messages); a parquet one
+    # got one "not valid UTF-8" per 8 KiB.
+    from exportdata import records, write_deduped
+
+    from curate.stages.export import ExportConfig, export
+
+    write_deduped(
+        project / "processed", records([(f"第{i}个谜语？", f"谜底{i}") for i in range(30)])
+    )
+    out = export(ExportConfig(processed=project / "processed", format=fmt)).out
+    ((line, problem),) = scan_file(next(out.glob("train-*"))).problems
+    assert line == 0
+    assert ("not messages JSONL" if fmt != "parquet" else "is a Parquet file") in problem
+    assert problem.endswith("`curate export --format jsonl` (the default) writes messages JSONL")

@@ -4,6 +4,7 @@ manifest; readers refuse a stage whose files changed or are missing."""
 from __future__ import annotations
 
 import os
+import shutil
 
 import polars as pl
 import pytest
@@ -98,3 +99,37 @@ def test_stage_batches_are_the_file_in_order_whole_row_groups(tmp_path, group, r
         assert len(batches) == -(-60 // (rows // group * group))
     else:
         assert starts[:3] == [0, rows, 2 * rows]
+
+
+def test_a_stage_made_from_an_earlier_upstream_is_refused_until_it_is_rerun(project, tmp_path):
+    """Ingest again (other flags) but forget dedupe: export and report used to take the old
+    deduped rows and print `ingest 15 -> 10 kept` above `dedupe 15 in`, without a word."""
+    from click.testing import CliRunner
+
+    from curate.cli import main
+
+    def cli(*args: str):
+        return CliRunner().invoke(main, list(args))
+
+    write_riddles(project, NEW)
+    assert cli("run", "--no-report").exit_code == 0
+    assert cli("ingest", "--max-question-chars", "10").exit_code == 0
+    for command in ("export", "report"):
+        result = cli(command)
+        assert result.exit_code == 1, result.output
+        assert "processed/deduped.* was made from an earlier ingested.parquet" in result.output
+        assert "rerun `curate dedupe --processed processed`" in result.output
+    assert cli("dedupe").exit_code == 0
+    result = cli("report")  # the export still holds the old deduped rows
+    assert result.exit_code == 1
+    assert "processed/export/jsonl/ was made from an earlier deduped.parquet" in result.output
+    assert "rerun `curate export --processed processed`" in result.output
+    assert cli("export").exit_code == 0
+    assert cli("report").exit_code == 0
+    ingested, deduped = (
+        stage.read_manifest("processed", s)["counts"] for s in ("ingested", "deduped")
+    )
+    assert deduped["in"] == ingested["kept"] < len(NEW)
+    moved = tmp_path / "elsewhere"  # a moved processed folder is checked by name, and fresh
+    shutil.copytree(project / "processed", moved)
+    assert cli("report", "--processed", str(moved)).exit_code == 0

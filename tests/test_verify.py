@@ -4,12 +4,13 @@ processed folder, one without its manifest): training, the SiliconFlow upload, e
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 from exportdata import records, write_deduped
 
-from curate.errors import StageError
+from curate.errors import InputError, StageError
 from curate.evaluation import load_riddles
 from curate.evaluation.source import export_params
 from curate.stages.export import ExportConfig, export
@@ -58,6 +59,7 @@ def test_a_changed_shard_is_refused_by_every_reader(out, reader):
     with pytest.raises(StageError, match=TWO_RUNS) as exc:
         readers(out)[reader]()
     assert "validation-00000-of-00001.jsonl's sha256 differs from its manifest" in str(exc.value)
+    assert "to use files you edited on purpose, copy the train-*/validation-*" in str(exc.value)
 
 
 @pytest.mark.parametrize("reader", ["train", "siliconflow", "eval", "eval params"])
@@ -101,3 +103,40 @@ def test_a_manifest_that_is_not_a_stage_manifest_is_refused(out):
     (out / "manifest.json").write_text(json.dumps({"params": {}}), encoding="utf-8")
     with pytest.raises(StageError, match="manifest.json is not a stage manifest"):
         split_files(out, "train")
+
+
+@pytest.mark.parametrize("reader", ["train", "siliconflow", "eval", "eval params"])
+def test_an_export_folder_copied_alone_is_read_and_still_verified(out, tmp_path, reader):
+    # The usual hand-off to a GPU machine: the export folder only, not the processed folder
+    # with the rejects its manifest also lists (../../exported.rejects.jsonl).
+    copy = tmp_path / "gpu" / "riddles"
+    shutil.copytree(out, copy)
+    assert readers(copy)[reader]()
+    shard = copy / "validation-00000-of-00001.jsonl"
+    shard.write_text(shard.read_text(encoding="utf-8").replace("谜底", "答案", 1), "utf-8")
+    with pytest.raises(StageError, match="sha256 differs from its manifest"):
+        readers(copy)[reader]()
+
+
+@pytest.mark.parametrize("reader", ["train", "siliconflow", "eval"])
+def test_an_export_that_ran_but_holds_nothing_to_read_says_why(project, reader):
+    # "no train-*.jsonl ...; run `curate export` first" sent the user to rerun what had run.
+    from curate.training.outputs import read_export
+
+    read = {
+        "train": lambda out: read_export(out),
+        "siliconflow": lambda out: read_split(out, "validation"),
+        "eval": lambda out: load_riddles(out, "validation"),
+    }[reader]
+    write_deduped(project / "processed", [])
+    empty = export(ExportConfig(processed=Path("processed"), out=Path("empty"))).out
+    with pytest.raises(InputError, match="the export in empty holds no records; see why with"):
+        read(empty)
+    write_deduped(project / "processed", records(PAIRS[:1]))
+    one = export(ExportConfig(processed=Path("processed"), out=Path("one"))).out
+    alpaca = export(ExportConfig(processed=Path("processed"), format="alpaca")).out
+    if reader != "train":  # the one riddle went to train
+        with pytest.raises(InputError, match=r"has no validation records \(1 in all, --val-f"):
+            read(one)
+    with pytest.raises(InputError, match="holds a --format alpaca export; this reads jsonl"):
+        read(alpaca)

@@ -60,7 +60,8 @@ def export(engine: str, ray_address: str | None, **kwargs) -> None:
     from curate.stages.export import shards
 
     get(EngineConfig(engine, ray_address))  # checked and installed, as for the other stages
-    m = run_export(ExportConfig(**kwargs)).manifest
+    result = run_export(ExportConfig(**kwargs))
+    m = result.manifest
     console, c = Console(highlight=False), m["counts"]
     reasons = f" {m['reasons']}" if m["reasons"] else ""
     console.print(
@@ -73,6 +74,10 @@ def export(engine: str, ray_address: str | None, **kwargs) -> None:
     for f in shards(m):
         console.print(f"  {f['path']}  {f['records']} records  sha256 {f['sha256'][:12]}")
     console.print(describe(m["lengths"]), markup=False)
+    if any(p.name == "README.md" for p in result.removed):
+        console.print(
+            "removed the earlier export's dataset card (README.md); `curate report` writes anew"
+        )
 
 
 @click.command()

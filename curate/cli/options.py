@@ -20,6 +20,31 @@ PATH = click.Path(path_type=Path)
 DIR = click.Path(path_type=Path, file_okay=False)
 
 
+class Text(click.ParamType):
+    """Text that must be valid Unicode: bytes that are not UTF-8 on the command line (or in an
+    environment variable) reach Python as lone surrogates, which no file can hold."""
+
+    name = "text"
+
+    def convert(self, value, param, ctx):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = value[exc.start].encode("utf-8", "surrogateescape")
+            self.fail(
+                f"not valid UTF-8 (byte 0x{bad.hex()} at character {exc.start}); "
+                "pass it as UTF-8 text (check your terminal's encoding)",
+                param,
+                ctx,
+            )
+        except AttributeError:  # not a str: a default or a value from curate.toml
+            pass
+        return value
+
+
+TEXT = Text()
+
+
 class FieldOption(click.Option):
     """An option whose default is a config field's; `config_field` says which (for tests)."""
 
@@ -50,6 +75,8 @@ def _inferred(hint: object) -> dict:
         return {"is_flag": True}
     if hint is Path:
         return {"type": PATH}
+    if hint is str:
+        return {"type": TEXT}
     return {"type": hint}
 
 

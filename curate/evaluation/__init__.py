@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from curate.endpoint import check_base_url
 from curate.errors import ConfigError, InputError
 from curate.evaluation.config import (  # noqa: F401 (re-exported)
     CONFIGS,
@@ -38,7 +39,7 @@ from curate.evaluation.source import export_params, riddle_types
 from curate.evaluation.summary import by_riddle_type, compare, summarize
 from curate.files import write_json, write_jsonl, write_text
 from curate.messages import Conversation, read_conversations
-from curate.verify import check_file, split_files
+from curate.verify import check_file, empty_split, split_files
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,14 @@ def check(config: EvalConfig) -> None:
             raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
     if config.limit is not None and config.limit < 1:
         raise ConfigError("--limit must be at least 1")
+    if config.examples < 0:
+        raise ConfigError("--examples must be at least 0")
+    for url in (config.endpoint, config.judge_endpoint):
+        if url:  # the judge's client is made after every reply: a bad URL must stop us here
+            check_base_url(url)
+    output = config.output or default_output(config)
+    if output.exists() and not output.is_dir():  # found now, not after every request
+        raise InputError(f"--output {output} is a file; pass a folder")
     if config.adapter and not (Path(config.adapter) / "adapter_config.json").is_file():
         raise InputError(f"{config.adapter} has no adapter_config.json; pass a `curate train` run")
 
@@ -145,7 +154,8 @@ def load_riddles(data: Path, split: str, limit: int | None = None) -> list[Riddl
     data = Path(data)
     files = [check_file(data)] if data.is_file() else split_files(data, split)
     if not files:
-        raise InputError(f"no {split}-*.jsonl in {data}; run `curate export` first")
+        why = empty_split(data, split) or f"no {split}-*.jsonl in {data}; run `curate export` first"
+        raise InputError(why)
     hint = "export with --format jsonl, or check the files with `curate validate`"
     # An empty file is a problem of the reader, so there is at least one riddle here.
     riddles = [_riddle(c) for c in read_conversations(files, f"the {split} data", hint)]

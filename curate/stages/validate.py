@@ -11,6 +11,7 @@ from pathlib import Path
 
 from curate.lengths import DEFAULT_MAX_TOKENS, length_report
 from curate.messages import scan_file
+from curate.normalize import match_key
 
 
 def validate_file(path: str | Path) -> list[tuple[int, str]]:
@@ -47,6 +48,7 @@ def validate(config: ValidateConfig) -> ValidateResult:
 
         counter = load_token_counter(config.tokenizer)
     result, records, tokens = ValidateResult(), [], []
+    seen: dict[tuple, str] = {}  # a riddle's match keys -> where it first appeared
     for path in config.files:
         scan, name = scan_file(path), str(path)
         result.files += 1
@@ -59,6 +61,10 @@ def validate(config: ValidateConfig) -> ValidateResult:
         for conversation in scan.valid:
             line, messages = conversation.line, conversation.messages
             records.append(messages)
+            key = tuple(match_key(t) for pair in conversation.pairs for t in pair)
+            if key in seen:  # in train and validation: it leaks; in one split: it weighs twice
+                result.warnings.append((name, line, f"the same riddle as {seen[key]}"))
+            seen.setdefault(key, conversation.where)
             if counter is None:
                 continue
             tokens.append(n := counter(messages))

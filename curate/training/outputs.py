@@ -12,7 +12,7 @@ from curate.errors import InputError
 from curate.files import atomic_path, write_json
 from curate.messages import read_conversations
 from curate.training.base import TrainConfig
-from curate.verify import split_files
+from curate.verify import empty_split, split_files
 
 EXPORT_HINT = "run `curate export --format jsonl` first, or pass --data EXPORT_DIR"
 
@@ -31,7 +31,8 @@ def read_export(data: Path) -> tuple[list[dict], list[dict]]:
         raise InputError(f"export folder {data} not found; {EXPORT_HINT}")
     train_files = split_files(data, "train")
     if not train_files:
-        raise InputError(f"no train-*.jsonl files in {data}; {EXPORT_HINT}")
+        why = empty_split(data, "train")
+        raise InputError(why or f"no train-*.jsonl files in {data}; {EXPORT_HINT}")
     train = _read_rows(train_files)
     val = _read_rows(split_files(data, "validation"))
     if not train:

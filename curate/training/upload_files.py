@@ -17,7 +17,7 @@ BATCH_LINES, BATCH_BYTES = 5000, 1 << 30  # the batch API's limits (fine-tuning'
 def read_split(data: Path, split: str) -> tuple[list[str], list[str]]:
     """The split's lines, checked and reduced to `{"messages": [...]}`; and the shard names."""
     from curate.messages import read_conversations
-    from curate.verify import check_file, split_files
+    from curate.verify import check_file, empty_split, split_files
 
     data = Path(data)
     one_file = data.is_file() and split == "train"
@@ -26,7 +26,11 @@ def read_split(data: Path, split: str) -> tuple[list[str], list[str]]:
         hint = "run `curate export --format jsonl` first"
         if split != "train":
             hint = "drop --own-validation, or export with --val-fraction above 0"
-        raise InputError(f"no {split}-*.jsonl files in {data}; {hint} (SiliconFlow takes jsonl)")
+        why = f"no {split}-*.jsonl files in {data}; {hint} (SiliconFlow takes jsonl)"
+        empty = empty_split(data, split)
+        if empty and split != "train":
+            empty += "; or drop --own-validation"
+        raise InputError(empty or why)
     conversations = read_conversations(
         shards, f"the {split} data in {data}", "fix them or rerun `curate export`"
     )

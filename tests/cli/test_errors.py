@@ -124,3 +124,25 @@ def test_read_only_export_out_is_an_error_naming_it(write_raw, project, read_onl
     assert result.output.startswith("Error: ") and "shelf" in result.output
     assert "Traceback" not in result.output
     assert not list(Path("shelf").iterdir())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "--system-prompt", "谜语\udcff专家"),
+        ("run", "--user-template", "\udce9{question}"),
+        ("eval", "--system-prompt", "\udcff", "--endpoint", "http://127.0.0.1:9/v1"),
+        ("train", "--backend", "siliconflow", "--dry-run", "--model", "\udcff"),
+    ],
+)
+def test_text_flags_that_are_not_utf8_are_usage_errors_naming_the_flag(write_raw, project, args):
+    # Bytes that are not UTF-8 on the command line (a GBK terminal) reach Python as lone
+    # surrogates; they used to crash the manifest write as an internal error.
+    write_raw("a.jsonl", RIDDLES)
+    result = invoke(*args)
+    assert result.exit_code == 2, result.output
+    bad = next(i for i, a in enumerate(args) if any("\udc80" <= c <= "\udcff" for c in a))
+    assert f"Invalid value for '{args[bad - 1]}'" in result.output
+    assert "not valid UTF-8 (byte 0x" in result.output
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    assert not Path("processed/export").exists()

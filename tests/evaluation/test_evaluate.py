@@ -371,3 +371,36 @@ def test_endpoint_eval_needs_no_training_libraries():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--output", "taken"], "--output taken is a file; pass a folder"),
+        (["--judge-model", "j", "--judge-endpoint", "http://[::1"], "is not a valid URL"),
+        (["--examples", "-1"], "--examples must be at least 0"),
+    ],
+)
+def test_flags_that_would_fail_after_every_request_fail_before_the_first(project, args, said):
+    # Each was found only once every reply had been asked for (or never: --examples -1).
+    from exportdata import records, write_deduped
+
+    from curate.stages.export import ExportConfig, export
+
+    write_deduped(
+        project / "processed", records([(f"第{i}个谜语？", f"谜底{i}") for i in range(20)])
+    )
+    export(ExportConfig(processed=project / "processed"))
+    Path("taken").write_text("a file", encoding="utf-8")
+    dead = [
+        "--endpoint",
+        "http://127.0.0.1:9/v1",
+        "--base-model",
+        "m",
+        "--no-key",
+        "--max-wait",
+        "0",
+    ]
+    result = CliRunner().invoke(main, ["eval", *dead, *args])
+    assert result.exit_code in (1, 2), result.output
+    assert said in result.output and "could not reach" not in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 from exportdata import tiny_tokenizer
 from messagelines import GOOD, A, S, U, write_lines
@@ -100,3 +101,27 @@ def test_readme_example_output(tmp_path, monkeypatch):
         "chars/record: p50 9, p90 9, p99 9, max 9",
         "Error: 5 problem(s) found; fix the lines listed above",
     ]
+
+
+@pytest.mark.parametrize("command", ["validate", "export"])
+def test_a_tokenizer_folder_that_is_not_there_is_named(project, tmp_path, command):
+    # The hub's message was "Repo id must be in the form 'repo_name' or 'namespace/repo_name'".
+    path = tmp_path / "line.jsonl"
+    path.write_text(json.dumps(GOOD, ensure_ascii=False) + "\n", encoding="utf-8")
+    missing = tmp_path / "models" / "qwen-tokenizer"
+    args = [str(path)] if command == "validate" else []
+    result = CliRunner().invoke(main, [command, *args, "--tokenizer", str(missing)])
+    assert result.exit_code == 2, result.output
+    assert f"--tokenizer {missing}: no such folder" in result.output
+
+
+def test_a_riddle_pasted_into_both_splits_is_a_warning_naming_both_lines(tmp_path):
+    # A hand-edited export: the riddle now leaks from train into validation.
+    other = {"messages": [U("什么门永远关不上？"), A("球门")]}
+    train = write_lines(tmp_path / "train-00000-of-00001.jsonl", [other, GOOD])
+    pasted = {"messages": [S("猜谜"), U("什么东西越洗越脏?"), A("水。")]}  # punctuation apart
+    val = write_lines(tmp_path / "validation-00000-of-00001.jsonl", [pasted])
+    result = CliRunner().invoke(main, ["validate", str(train), str(val)])
+    assert result.exit_code == 0, result.output
+    assert f"{val}:1: warning: the same riddle as {train}:2" in result.output
+    assert "3 records in 2 file(s): 0 invalid, 0 problem(s), 1 warning(s)" in result.output

@@ -10,8 +10,6 @@ counts; lengths). Records whose line would not validate go, like every stage's r
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
 import os
 import string
 from collections import Counter
@@ -22,35 +20,21 @@ from curate import commit, io, stage
 from curate.errors import ConfigError, InputError
 from curate.lengths import DEFAULT_MAX_TOKENS, length_report
 from curate.messages import message_problems
-from curate.normalize import display, match_key
 from curate.record import reject
 from curate.stages.export.formats import FORMATS, dataset_info
+from curate.stages.export.splits import (  # noqa: F401 (re-exported)
+    GROUP_KEYS,
+    answer_group,
+    assign_splits,
+    merge_groups,
+    read_conflicts,
+    unit_hash,
+)
 from curate.verify import EXPORT_RERUN, SHARD, verified
 
 SPLITS = ("train", "validation")
+CARD_MARK = "pretty_name: Chinese riddles (curated)"  # in the YAML header of the dataset card
 PLACEHOLDERS = ("question", "category")
-
-
-@functools.cache
-def answer_group(answer: str) -> str:
-    """The split group of an answer: its match key with traditional characters folded.
-
-    A character riddle keeps its glyph through ingest, so 門裡有個活人 -> 閃 and
-    门里有个活人 -> 闪 are both kept; folding puts them in one split (no leak into validation).
-
-    >>> answer_group("閃。") == answer_group("闪")
-    True
-    """
-    return match_key(display(answer)) or answer
-
-
-# What keeps records together in one split. "answer": every riddle answered 多此一举 lands in
-# the same split, so validation measures riddles whose answer was never seen in training.
-GROUP_KEYS = {
-    "answer": lambda r: answer_group(r["answer"] or ""),
-    "content": lambda r: r["content_hash"] or r["id"],
-    "id": lambda r: r["id"],
-}
 
 
 @dataclass(frozen=True)
@@ -72,6 +56,7 @@ class ExportConfig:
 @dataclass(frozen=True)
 class ExportResult(stage.StageResult):
     out: Path
+    removed: tuple[Path, ...] = ()  # files of an earlier export: shards, its dataset card
 
 
 def check_config(config: ExportConfig) -> None:
@@ -86,8 +71,14 @@ def check_config(config: ExportConfig) -> None:
         raise ConfigError(f"--shard-size must be at least 1, got {config.shard_size}")
     if config.system_prompt is not None and not config.system_prompt.strip():
         raise ConfigError("--system-prompt is empty; leave it out for no system message")
+    for flag, text in (
+        ("--system-prompt", config.system_prompt),
+        ("--user-template", config.user_template),
+    ):
+        if text and not _encodes(text):  # a lone surrogate: no file holds it
+            raise ConfigError(f"{flag} is not valid UTF-8 text: {ascii(text)[:80]}")
     try:
-        parsed = string.Formatter().parse(config.user_template)
+        parsed = list(string.Formatter().parse(config.user_template))
         names = [f for _, f, _, _ in parsed if f is not None]
     except ValueError as exc:
         raise ConfigError(
@@ -100,11 +91,26 @@ def check_config(config: ExportConfig) -> None:
             f"--user-template has unknown placeholder(s) {unknown}; "
             f"available: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
         )
+    # {question!r} would quote every question, {question:d} fail on the first.
+    styled = [f for _, f, spec, conversion in parsed if f is not None and (spec or conversion)]
+    if styled:
+        raise ConfigError(
+            f"--user-template {config.user_template!r}: {{{styled[0]}}} has a conversion or "
+            "format spec (!r, :>10), which is not supported; write it plain"
+        )
     if "question" not in names:
         raise ConfigError(
             f"--user-template {config.user_template!r} has no {{question}}: every user turn "
             "would be the same text; write the question's place, e.g. '歇后语：{question}——'"
         )
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def build_messages(row: dict, config: ExportConfig) -> list[dict]:
@@ -117,72 +123,11 @@ def build_messages(row: dict, config: ExportConfig) -> list[dict]:
     ]
 
 
-def unit_hash(seed: int, key: str) -> float:
-    """A number in [0, 1) from (seed, key): the same everywhere, whatever the row order."""
-    digest = hashlib.sha256(f"{seed}\x1f{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
-
-
-def assign_splits(
-    keys: set[str], fraction: float, seed: int, strata: dict[str, str] | None = None
-) -> dict[str, str]:
-    """Group key -> split; with >= 2 groups and fraction > 0 both splits get a group.
-
-    Stratified by `strata` (group key -> riddle_type): within each stratum the groups with
-    the lowest hashes, round(fraction x its size) of them, go to validation, so every type
-    is held out in proportion (a stratum too small for one group gives none)."""
-    u = {k: unit_hash(seed, k) for k in keys}
-    strata = strata or {}
-    by_stratum: dict[str, list[str]] = {}
-    for k in keys:
-        by_stratum.setdefault(strata.get(k) or "", []).append(k)
-    split = dict.fromkeys(keys, "train")
-    for members in by_stratum.values():
-        members.sort(key=lambda k: (u[k], k))
-        for k in members[: round(fraction * len(members))]:
-            split[k] = "validation"
-    if fraction > 0 and len(u) >= 2:
-        if "validation" not in split.values():  # a small set: the lowest hash goes
-            split[min(u, key=lambda k: (u[k], k))] = "validation"
-        if "train" not in split.values():
-            split[max(u, key=lambda k: (u[k], k))] = "train"
-    return split
-
-
-def merge_groups(keys: dict[str, str], together: list[set[str]]) -> dict[str, str]:
-    """Id -> group key, with the groups of ids in one set merged (union-find, root = min key)."""
-    parent: dict[str, str] = {}
-
-    def find(k: str) -> str:
-        while parent.get(k, k) != k:
-            k = parent[k]
-        return k
-
-    for ids in together:
-        roots = sorted({find(keys[i]) for i in ids if i in keys})
-        for r in roots[1:]:  # the smallest root wins, so the result ignores input order
-            parent[r] = roots[0]
-    return {i: find(k) for i, k in keys.items()}
-
-
-def read_conflicts(processed: Path, known: set[str]) -> list[set[str]]:
-    """Sets of kept ids that dedupe reported as conflicting (same question, other answers)."""
-    path = io.stage_path(processed, "deduped", "conflicts.jsonl")
-    if not path.exists():
-        return []
-
-    def strings(obj: object):
-        if isinstance(obj, str):
-            yield obj
-        elif isinstance(obj, dict):
-            for v in obj.values():
-                yield from strings(v)
-        elif isinstance(obj, list):
-            for v in obj:
-                yield from strings(v)
-
-    # Whatever the line's layout, its members are the strings that are kept ids.
-    return [ids for obj in io.read_jsonl(path) if len(ids := set(strings(obj)) & known) > 1]
+def _line_order(row: dict) -> tuple:
+    """Lines in the order of a hash of their content: mixed (not sorted by text), whatever
+    the row order, and not by id, which hashes the source path (another folder, other ids)."""
+    content = (row["content_hash"] or "", row["question"] or "", row["answer"] or "")
+    return (*content, row["category"] or "", row["id"], row["source"] or "", row["line"] or 0)
 
 
 def _convert(rows: list[dict], config: ExportConfig) -> tuple[list[tuple[dict, list]], list]:
@@ -231,7 +176,18 @@ def _write(
         io.write_json(c.path(out / "dataset_info.json"), info)
     io.write_jsonl(c.path(io.stage_path(config.processed, "exported", "rejects.jsonl")), rejects)
     # Shards of an earlier, bigger run would mislead readers that glob the folder.
-    return [p for p in out.iterdir() if SHARD.match(p.name) and p.name not in names]
+    stale = [p for p in out.iterdir() if SHARD.match(p.name) and p.name not in names]
+    # The dataset card `curate report` wrote describes the earlier export's splits and flags.
+    return stale + [p for p in [out / "README.md"] if is_card(p)]
+
+
+def is_card(path: Path) -> bool:
+    """Whether `path` is a dataset card curate wrote (not a README of the user's)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return CARD_MARK in [f.readline().rstrip("\n") for _ in range(8)]
+    except (FileNotFoundError, UnicodeDecodeError):
+        return False
 
 
 @stage.locked
@@ -248,8 +204,8 @@ def export(config: ExportConfig) -> ExportResult:
         counter = load_token_counter(config.tokenizer)
     timer = stage.Timer()
     with timer("read"):
-        df = stage.read_stage(processed, "deduped")
-        rows = sorted(df.to_dicts(), key=lambda r: (r["id"], r["source"] or "", r["line"] or 0))
+        df = stage.read_stage(processed, "deduped", fresh=True)
+        rows = sorted(df.to_dicts(), key=_line_order)
     with timer("convert"):
         kept, rejects = _convert(rows, config)
         stage.check_counts(len(rows), len(kept), len(rejects))
@@ -285,10 +241,17 @@ def export(config: ExportConfig) -> ExportResult:
     with timer("write"), commit.Commit(out / "manifest.json", "export") as c:
         if out.is_dir():  # an --out outside the processed folder: its own leftovers
             commit.remove_stale(out)
-        c.publish(data, remove=_write(c, out, by_split, rejects, config))
+        removed = _write(c, out, by_split, rejects, config)
+        c.publish(data, remove=removed)
     paths = [Path(os.path.normpath(out / f["path"])) for f in data["files"]]
     return ExportResult(
-        data["counts"], data["reasons"], timer.times, [*paths, out / "manifest.json"], data, out
+        data["counts"],
+        data["reasons"],
+        timer.times,
+        [*paths, out / "manifest.json"],
+        data,
+        out,
+        tuple(sorted(removed)),
     )
 
 
@@ -305,9 +268,14 @@ def exported(out: str | Path) -> bool:
     )
 
 
-def read_manifest(out: str | Path) -> dict:
-    """OUT/manifest.json, once every file it lists is verified (or say what to run)."""
+def read_manifest(out: str | Path, processed: str | Path | None = None) -> dict:
+    """OUT/manifest.json, once every file it lists is verified (or say what to run); with
+    `processed`, also once it is made from the deduped.parquet there now."""
     out = Path(out)
     if not exported(out):
         raise InputError(f"no export in {out.as_posix()}; run `curate export` first")
-    return verified(out / "manifest.json", f"{out.as_posix()}/", EXPORT_RERUN)
+    data = verified(out / "manifest.json", f"{out.as_posix()}/", EXPORT_RERUN)
+    if processed is not None:
+        label, rerun = f"{out.as_posix()}/", f"{EXPORT_RERUN} --processed {Path(processed)}"
+        stage.check_fresh(Path(processed), "export", data, label, rerun)
+    return data

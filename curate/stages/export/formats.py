@@ -97,6 +97,21 @@ _OPENAI_TAGS = {
     "assistant_tag": "assistant",
     "system_tag": "system",
 }
+_TURNS = (
+    "an optional system message, one user turn (the riddle) and one assistant turn (the answer)"
+)
+# What a record of each format looks like, as the dataset card says it.
+LAYOUTS = {
+    "jsonl": f"one JSON object per line with a single `messages` list: {_TURNS}",
+    "alpaca": "a JSON array of LLaMA-Factory alpaca records: `instruction` (the riddle), an "
+    "empty `input`, `output` (the answer) and, with a system prompt, `system`",
+    "sharegpt": "a JSON array of LLaMA-Factory sharegpt records: `conversations` of one "
+    "`human` turn (the riddle) and one `gpt` turn (the answer) and, with a system prompt, "
+    "`system`",
+    "parquet": "Parquet files with one `messages` column (a list of role/content structs, "
+    f"the Hugging Face chat layout): {_TURNS}",
+}
+
 FORMATS: dict[str, Format] = {
     "jsonl": Format(
         "jsonl",

@@ -78,7 +78,9 @@ def _read(processed: Path, name: str) -> tuple[pl.DataFrame | None, dict | None]
     """A stage's kept rows and manifest, verified; (None, None) if it has not run."""
     if name != "ingested" and not stage.present(processed, name):
         return None, None
-    manifest = stage.read_manifest(processed, name)  # refuses an incomplete stage
+    manifest = stage.read_manifest(
+        processed, name, fresh=True
+    )  # refuses an incomplete or stale stage
     return pl.read_parquet(io.stage_path(processed, name)), manifest
 
 
@@ -126,10 +128,10 @@ def _sources(
     return rows
 
 
-def _splits(export_dir: Path) -> tuple[dict | None, dict[str, dict]]:
+def _splits(export_dir: Path, processed: Path) -> tuple[dict | None, dict[str, dict]]:
     if not exported(export_dir):
         return None, {}
-    manifest = read_export(export_dir)
+    manifest = read_export(export_dir, processed)
     splits: dict[str, dict] = {}
     for f in shards(manifest):
         s = splits.setdefault(f.get("split", "?"), {"records": 0, "files": []})
@@ -162,7 +164,7 @@ def collect(config: ReportConfig) -> tuple[dict, dict]:
     deduped, m_dedupe = _read(processed, "deduped")
     dups = _jsonl(io.stage_path(processed, "deduped", "rejects.jsonl"))
     conflicts = _jsonl(io.stage_path(processed, "deduped", "conflicts.jsonl"))
-    m_export, splits = _splits(export_dir)
+    m_export, splits = _splits(export_dir, processed)
     exported = io.stage_path(processed, "exported", "rejects.jsonl")
     all_rejects = rejects + (_jsonl(exported) if m_export else [])
     final = deduped if deduped is not None else ingested

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from curate.stages.export import CARD_MARK
+from curate.stages.export.formats import LAYOUTS
+
 
 def size_category(n: int) -> str:
     """Hugging Face `size_categories` bucket.
@@ -28,7 +31,7 @@ def _yaml(stats: dict) -> list[str]:
         "language:",
         "- zh",
         "license: other",
-        "pretty_name: Chinese riddles (curated)",
+        CARD_MARK,
         "task_categories:",
         "- text-generation",
         "- question-answering",
@@ -57,6 +60,17 @@ def _example(stats: dict) -> list[str]:
     return lines
 
 
+# Flags that are paths on the machine that exported: nothing to the card's reader, and the
+# card would differ with the folder it was made in.
+LOCAL_PATHS = ("out", "processed", "tokenizer")
+
+
+def _layout(stats: dict) -> str:
+    """What one record of the export looks like, in its format (jsonl when not known)."""
+    fmt = (stats.get("export_params") or {}).get("format")
+    return LAYOUTS.get(fmt, LAYOUTS["jsonl"])
+
+
 def _row(cells: list) -> str:
     return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
 
@@ -68,9 +82,7 @@ def render(stats: dict) -> str:
     lines = _yaml(stats) + [
         "# Chinese riddles (curated)",
         "",
-        f"{total:,} Chinese riddles as chat fine-tuning records, one JSON object per line "
-        "with a single `messages` list: an optional system message, one user turn (the "
-        "riddle) and one assistant turn (the answer).",
+        f"{total:,} Chinese riddles as chat fine-tuning records, {_layout(stats)}.",
         "",
         *_example(stats),
         "## Splits",
@@ -89,7 +101,7 @@ def render(stats: dict) -> str:
             + ", ".join(
                 f"`{k}={v}`"
                 for k, v in sorted(params.items())
-                if isinstance(v, (str, int, float)) and k != "out"
+                if isinstance(v, (str, int, float)) and k not in LOCAL_PATHS
             )
             + ".",
         ]

@@ -104,6 +104,19 @@ def test_rerun_and_shuffled_input_are_byte_identical(demo):
     assert len([n for n in first if n.startswith("train-")]) >= 2  # several shards
 
 
+@pytest.mark.parametrize("group_by", ["answer", "content"])
+def test_shards_do_not_depend_on_where_the_raw_files_were(demo, group_by):
+    # Ids hash the source path: the same riddles read from another folder (or a copied
+    # project run with absolute paths) got other ids, and the lines came out in another order.
+    config = ExportConfig(processed=demo, val_fraction=0.3, shard_size=7, group_by=group_by)
+    first = snapshot(export(config).out)
+    write_deduped(demo, records(PAIRS, source="/home/someone/data/riddles/demo.jsonl"))
+    moved = snapshot(export(config).out)
+    assert {n: b for n, b in moved.items() if n != "manifest.json"} == {
+        n: b for n, b in first.items() if n != "manifest.json"
+    }
+
+
 def test_shards_are_named_counted_and_stale_ones_removed(demo):
     out = export(ExportConfig(processed=demo, val_fraction=0.3, shard_size=4)).out
     names = sorted(p.name for p in out.glob("train-*"))
@@ -111,6 +124,17 @@ def test_shards_are_named_counted_and_stale_ones_removed(demo):
     assert names == [f"train-{i:05d}-of-{n:05d}.jsonl" for i in range(n)]
     export(ExportConfig(processed=demo, val_fraction=0.3))
     assert sorted(p.name for p in out.glob("train-*")) == ["train-00000-of-00001.jsonl"]
+
+
+@pytest.mark.parametrize("fraction", [0.5, 0.6, 0.9])
+def test_one_riddle_group_is_trained_on_whatever_the_fraction(project, fraction):
+    # One record (or riddles all sharing one answer) with --val-fraction 0.6 went wholly to
+    # validation: an export with nothing to train on.
+    processed = project / "processed"
+    write_deduped(processed, records(PAIRS[:3]))  # three riddles answered 多此一举
+    m = export(ExportConfig(processed=processed, val_fraction=fraction)).manifest
+    assert m["splits"]["train"] == {"records": 3, "groups": 1}
+    assert m["splits"]["validation"]["records"] == 0
 
 
 def test_small_sets_still_get_one_validation_record(project):
@@ -188,6 +212,10 @@ def test_system_prompt_and_user_template(demo):
         ({"val_fraction": 1.0}, "--val-fraction must be in [0, 1)"),
         ({"shard_size": 0}, "--shard-size must be at least 1"),
         ({"format": "csv"}, "unknown --format"),
+        ({"system_prompt": "谜\udcff"}, "--system-prompt is not valid UTF-8 text"),
+        ({"user_template": "{question:d}"}, "{question} has a conversion or format spec"),
+        ({"user_template": "谜：{question!r}"}, "{question} has a conversion or format spec"),
+        ({"user_template": "\ud800{question}"}, "--user-template is not valid UTF-8 text"),
     ],
 )
 def test_bad_flags_are_config_errors(demo, kwargs, message):

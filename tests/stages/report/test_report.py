@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -160,6 +161,53 @@ def test_report_writes_a_dataset_card_next_to_the_export(stages):
     assert "language:\n- zh" in header and "size_categories:\n- n<1K" in header
     assert "- split: validation\n    path: validation-*.jsonl" in header
     assert "| ingest | 13 | 10 | 3 |" in card
+
+
+def test_a_new_export_removes_the_card_of_the_earlier_one_not_the_users_readme(stages):
+    # The card (published with the data) kept the earlier split counts and flags after a
+    # re-export with another --val-fraction, until `curate report` ran again.
+    from curate.stages.export import ExportConfig, export
+
+    card = report(ReportConfig(processed=stages)).card
+    result = export(ExportConfig(processed=stages, val_fraction=0.5))
+    assert not card.exists() and card in result.removed
+    again = report(ReportConfig(processed=stages)).card.read_text(encoding="utf-8")
+    n = result.manifest["splits"]["validation"]["records"]
+    assert f"| validation | {n} |" in again and "val_fraction=0.5" in again
+    own = stages / "mine"
+    own.mkdir()
+    (own / "README.md").write_text("# My riddles\n", encoding="utf-8")
+    export(ExportConfig(processed=stages, out=own))
+    export(ExportConfig(processed=stages, out=own, val_fraction=0.3))
+    assert (own / "README.md").read_text(encoding="utf-8") == "# My riddles\n"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "said"),
+    [
+        ("alpaca", "LLaMA-Factory alpaca records: `instruction` (the riddle)"),
+        ("sharegpt", "LLaMA-Factory sharegpt records: `conversations` of one `human` turn"),
+        ("parquet", "Parquet files with one `messages` column"),
+    ],
+)
+def test_the_card_of_an_export_describes_its_format(stages, fmt, said):
+    # Every card said "one JSON object per line with a single `messages` list".
+    from curate.stages.export import ExportConfig, export
+
+    out = export(ExportConfig(processed=stages, format=fmt)).out
+    card = report(ReportConfig(processed=stages, export_dir=out)).card.read_text(encoding="utf-8")
+    assert said in card and "single `messages` list" not in card
+
+
+def test_the_card_names_no_local_path_and_is_the_same_from_another_folder(stages, tmp_path):
+    from curate.stages.export import ExportConfig, export
+
+    export(ExportConfig(processed=stages))  # its params hold the processed folder's path
+    first = report(ReportConfig(processed=stages)).card.read_text(encoding="utf-8")
+    assert f"processed={stages.as_posix()}" not in first and "`group_by=answer`" in first
+    moved = tmp_path / "somewhere" / "else"
+    shutil.copytree(stages, moved)
+    assert report(ReportConfig(processed=moved)).card.read_text(encoding="utf-8") == first
 
 
 def test_report_is_byte_identical_on_rerun(stages):
