@@ -15,6 +15,31 @@ from curate.record import SCHEMA, content_hash, record_id
 from curate.riddle_type import detect
 from curate.stage import write_stage
 
+# Twenty different riddles: no two questions are near (`curate.stages.export.leaks`), so
+# an export of them splits by answer alone.
+RIDDLES = [
+    ("什么东西越洗越脏？", "水"),
+    ("什么书在书店里买不到？", "秘书"),
+    ("什么路最窄？", "冤家路窄"),
+    ("什么人一年只上一天班？", "圣诞老人"),
+    ("什么车寸步难行？", "风车"),
+    ("什么床不能睡？", "牙床"),
+    ("什么酒不能喝？", "碘酒"),
+    ("什么鸟不会飞？", "鸵鸟"),
+    ("什么瓜不能吃？", "傻瓜"),
+    ("什么蛋不能吃？", "笨蛋"),
+    ("哪种动物最怕冷？", "老鼠"),
+    ("什么门永远关不上？", "球门"),
+    ("什么海没有水？", "辞海"),
+    ("什么东西有脚却不会走路？", "桌子"),
+    ("脱裤子放屁", "多此一举"),
+    ("泥菩萨过江", "自身难保"),
+    ("外甥打灯笼", "照舅"),
+    ("半个月亮（打一字）", "胖"),
+    ("一口咬掉牛尾巴（打一字）", "告"),
+    ("早上起来看太阳，手里拿着一根棒，打一水果", "香蕉"),
+]
+
 
 def record(
     question: str,

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from exportdata import records, write_deduped
+from exportdata import RIDDLES, records, write_deduped
 
 from curate.errors import InputError, StageError
 from curate.evaluation import load_riddles
@@ -17,7 +17,7 @@ from curate.stages.export import ExportConfig, export
 from curate.training.siliconflow import read_split
 from curate.verify import check_file, split_files
 
-PAIRS = [(f"第{i}个谜语是什么？", f"谜底{i}") for i in range(20)]
+PAIRS = [(q, f"谜底{i}") for i, (q, _) in enumerate(RIDDLES)]
 TWO_RUNS = r"processed/export/jsonl/ is incomplete or from two runs \(.*\); rerun `curate export`"
 
 

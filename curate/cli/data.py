@@ -71,6 +71,10 @@ def export(engine: str, ray_address: str | None, **kwargs) -> None:
     )
     for split, s in m["splits"].items():
         console.print(f"  {split}: {s['records']} records in {s['groups']} groups")
+    if held := m.get("held_in_train", {}).get("records"):
+        console.print(f"  {held} record(s) held in train: a question nearly one in train")
+        if not m["splits"]["validation"]["records"]:
+            console.print("  validation is empty: try a larger --val-fraction or another --seed")
     for f in shards(m):
         console.print(f"  {f['path']}  {f['records']} records  sha256 {f['sha256'][:12]}")
     console.print(describe(m["lengths"]), markup=False)

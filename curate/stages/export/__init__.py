@@ -22,6 +22,7 @@ from curate.lengths import DEFAULT_MAX_TOKENS, length_report
 from curate.messages import message_problems
 from curate.record import reject
 from curate.stages.export.formats import FORMATS, dataset_info
+from curate.stages.export.leaks import hold_in_train, near_pairs
 from curate.stages.export.splits import (  # noqa: F401 (re-exported)
     GROUP_KEYS,
     answer_group,
@@ -218,6 +219,8 @@ def export(config: ExportConfig) -> ExportResult:
             types.setdefault(groups[r["id"]], Counter())[r.get("riddle_type") or ""] += 1
         strata = {g: min(c, key=lambda t: (-c[t], t)) for g, c in types.items()}
         split_of = assign_splits(set(groups.values()), config.val_fraction, config.seed, strata)
+        near = near_pairs([r["question"] or "" for r, _ in kept])
+        split_of, held = hold_in_train(split_of, [groups[r["id"]] for r, _ in kept], *near)
         by_split = {s: [(r, m) for r, m in kept if split_of[groups[r["id"]]] == s] for s in SPLITS}
     records = [m for r, m in kept]
     tokens = [counter(m) for m in records] if counter else None
@@ -235,6 +238,11 @@ def export(config: ExportConfig) -> ExportResult:
                 "groups": len({groups[r["id"]] for r, _ in by_split[s]}),
             }
             for s in SPLITS
+        },
+        # validation groups moved to train: a question nearly one trained on (`leaks.py`)
+        held_in_train={
+            "groups": len(held),
+            "records": sum(groups[r["id"]] in held for r, _ in kept),
         },
         lengths=length_report(records, tokens, config.max_tokens, [r["id"] for r, _ in kept]),
     )

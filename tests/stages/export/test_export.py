@@ -9,10 +9,19 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from exportdata import as_stage, record, records, tiny_tokenizer, write_deduped, xiehouyu_rows
+from exportdata import (
+    RIDDLES,
+    as_stage,
+    record,
+    records,
+    tiny_tokenizer,
+    write_deduped,
+    xiehouyu_rows,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,11 +37,12 @@ from curate.stages.export import (
     read_manifest,
     shards,
 )
+from curate.stages.export.leaks import hold_in_train, near_pairs
 from curate.stages.validate import validate_file
 
 # 30 riddles, 10 of them answered 多此一举 (distinct riddles sharing an answer, as in xiehouyu)
 PAIRS = [(f"谜面{i}：画蛇添足第{i}回", "多此一举") for i in range(10)] + [
-    (f"什么东西第{i}个越洗越脏？", f"答案{i}") for i in range(20)
+    (q, f"答案{i}") for i, (q, _) in enumerate(RIDDLES)
 ]
 
 
@@ -74,7 +84,8 @@ def test_export_writes_valid_shards_and_a_manifest(demo):
         assert validate_file(out / f["path"]) == []
     raw = (out / "train-00000-of-00001.jsonl").read_bytes()
     assert not raw.startswith(b"\xef\xbb\xbf")
-    assert b"\\u" not in raw and "越洗越脏".encode() in raw  # Chinese unescaped
+    both = raw + (out / "validation-00000-of-00001.jsonl").read_bytes()
+    assert b"\\u" not in both and "越洗越脏".encode() in both  # Chinese unescaped
     assert all(list(row) == ["messages"] for row in lines(out / "train-00000-of-00001.jsonl"))
     assert m["lengths"]["chars"]["max"] == max(len(q) + len(a) for q, a in PAIRS)
     assert (demo / "exported.rejects.jsonl").read_text() == ""
@@ -315,6 +326,11 @@ def test_xiehouyu_exports_and_validates(project, xiehouyu_path):
     both = split_rows(out)
     where = {s for s in both for r in both[s] if r["messages"][-1]["content"] == "多此一举"}
     assert len(where) == 1
+    # nor does a question nearly the same as one in the other split, whatever its answer
+    split = [s for s in both for _ in both[s]]
+    i, j = near_pairs([r["messages"][0]["content"] for s in both for r in both[s]])
+    assert i.size and all(split[a] == split[b] for a, b in zip(i, j, strict=True))
+    assert m["held_in_train"]["records"] > 0
 
 
 def test_a_character_riddle_in_both_scripts_lands_in_one_split(project):
@@ -334,3 +350,41 @@ def test_a_character_riddle_in_both_scripts_lands_in_one_split(project):
         }
         both = [s for s, users in where.items() if {pairs[0][0], pairs[1][0]} <= users]
         assert len(both) == 1, where
+
+
+def test_a_validation_group_near_a_trained_question_is_held_in_train():
+    # C is near A, A near B: with B trained on, A moves to train, and then so does C.
+    i, j = np.array([0, 0]), np.array([1, 2])
+    split = {"A": "validation", "B": "train", "C": "validation", "D": "validation"}
+    held, moved = hold_in_train(split, ["A", "B", "C", "D"], i, j)
+    assert held == {"A": "train", "B": "train", "C": "train", "D": "validation"}
+    assert moved == {"A", "C"}
+
+
+def test_near_questions_with_other_answers_never_straddle_the_splits(project):
+    # A saying reworded a little, its punchline worded another way (断柄锄头安了把 -> 有把柄可抓 /
+    # 断了柄锄头安了把 -> 有了把柄): other answer groups, too far apart for a dedupe conflict.
+    pairs = [("断柄锄头安了把", "有把柄可抓"), ("断了柄锄头安了把", "有了把柄")]
+    for i, (q, _) in enumerate(RIDDLES):
+        pairs += [(q, f"答案{i}"), (f"请问{q}", f"另一个答案{i}")]
+    processed = project / "processed"
+    write_deduped(processed, records(pairs))
+    held = {}
+    for seed in range(6):
+        m = export(ExportConfig(processed=processed, val_fraction=0.5, seed=seed)).manifest
+        users = {
+            s: {r["messages"][0]["content"] for r in rows}
+            for s, rows in split_rows(processed / "export" / "jsonl").items()
+        }
+        assert users["validation"], seed
+        for a, b in zip(pairs[::2], pairs[1::2], strict=True):
+            assert not ({a[0], b[0]} & users["train"] and {a[0], b[0]} & users["validation"])
+        held[seed] = m["held_in_train"]["records"]
+        assert m["splits"]["validation"]["records"] + m["splits"]["train"]["records"] == 42
+    seed = max(held, key=held.get)
+    assert held[seed] > 0
+    result = CliRunner().invoke(
+        main, ["export", "--processed", str(processed), "--seed", seed, "--val-fraction", 0.5]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{held[seed]} record(s) held in train" in result.output

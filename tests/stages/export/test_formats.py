@@ -7,14 +7,14 @@ import json
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-from exportdata import records, write_deduped
+from exportdata import RIDDLES, records, write_deduped
 
 from curate.stages.export import ExportConfig, export, shards
 from curate.stages.export.formats import FORMATS, to_alpaca, to_messages, to_sharegpt
 
 SYSTEM = {"role": "system", "content": "你是谜语专家"}
 PAIR = [{"role": "user", "content": "什么床不能睡？"}, {"role": "assistant", "content": "牙床"}]
-PAIRS = [(f"什么东西第{i}个越洗越脏？", f"答案{i % 7}") for i in range(20)]
+PAIRS = [(q, f"答案{i % 7}") for i, (q, _) in enumerate(RIDDLES)]
 
 
 def test_alpaca_matches_llama_factory():
