@@ -29,7 +29,7 @@ def scan(
     skip: Path | None = None,
     unread: Callable[[Path], str | None] = lambda path: None,
 ) -> Found:
-    """Files to read (those `known` accepts, in path order) and warnings about what was left
+    """Files to read (those `known` accepts, in path order, the arguments' too) and warnings about what was left
     out: links, the processed folder, and files `unread` says why it cannot read (an Excel
     workbook among the CSV files would otherwise be skipped without a word)."""
     found: dict[Path, Path] = {}
@@ -48,7 +48,9 @@ def scan(
         for path in files:
             _check_name(path)
             found.setdefault(path.resolve(), path)
-    out.paths = list(found.values())
+    # In path order whatever the order of the arguments: `ingest raw/b raw/a` writes the
+    # same bytes as `ingest raw/a raw/b` (or `ingest raw`).
+    out.paths = sorted(found.values())
     return out
 
 

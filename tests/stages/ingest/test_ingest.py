@@ -140,6 +140,20 @@ def test_output_is_deterministic(corpus):
     assert {p.name: p.read_bytes() for p in Path("processed").iterdir()} == first
 
 
+def test_the_order_of_the_arguments_changes_no_byte_of_the_data(corpus):
+    def data() -> dict[str, bytes]:  # not the manifest: it lists the arguments as given
+        names = ("ingested.parquet", "ingested.rejects.jsonl")
+        return {n: (Path("processed") / n).read_bytes() for n in names}
+
+    files = sorted(str(p) for p in Path("raw").iterdir())
+    run(*files)
+    first = data()
+    run(*reversed(files))
+    assert data() == first
+    run("raw")  # and a folder gives its files in the same order
+    assert data() == first
+
+
 def test_flags_switch_filters_fields_and_conversion(write_raw, project):
     write_raw("a.jsonl", '{"title": "謎（面", "sol": "謎底", "question": "x"}\n')
     assert run("--question-field", "title").exit_code == 0
