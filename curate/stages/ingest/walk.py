@@ -29,9 +29,9 @@ def scan(
     skip: Path | None = None,
     unread: Callable[[Path], str | None] = lambda path: None,
 ) -> Found:
-    """Files to read (those `known` accepts, in path order, the arguments' too) and warnings about what was left
-    out: links, the processed folder, and files `unread` says why it cannot read (an Excel
-    workbook among the CSV files would otherwise be skipped without a word)."""
+    """Files to read (those `known` accepts, in path order, the arguments' too) and warnings
+    about what was left out: links, the processed folder, and files `unread` says why it
+    cannot read (an Excel workbook among the CSV files would otherwise be skipped unsaid)."""
     found: dict[Path, Path] = {}
     out = Found()
     skip_real = skip.resolve() if skip is not None else None
