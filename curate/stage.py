@@ -175,7 +175,8 @@ def write_stage(
     engine: str = ENGINE,
 ) -> StageResult:
     """Check `in == kept + rejected`, then commit `<stage>.parquet`, `<stage>.rejects.jsonl`,
-    one file per `also` entry (`{"conflicts.jsonl": write(path)}`) and `<stage>.manifest.json`.
+    one file per `also` entry (`{"conflicts.jsonl": write(path)}`) and `<stage>.manifest.json`,
+    and remove the report of the earlier run (`stale_reports`).
 
     `rejects` is a list of `record.reject` rows, or (for a million of them) a frame with the
     same columns in the same order (`raw` a struct); both write the same bytes; or (for more)
@@ -211,8 +212,18 @@ def write_stage(
     with commit.lock(processed), commit.Commit(paths[-1], stage) as c:
         for write, path in zip(writers.values(), paths, strict=False):
             write(c.path(path))
-        c.publish(data)
+        c.publish(data, remove=stale_reports(processed))
     return StageResult(counts, data["reasons"], timings or {}, paths, data)
+
+
+# What `curate report` writes into the processed folder by default: numbers of the stages
+# as they were. A stage that runs again removes them (they would show the earlier run).
+REPORTS = ("report.html", "report.json")
+
+
+def stale_reports(processed: str | Path) -> list[Path]:
+    """The report files in `processed` that a stage run there now makes stale."""
+    return [p for p in (Path(processed) / n for n in REPORTS) if p.is_file()]
 
 
 def present(processed: str | Path, stage: str) -> bool:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from curate import stage
 from curate.cli.options import engine_options, field_option, processed_option, with_options
 from curate.engines import EngineConfig
 from curate.errors import CurateError
@@ -82,6 +83,14 @@ def export(engine: str, ray_address: str | None, **kwargs) -> None:
         console.print(
             "removed the earlier export's dataset card (README.md); `curate report` writes anew"
         )
+    say_reports_removed(console, [p for p in result.removed if p.name in stage.REPORTS])
+
+
+def say_reports_removed(console, paths: list[Path]) -> None:
+    """A stage that ran again removed the report of the earlier run (`stage.stale_reports`)."""
+    if paths:
+        names = ", ".join(p.name for p in paths)
+        console.print(f"removed the earlier run's report ({names}); `curate report` writes anew")
 
 
 @click.command()
@@ -167,12 +176,14 @@ def ingest(sources: tuple[Path, ...], engine: str, ray_address: str | None, **kw
     from curate.stages.ingest import progress_bar, summary_tables
 
     config = IngestConfig(**({"sources": sources} if sources else {}), **kwargs)
+    stale = stage.stale_reports(config.processed)
     with progress_bar(Console(stderr=True)) as progress:
         result = run_ingest(config, progress, EngineConfig(engine, ray_address))
     console = Console(highlight=False)
     for table in summary_tables(result):
         console.print(table)
     console.print(f"wrote {', '.join(p.as_posix() for p in result.paths)}", markup=False)
+    say_reports_removed(console, stale)
 
 
 @click.command()
@@ -261,6 +272,7 @@ def dedupe(processed: Path, engine: str, ray_address: str | None, **flags) -> No
 
     from curate.stages.dedupe import dedupe
 
+    stale = stage.stale_reports(processed)
     result = dedupe(DedupeConfig(processed=processed, **flags), EngineConfig(engine, ray_address))
     console = Console()
     kinds = ", ".join(f"{k} {n}" for k, n in result.removed.items())
@@ -276,3 +288,4 @@ def dedupe(processed: Path, engine: str, ray_address: str | None, **flags) -> No
         console.print(f"  {path}")
     for warning in result.warnings:
         console.print(f"[yellow]warning[/]: {warning}")
+    say_reports_removed(console, stale)

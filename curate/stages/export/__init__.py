@@ -249,7 +249,7 @@ def export(config: ExportConfig) -> ExportResult:
     with timer("write"), commit.Commit(out / "manifest.json", "export") as c:
         if out.is_dir():  # an --out outside the processed folder: its own leftovers
             commit.remove_stale(out)
-        removed = _write(c, out, by_split, rejects, config)
+        removed = _write(c, out, by_split, rejects, config) + stage.stale_reports(processed)
         c.publish(data, remove=removed)
     paths = [Path(os.path.normpath(out / f["path"])) for f in data["files"]]
     return ExportResult(

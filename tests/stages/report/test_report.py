@@ -254,3 +254,24 @@ def test_cli_report_screenshot_writes_a_png(stages):
     res = CliRunner().invoke(main, ["report", "--processed", str(stages), "--screenshot", "r.png"])
     assert res.exit_code == 0, res.output
     assert "0 errors" in res.output and Path("r.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_stage_run_again_removes_the_report_of_the_earlier_run(write_raw):
+    # After `curate report`, a dedupe or export run again left report.html showing the
+    # earlier counts and splits (and `curate run --no-report` too), without a word.
+    from exportdata import RIDDLES
+
+    write_raw("a.json", [{"question": q, "answer": a} for q, a in RIDDLES])
+    reports = [Path("processed") / n for n in stage.REPORTS]
+    cli = CliRunner()
+    for command in (["ingest"], ["dedupe"], ["export", "--val-fraction", "0.3"]):
+        assert cli.invoke(main, ["report"]).exit_code in (0, 1)
+        made = [p for p in reports if p.exists()]
+        result = cli.invoke(main, command)
+        assert result.exit_code == 0, result.output
+        assert not any(p.exists() for p in reports), command
+        said = "removed the earlier run's report (report.html, report.json)"
+        assert (said in result.output) == (len(made) == 2), (command, result.output)
+    assert cli.invoke(main, ["report"]).exit_code == 0
+    assert all(p.exists() for p in reports)
+    assert "| validation | " in (Path("processed/export/jsonl/README.md").read_text("utf-8"))
