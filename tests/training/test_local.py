@@ -241,3 +241,15 @@ def test_on_a_gpu_bf16_checkpointing_and_peak_memory(tiny_model, riddle_export, 
     assert "precision: bf16" in result.output and "gradient_checkpointing: True" in result.output
     performance = json.loads((project / "gpu" / "metrics.json").read_text())["performance"]
     assert 0 < performance["peak_gpu_mem_gib"] < 1 and performance["tokens_per_s"] > 0
+
+
+def test_model_folder_without_tokenizer_files_says_so(tiny_model, riddle_export, project):
+    model = project / "no-tokenizer"
+    model.mkdir()
+    source = tiny_model("qwen2")
+    for name in ("config.json", "model.safetensors", "chat_template.jinja"):
+        shutil.copy(source / name, model / name)
+    result = train("--model", model, "--epochs", "1")
+    assert result.exit_code == 1, result.output
+    assert "has no tokenizer" in result.output and "copy the tokenizer files" in result.output
+    assert "internal error" not in result.output and not (project / "train").exists()
