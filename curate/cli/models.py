@@ -175,6 +175,11 @@ def eval_(**kwargs) -> None:
         console.print(significance_sentence(c, result.n), markup=False, highlight=False)
     for note in notes(result.results):
         console.print(note, style="yellow", markup=False, highlight=False)
+    tuned = any(r["config"] == "finetuned" for r in result.results)
+    if tuned and not result.overlap.get("checked"):  # eval.md says so; the terminal must too
+        note = f"overlap with the training data not checked: {result.overlap['reason']}"
+        hint = "pass --train-record RUN_DIR" if kwargs["finetuned_model"] else "see eval.md"
+        console.print(f"{note}; {hint}", style="yellow", markup=False, highlight=False)
     if result.overlap.get("overlapping"):
         n = result.overlap["overlapping"]
         note = f"{n} riddles were trained on (--allow-overlap): finetuned scores are overstated"
