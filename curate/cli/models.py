@@ -155,7 +155,7 @@ def eval_(**kwargs) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from curate.evaluation import DEFAULT_SYSTEM_PROMPT, evaluate
-    from curate.evaluation.report import significance_sentence
+    from curate.evaluation.report import notes, significance_sentence
 
     if kwargs["system_prompt"] == "default":
         kwargs["system_prompt"] = DEFAULT_SYSTEM_PROMPT
@@ -173,9 +173,13 @@ def eval_(**kwargs) -> None:
     console.print(_scores_table(result))
     for c in result.comparisons:
         console.print(significance_sentence(c, result.n), markup=False, highlight=False)
-    errors = sum(r["errors"] for r in result.results)
-    if errors:
-        console.print(f"[yellow]{errors} requests failed; see 'error' in responses.jsonl[/]")
+    for note in notes(result.results):
+        console.print(note, style="yellow", markup=False, highlight=False)
+    tuned = any(r["config"] == "finetuned" for r in result.results)
+    if tuned and not result.overlap.get("checked"):  # eval.md says so; the terminal must too
+        note = f"overlap with the training data not checked: {result.overlap['reason']}"
+        hint = "pass --train-record RUN_DIR" if kwargs["finetuned_model"] else "see eval.md"
+        console.print(f"{note}; {hint}", style="yellow", markup=False, highlight=False)
     if result.overlap.get("overlapping"):
         n = result.overlap["overlapping"]
         note = f"{n} riddles were trained on (--allow-overlap): finetuned scores are overstated"

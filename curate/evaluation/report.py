@@ -62,11 +62,32 @@ def _scores(results: list[dict]) -> list[str]:
         cells += [rate(r, "judge")] if judged else []
         cells += [f"{r['median_reply_chars']:g}", str(r["n"])]
         lines.append("| " + " | ".join(cells) + " |")
+    return lines + [line for note in notes(results) for line in ("", note)]
+
+
+def notes(results: list[dict]) -> list[str]:
+    """What makes a score mean less than it seems: failed requests, empty replies, judge
+    verdicts that could not be read. All are scored wrong, so a broken endpoint or judge
+    would otherwise read as a model that knows no riddle."""
+    out = []
     errors = sum(r["errors"] for r in results)
     if errors:
-        failed = f"{errors} requests failed; they are scored wrong (`error` in responses.jsonl)."
-        lines += ["", failed]
-    return lines
+        out.append(f"{errors} requests failed; they are scored wrong (`error` in responses.jsonl).")
+    for r in results:
+        if r.get("empty_replies"):
+            out.append(
+                f"{r['empty_replies']} of {r['n']} replies of `{r['config']}` were empty; they "
+                "are scored wrong: check the model id, the endpoint, and --max-tokens."
+            )
+    unread = sum(r.get("judge_unreadable", 0) for r in results)
+    if unread:
+        total = sum(r["n"] for r in results)
+        out.append(
+            f"The judge's verdict could not be read for {unread} of {total} replies; they are "
+            "scored wrong in the judge column (`judge_reason` in responses.jsonl holds what it "
+            "said): pick another --judge-model."
+        )
+    return out
 
 
 def rate(result: dict, metric: str) -> str:

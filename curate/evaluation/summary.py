@@ -31,6 +31,7 @@ def summarize(rows: list[dict]) -> list[dict]:
             result |= {"judge_unreadable": sum(r["judge"] is None for r in mine)}
         result["median_reply_chars"] = median([len(r["response"]) for r in mine])
         result["errors"] = sum("error" in r for r in mine)
+        result["empty_replies"] = sum(not r["response"] and "error" not in r for r in mine)
         results.append(result)
     return results
 

@@ -15,6 +15,7 @@ from curate.training.base import TrainConfig
 # Training on CPU holds fp32 weights plus activations and optimizer state for the adapter:
 # refuse models whose fp32 weights alone would take more than this share of the RAM.
 CPU_RAM_SHARE = 0.5
+MIN_VOCAB = 16  # fewer tokens than this is no real tokenizer (see load_tokenizer)
 HUB_TIMEOUT = 10.0  # seconds for the one hub lookup of a --model that is no local folder
 
 
@@ -92,6 +93,13 @@ def load_tokenizer(name: str):
         tokenizer = AutoTokenizer.from_pretrained(name)
     except (OSError, ValueError, KeyError) as exc:
         raise _unreadable(name, exc) from None
+    # transformers 5 builds an empty tokenizer (one special token) for a folder with no
+    # tokenizer files at all: every text would encode to nothing, and training would crash.
+    if len(tokenizer) < MIN_VOCAB:
+        raise InputError(
+            f"{name!r} has no tokenizer (tokenizer.json, or vocab.json and merges.txt, or "
+            "tokenizer.model); copy the tokenizer files from the model it was made from"
+        )
     if not getattr(tokenizer, "chat_template", None):
         raise InputError(
             f"the tokenizer of {name!r} has no chat template; use a chat/instruct model "

@@ -22,6 +22,7 @@ CONFIG_FILE = "train_config.json"  # not config.json: loaders would take the fol
 # The fields that change what the run computes (data order included).
 COMPARED = ("model", *HYPERPARAMS, "target_modules", "seed")
 IGNORED_KEY = "resume_ignored"
+DATA_KEY = "data_sha256"  # shard name -> sha256 of the export the run started on
 
 
 def checkpoint(config: TrainConfig) -> tuple[TrainConfig, str | None, dict]:
@@ -39,6 +40,8 @@ def checkpoint(config: TrainConfig) -> tuple[TrainConfig, str | None, dict]:
     if last is None:
         return config, None, {}
     saved = _saved(out / CONFIG_FILE)
+    if saved is not None and DATA_KEY in saved:
+        _check_data(config, saved[DATA_KEY])
     if saved is None:
         if config.force_resume:
             return config, last, {}
@@ -68,10 +71,37 @@ def write_config(config: TrainConfig, ignored: dict) -> Path:
 
     path = Path(config.output) / CONFIG_FILE
     record = config.to_dict()
+    record[DATA_KEY] = data_digest(config.data)
     if ignored:
         record[IGNORED_KEY] = ignored
     write_json(path, record)
     return path
+
+
+def data_digest(data: Path) -> dict[str, str]:
+    """The sha256 of each train and validation shard of the export, by file name."""
+    from curate.files import sha256_file
+    from curate.verify import split_files
+
+    shards = split_files(data, "train") + split_files(data, "validation")
+    return {p.name: sha256_file(p) for p in shards}
+
+
+def _check_data(config: TrainConfig, saved: dict[str, str]) -> None:
+    now = data_digest(config.data)
+    if now == saved:
+        return
+    changed = sorted(n for n in saved.keys() & now.keys() if saved[n] != now[n])
+    parts = [f"changed: {', '.join(changed)}"] if changed else []
+    if gone := sorted(saved.keys() - now.keys()):
+        parts.append(f"missing: {', '.join(gone)}")
+    if new := sorted(now.keys() - saved.keys()):
+        parts.append(f"new: {', '.join(new)}")
+    raise ConfigError(
+        f"--resume: the export in {config.data} is not the one the run started on "
+        f"({'; '.join(parts)}); resume with that export (restore it, or pass its --data), "
+        "or start a new run with another --output"
+    )
 
 
 def _saved(path: Path) -> dict | None:

@@ -223,3 +223,31 @@ def test_ask_needs_a_question_and_a_model(project):
     assert result.exit_code == 2 and "give the riddle to ask" in result.output
     result = CliRunner().invoke(main, ["ask", "什么门永远关不上？"])
     assert result.exit_code == 2 and "either --endpoint" in result.output
+
+
+def test_empty_replies_and_unreadable_judge_verdicts_are_said_not_just_scored_zero(
+    api, export, monkeypatch
+):
+    """A model that says nothing and a judge that answers no verdict read as 0% otherwise."""
+    monkeypatch.setenv("SILICONFLOW_API_KEY", "sk-x")
+
+    def broken(model: str, messages: list[dict]) -> str:
+        if model == JUDGE:
+            return "嗯……这个嘛，{不好说}"  # no verdict to read
+        return "" if model == TUNED else reply(model, messages)
+
+    api.reply = broken
+    out = export.parent / "eval-broken"
+    args = ["eval", "--data", str(export), "--endpoint", api.url, "--base-model", BASE]
+    args += ["--finetuned-model", TUNED, "--judge-model", JUDGE, "--output", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "30 of 30 replies of `finetuned` were empty" in said
+    assert "could not be read for 60 of 60 replies" in said
+    md = " ".join((out / "eval.md").read_text("utf-8").split())
+    assert "30 of 30 replies of `finetuned` were empty" in md
+    assert "could not be read for 60 of 60 replies" in md
+    saved = json.loads((out / "eval.json").read_text("utf-8"))
+    tuned = next(r for r in saved["results"] if r["config"] == "finetuned")
+    assert tuned["empty_replies"] == 30 and tuned["judge_unreadable"] == 30

@@ -192,6 +192,9 @@ def test_cli_prints_the_table_and_writes_files(api, export, monkeypatch):
     for text in ("base", "system_prompt", "finetuned", "25.0%", "75.0%", "100.0%", "4 riddles"):
         assert text in result.output
     assert KEY not in result.output
+    # no --train-record: the fine-tuned score may include trained riddles, and it is said
+    said = " ".join(result.output.split())
+    assert "overlap with the training data not checked" in said and "--train-record" in said
     assert sorted(p.name for p in out.iterdir()) == ["eval.json", "eval.md", "responses.jsonl"]
     md = (out / "eval.md").read_text("utf-8")
     assert "| base |" in md and "## Where the configurations disagree (3 riddles)" in md

@@ -241,3 +241,36 @@ def test_on_a_gpu_bf16_checkpointing_and_peak_memory(tiny_model, riddle_export, 
     assert "precision: bf16" in result.output and "gradient_checkpointing: True" in result.output
     performance = json.loads((project / "gpu" / "metrics.json").read_text())["performance"]
     assert 0 < performance["peak_gpu_mem_gib"] < 1 and performance["tokens_per_s"] > 0
+
+
+def test_model_folder_without_tokenizer_files_says_so(tiny_model, riddle_export, project):
+    model = project / "no-tokenizer"
+    model.mkdir()
+    source = tiny_model("qwen2")
+    for name in ("config.json", "model.safetensors", "chat_template.jinja"):
+        shutil.copy(source / name, model / name)
+    result = train("--model", model, "--epochs", "1")
+    assert result.exit_code == 1, result.output
+    assert "has no tokenizer" in result.output and "copy the tokenizer files" in result.output
+    assert "internal error" not in result.output and not (project / "train").exists()
+
+
+def test_resume_on_another_export_is_refused(tiny_model, riddle_export, project):
+    """Resumed on other data, the adapter would have trained on riddles its
+    train_records.txt does not list, and eval's overlap guard would miss them."""
+    from tiny import riddle_messages, write_export
+
+    common = ["--model", tiny_model("qwen2"), "--epochs", "2", "--batch-size", "8"]
+    assert train(*common, "--output", "run").exit_code == 0
+    shutil.rmtree(project / "run" / "checkpoints" / "checkpoint-4")  # interrupted at step 2
+    rows = riddle_messages(RIDDLES)
+    write_export(riddle_export, rows[:8], rows[:4])  # re-exported meanwhile: half the riddles
+    for extra in ([], ["--force-resume"]):
+        result = train(*common, "--output", "run", "--resume", *extra)
+        assert result.exit_code == 2, result.output
+        assert "not the one the run started on" in result.output
+        assert "changed: train-00000-of-00001.jsonl" in result.output
+    write_export(riddle_export, rows, rows[:4])  # the export restored: the run goes on
+    result = train(*common, "--output", "run", "--resume")
+    assert result.exit_code == 0, result.output
+    assert "resumed_from: checkpoint-2" in result.output
