@@ -48,10 +48,18 @@ class Decision:
     b_answer: str = ""
 
 
+# The keys a line may have: a misspelt one (`decison`, `a_anwser`) would otherwise be
+# ignored, and the line read as a `distinct` decision or about every answer of a question.
+_KEYS = ("a", "b", "decision", "a_answer", "b_answer")
+
+
 def parse(row: dict) -> Decision:
     """One overrides line (a dict) as a Decision; ValueError says what is wrong."""
     if not isinstance(row, dict) or not str(row.get("a") or "").strip():
         raise ValueError('"a" is missing')
+    unknown = [k for k in row if k not in _KEYS]
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r}; a line has only {', '.join(_KEYS)}")
     kind = row.get("decision", "distinct")
     if kind not in KINDS:
         raise ValueError(f"decision must be one of {KINDS}, got {kind!r}")
@@ -70,8 +78,14 @@ def read(path: Path | None, required: bool = False) -> list[Decision]:
         if required:
             raise InputError(f"{path}: no such overrides file (--overrides)")
         return []
+    try:  # utf-8-sig: an editor's byte-order mark is no error
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the overrides file as UTF-8"
+        ) from None
     out = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:

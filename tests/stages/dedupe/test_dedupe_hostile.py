@@ -3,8 +3,14 @@ flags or files that are wrong are errors that say so, never a traceback."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
+from click.testing import CliRunner
 from dedupe_frames import frame, write_ingested
 
+from curate.cli import main
+from curate.errors import ConfigError
 from curate.stages.dedupe import DedupeConfig, dedupe
 
 # deduped.parquet and the rejects keep the input order; these two are in survivor order
@@ -32,3 +38,35 @@ def test_conflict_pair_listed_is_the_same_whatever_the_row_order(tmp_path):
     for name in OUTPUTS:
         one = (tmp_path / "one" / f"deduped.{name}").read_bytes()
         assert one == (tmp_path / "two" / f"deduped.{name}").read_bytes(), name
+
+
+def _overrides(project, text: bytes):
+    path = project / "dedupe.overrides.jsonl"
+    path.write_bytes(text)
+    return path
+
+
+def test_overrides_line_with_a_misspelt_key_is_an_error_naming_it(project):
+    """`decison` would leave the line a `distinct` decision, `a_anwser` a survivor decision
+    about every answer of the question: both are refused, naming the file, line and key."""
+    write_ingested(project / "processed", frame([("什么门永远关不上？", "球门")]))
+    line = {"a": "什么门永远关不上？", "a_anwser": "球门", "decision": "survivor"}
+    path = _overrides(project, b"\n" + json.dumps(line, ensure_ascii=False).encode() + b"\n")
+    with pytest.raises(ConfigError, match=r"dedupe.overrides.jsonl:2: .*unknown key 'a_anwser'"):
+        dedupe(DedupeConfig(overrides=path))
+    result = CliRunner().invoke(main, ["dedupe"])
+    assert result.exit_code == 2 and "unknown key 'a_anwser'" in result.output
+
+
+def test_overrides_file_saved_with_a_bom_is_read_and_one_not_utf8_is_an_error(project):
+    write_ingested(
+        project / "processed", frame([("什么东西越洗越脏？", "水"), ("什么东西越洗越脏？", "水")])
+    )
+    line = {"a": "什么东西越洗越脏？", "a_answer": "水", "decision": "survivor"}
+    text = json.dumps(line, ensure_ascii=False) + "\n"
+    _overrides(project, text.encode("utf-8-sig"))
+    assert dedupe(DedupeConfig()).kept == 1
+    _overrides(project, text.encode("gbk"))
+    result = CliRunner().invoke(main, ["dedupe"])
+    assert result.exit_code == 1, result.output
+    assert "dedupe.overrides.jsonl: not UTF-8" in result.output and "internal" not in result.output
