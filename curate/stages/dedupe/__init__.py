@@ -151,8 +151,9 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
     with timer("keys"):
         df = _with_types(df)
         n_own = df.height
-        if config.against:  # external records join at the end, ranked first
-            df = pl.concat([df, against.load(config.against).select(df.columns)])
+        external, unread = against.load(config.against)
+        if external.height:  # external records join at the end, ranked first
+            df = pl.concat([df, external.select(df.columns)])
         frame = rank.ranked(df, config.prefer, n_own)
         hits = decisions.match(overrides, frame, df)  # the records each decision names
         frame = decisions.promote(frame, overrides, hits, n_own)  # chosen survivors first
@@ -195,7 +196,7 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
         result, n_clusters = _write(
             processed, out, conflicts, config, (bands, rows), inputs, runner.NAME
         )
-    warnings = unmatched + not_conflicts + review.override_warnings(out, forbid)
+    warnings = unread + unmatched + not_conflicts + review.override_warnings(out, forbid)
     warnings += decisions.outcome(overrides, hits, out, applied)
     return DedupeResult(
         **(result.fields() | {"timings": timer.times}),

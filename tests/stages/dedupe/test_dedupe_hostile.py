@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from dedupe_frames import frame, write_ingested
 
 from curate.cli import main
-from curate.errors import ConfigError
+from curate.errors import ConfigError, InputError
 from curate.stages.dedupe import DedupeConfig, dedupe
 
 # deduped.parquet and the rejects keep the input order; these two are in survivor order
@@ -70,3 +70,26 @@ def test_overrides_file_saved_with_a_bom_is_read_and_one_not_utf8_is_an_error(pr
     result = CliRunner().invoke(main, ["dedupe"])
     assert result.exit_code == 1, result.output
     assert "dedupe.overrides.jsonl: not UTF-8" in result.output and "internal" not in result.output
+
+
+def test_against_a_file_with_no_riddle_is_an_error_and_unread_rows_warn(project):
+    """A benchmark whose fields ingest does not know (or an empty file) used to pass the
+    contamination check silently: nothing was read, so nothing matched."""
+    write_ingested(project / "processed", frame([("什么东西越洗越脏？", "水")]))
+    bench = project / "bench.jsonl"
+    bench.write_text('{"frage": "什么东西越洗越脏？", "antwort": "水"}\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["dedupe", "--against", str(bench)])
+    assert result.exit_code == 1, result.output
+    assert "bench.jsonl: no riddle could be read" in result.output
+    assert "no question, answer field" in result.output and "Traceback" not in result.output
+    (project / "empty.jsonl").write_text("", encoding="utf-8")
+    with pytest.raises(InputError, match="empty.jsonl: no riddle could be read"):
+        dedupe(DedupeConfig(against=(project / "empty.jsonl",)))
+    bench.write_text(
+        '{"q": "什么东西越洗越脏？", "a": "水"}\n{"frage": "x", "antwort": "y"}\n',
+        encoding="utf-8",
+    )
+    result = dedupe(DedupeConfig(against=(bench,)))
+    assert result.kept == 0 and result.removed["contaminated"] == 1
+    (warning,) = result.warnings
+    assert "1 rows could not be read" in warning and "bench.jsonl:2" in warning
