@@ -155,6 +155,7 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
         if external.height:  # external records join at the end, ranked first
             df = pl.concat([df, external.select(df.columns)])
         frame = rank.ranked(df, config.prefer, n_own)
+        early = unread + rank.unmatched_prefer(df["source"].head(n_own), config.prefer)
         hits = decisions.match(overrides, frame, df)  # the records each decision names
         frame = decisions.promote(frame, overrides, hits, n_own)  # chosen survivors first
         ids = graph.node_ids(frame, df)
@@ -196,7 +197,7 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
         result, n_clusters = _write(
             processed, out, conflicts, config, (bands, rows), inputs, runner.NAME
         )
-    warnings = unread + unmatched + not_conflicts + review.override_warnings(out, forbid)
+    warnings = early + unmatched + not_conflicts + review.override_warnings(out, forbid)
     warnings += decisions.outcome(overrides, hits, out, applied)
     return DedupeResult(
         **(result.fields() | {"timings": timer.times}),

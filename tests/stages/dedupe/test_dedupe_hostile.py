@@ -93,3 +93,16 @@ def test_against_a_file_with_no_riddle_is_an_error_and_unread_rows_warn(project)
     assert result.kept == 0 and result.removed["contaminated"] == 1
     (warning,) = result.warnings
     assert "1 rows could not be read" in warning and "bench.jsonl:2" in warning
+
+
+def test_prefer_glob_that_matches_no_source_warns(project):
+    rows = [("什么东西越洗越脏？", "水"), ("什么东西越洗越脏", "水。")]
+    processed = project / "processed"
+    write_ingested(processed, frame(rows[:1], "raw/a.json"), frame(rows[1:], "raw/b.json"))
+    result = CliRunner().invoke(main, ["dedupe", "--prefer", "b.jsonl", "--prefer", "*.json"])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())  # rich wraps long lines
+    assert "--prefer 'b.jsonl' matches no source" in said
+    assert "raw/a.json, raw/b.json" in said and "'*.json'" not in said
+    result = dedupe(DedupeConfig(prefer=("*.json", "raw/b*")))
+    assert result.warnings == ()  # a glob another one ranks ahead of still matches
