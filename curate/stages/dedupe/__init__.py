@@ -130,6 +130,13 @@ def _check(config: DedupeConfig) -> None:
     ):
         if not 0 < getattr(config, name) <= 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be in (0, 1]")
+    for name in ("variant_threshold", "variant_slope"):  # NaN would compare false everywhere
+        if not np.isfinite(getattr(config, name)):
+            raise ConfigError(f"--{name.replace('_', '-')} must be a finite number")
+    if config.variant_min_shared < 0:
+        raise ConfigError("--variant-min-shared must be 0 or more")
+    if not 0 <= config.seed < 2**32:  # numpy's RandomState draws the permutations
+        raise ConfigError("the MinHash seed must be between 0 and 2**32 - 1")
     if not MIN_PERM <= config.num_perm <= MAX_PERM:
         raise ConfigError(
             f"--num-perm must be between {MIN_PERM} and {MAX_PERM} (memory grows with it)"

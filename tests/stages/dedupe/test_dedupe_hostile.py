@@ -106,3 +106,26 @@ def test_prefer_glob_that_matches_no_source_warns(project):
     assert "raw/a.json, raw/b.json" in said and "'*.json'" not in said
     result = dedupe(DedupeConfig(prefer=("*.json", "raw/b*")))
     assert result.warnings == ()  # a glob another one ranks ahead of still matches
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--variant-threshold", "nan"], "--variant-threshold must be a finite number"),
+        (["--variant-slope", "inf"], "--variant-slope must be a finite number"),
+        (["--variant-min-shared", "-1"], "--variant-min-shared must be 0 or more"),
+    ],
+)
+def test_flags_no_threshold_can_mean_are_usage_errors(project, flags, said):
+    """NaN passed every check silently (it compares false) and was written to the manifest
+    as `NaN`, which is not JSON."""
+    write_ingested(project / "processed", frame([("什么东西越洗越脏？", "水")]))
+    result = CliRunner().invoke(main, ["dedupe", *flags])
+    assert result.exit_code == 2 and said in result.output, result.output
+    assert not (project / "processed" / "deduped.manifest.json").exists()
+
+
+def test_a_seed_numpy_cannot_take_is_a_config_error(project):
+    write_ingested(project / "processed", frame([("什么东西越洗越脏？", "水")]))
+    with pytest.raises(ConfigError, match="seed"):
+        dedupe(DedupeConfig(seed=2**40))
