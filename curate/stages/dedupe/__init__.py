@@ -181,7 +181,7 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
     with timer("overrides"):
         nodes = decisions.side_nodes(hits, ids)
         forbid = decisions.forbidden(overrides, nodes)
-        unmatched = decisions.unmatched(overrides, hits)
+        unmatched = decisions.unmatched(overrides, hits) + decisions.inseparable(overrides, nodes)
         edges = graph.drop_forbidden(edges, forbid)
     with timer("variant"):
         first = decisions.kept_first(overrides, nodes, ids, n_own)

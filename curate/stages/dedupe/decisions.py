@@ -141,6 +141,21 @@ def match(decisions: list[Decision], frame: pl.DataFrame, df: pl.DataFrame) -> p
     return hits.select("n", "side", "row").with_columns(exact=exact).sort("n", "side", "row")
 
 
+def inseparable(decisions: list[Decision], nodes: dict) -> tuple[str, ...]:
+    """A warning per `distinct` decision whose two sides are exact copies of one record (the
+    same question and answer keys: punctuation, spaces, widths and case ignored)."""
+    out = []
+    for n, d in enumerate(decisions):
+        na, nb = nodes.get((n, "a")), nodes.get((n, "b"))
+        if d.kind == "distinct" and na is not None and nb is not None:
+            if set(na.tolist()) == set(nb.tolist()) and na.size == 1:
+                out.append(
+                    f"distinct decision {d.a[:30]!r} / {d.b[:30]!r}: the two are exact copies "
+                    "(punctuation, spaces, widths and case are ignored); it has no effect"
+                )
+    return tuple(out)
+
+
 def unmatched(decisions: list[Decision], hits: pl.DataFrame) -> tuple[str, ...]:
     """A warning per side that names no record (a stale id, a changed question or answer)."""
     found = set(hits.select("n", "side").iter_rows())
@@ -246,13 +261,21 @@ def outcome(
     removed = out["removed"].to_numpy()
     warnings = []
     for n, d in enumerate(decisions):
-        a = hits.filter((pl.col("n") == n) & (pl.col("side") == "a"))["row"].to_numpy()
-        a = a[a < out.height]
+        side = hits.filter(
+            (pl.col("n") == n) & (pl.col("side") == "a") & (pl.col("row") < out.height)
+        )
+        a, written = side["row"].to_numpy(), side.filter("exact")["row"].to_numpy()
         if d.kind == "survivor" and a.size and removed[a].all():
             first = out.row(int(a[0]), named=True)
             warnings.append(
                 f"survivor decision {d.a[:30]!r}: still removed ({first['kind']} of "
                 f"{first['survivor_id']}): an external set or another decision ranks first"
+            )
+        elif d.kind == "survivor" and written.size and removed[written].all():
+            first = out.row(int(written[0]), named=True)
+            warnings.append(
+                f"survivor decision {d.a[:30]!r} → {d.a_answer[:20]!r}: that copy is removed "
+                f"(exact of {first['survivor_id']}): another decision chose another copy"
             )
         if d.kind == "answer" and n in applied:
             b = hits.filter((pl.col("n") == n) & (pl.col("side") == "b"))["row"].to_numpy()

@@ -129,3 +129,29 @@ def test_a_seed_numpy_cannot_take_is_a_config_error(project):
     write_ingested(project / "processed", frame([("什么东西越洗越脏？", "水")]))
     with pytest.raises(ConfigError, match="seed"):
         dedupe(DedupeConfig(seed=2**40))
+
+
+def _decide(project, *lines: dict):
+    text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+    return _overrides(project, text.encode("utf-8"))
+
+
+def test_decisions_that_cannot_apply_to_exact_copies_warn(project):
+    """Exact copies (the same keys) are one record to dedupe: a `distinct` decision between
+    them, or a second `survivor` decision choosing another copy, cannot be followed."""
+    rows = [("什么东西越洗越脏？", "水"), ("什么东西越洗越脏", "水。"), ("什么门永远关不上？", "球门")]
+    write_ingested(project / "processed", frame(rows))
+    _decide(project, {"a": "什么东西越洗越脏", "b": "什么东西越洗越脏？", "decision": "distinct"})
+    result = dedupe(DedupeConfig())
+    assert result.kept == 2
+    (warning,) = result.warnings
+    assert "are exact copies" in warning and "no effect" in warning
+    _decide(
+        project,
+        {"a": "什么东西越洗越脏", "a_answer": "水。", "decision": "survivor"},
+        {"a": "什么东西越洗越脏？", "a_answer": "水", "decision": "survivor"},
+    )
+    result = dedupe(DedupeConfig())
+    assert result.kept == 2
+    (warning,) = result.warnings  # one of the two chosen copies is removed: that one says so
+    assert "that copy is removed" in warning and "another decision" in warning
