@@ -33,7 +33,7 @@ import polars as pl
 
 from curate import engines, io, riddle_type, stage
 from curate.engines import EngineConfig
-from curate.errors import ConfigError
+from curate.errors import ConfigError, InputError
 from curate.record import COLUMNS
 from curate.stages.dedupe import against, decisions, graph, minhash, rank, review, spread
 from curate.stages.dedupe.keys import match_keys
@@ -152,7 +152,7 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
     timer = stage.Timer()
     processed = Path(config.processed)
     # One chunk per column, not one per row group: polars gathers from many chunks 5-10x slower
-    df = stage.read_stage(processed, "ingested", _KEYS).rechunk()
+    df = _checked(stage.read_stage(processed, "ingested", _KEYS).rechunk(), processed)
     overrides_path = config.overrides or review.default_overrides(processed)
     overrides = decisions.read(overrides_path, required=config.overrides is not None)
     with timer("keys"):
@@ -298,6 +298,23 @@ def _write(
         engine=engine,
     )
     return result, clusters[0]
+
+
+def _checked(df: pl.DataFrame, processed: Path) -> pl.DataFrame:
+    """The ingested records, if their ids, questions and answers are text in every row and
+    the ids unique (a file edited by hand and its manifest with it may be neither)."""
+    for name in ("id", "question", "answer"):
+        if df.schema.get(name) != pl.String or df[name].has_nulls():
+            problem = f"column {name!r} is missing, not text, or has empty cells"
+            break
+    else:
+        if df["id"].n_unique() == df.height:
+            return df
+        problem = "record ids are not unique"
+    raise InputError(
+        f"{io.stage_path(processed, 'ingested')}: {problem}, which `curate ingest` never "
+        f"writes; rerun `curate ingest --processed {processed}`"
+    )
 
 
 def _with_types(df: pl.DataFrame) -> pl.DataFrame:

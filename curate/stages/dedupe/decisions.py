@@ -147,12 +147,13 @@ def inseparable(decisions: list[Decision], nodes: dict) -> tuple[str, ...]:
     out = []
     for n, d in enumerate(decisions):
         na, nb = nodes.get((n, "a")), nodes.get((n, "b"))
-        if d.kind == "distinct" and na is not None and nb is not None:
-            if set(na.tolist()) == set(nb.tolist()) and na.size == 1:
-                out.append(
-                    f"distinct decision {d.a[:30]!r} / {d.b[:30]!r}: the two are exact copies "
-                    "(punctuation, spaces, widths and case are ignored); it has no effect"
-                )
+        if d.kind != "distinct" or na is None or nb is None:
+            continue
+        if na.size == 1 and set(na.tolist()) == set(nb.tolist()):
+            out.append(
+                f"distinct decision {d.a[:30]!r} / {d.b[:30]!r}: the two are exact copies "
+                "(punctuation, spaces, widths and case are ignored); it has no effect"
+            )
     return tuple(out)
 
 

@@ -139,7 +139,7 @@ def _decide(project, *lines: dict):
 def test_decisions_that_cannot_apply_to_exact_copies_warn(project):
     """Exact copies (the same keys) are one record to dedupe: a `distinct` decision between
     them, or a second `survivor` decision choosing another copy, cannot be followed."""
-    rows = [("什么东西越洗越脏？", "水"), ("什么东西越洗越脏", "水。"), ("什么门永远关不上？", "球门")]
+    rows = [("什么东西越洗越脏？", "水"), ("什么东西越洗越脏", "水。"), ("什么门关不上？", "球门")]
     write_ingested(project / "processed", frame(rows))
     _decide(project, {"a": "什么东西越洗越脏", "b": "什么东西越洗越脏？", "decision": "distinct"})
     result = dedupe(DedupeConfig())
@@ -155,3 +155,26 @@ def test_decisions_that_cannot_apply_to_exact_copies_warn(project):
     assert result.kept == 2
     (warning,) = result.warnings  # one of the two chosen copies is removed: that one says so
     assert "that copy is removed" in warning and "another decision" in warning
+
+
+def test_ingested_file_edited_by_hand_is_refused_naming_it(project):
+    """An ingested.parquet rewritten with its manifest (so the stage verifies) but with empty
+    questions or repeated ids: an error naming the file and the command, not `internal error`."""
+    import polars as pl
+
+    from curate import io, stage
+
+    processed = project / "processed"
+    rows = frame([("什么东西越洗越脏？", "水"), ("什么门永远关不上？", "球门")])
+    edits = {
+        "column 'question'": rows.with_columns(question=pl.lit(None, pl.String)),
+        "ids are not unique": rows.with_columns(id=pl.lit("0000000000000000")),
+    }
+    for said, edited in edits.items():
+        stage.write_stage(processed, "ingested", edited, [], n_in=2, params={}, inputs=[])
+        assert stage.read_manifest(processed, "ingested")  # the stage itself verifies
+        result = CliRunner().invoke(main, ["dedupe"])
+        assert result.exit_code == 1, result.output
+        said_all = " ".join(result.output.split())
+        assert said in said_all and "rerun `curate ingest" in said_all
+        assert "internal" not in said_all and not io.stage_path(processed, "deduped").exists()
