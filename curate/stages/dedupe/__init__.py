@@ -33,7 +33,7 @@ import polars as pl
 
 from curate import engines, io, riddle_type, stage
 from curate.engines import EngineConfig
-from curate.errors import ConfigError
+from curate.errors import ConfigError, InputError
 from curate.record import COLUMNS
 from curate.stages.dedupe import against, decisions, graph, minhash, rank, review, spread
 from curate.stages.dedupe.keys import match_keys
@@ -130,6 +130,13 @@ def _check(config: DedupeConfig) -> None:
     ):
         if not 0 < getattr(config, name) <= 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be in (0, 1]")
+    for name in ("variant_threshold", "variant_slope"):  # NaN would compare false everywhere
+        if not np.isfinite(getattr(config, name)):
+            raise ConfigError(f"--{name.replace('_', '-')} must be a finite number")
+    if config.variant_min_shared < 0:
+        raise ConfigError("--variant-min-shared must be 0 or more")
+    if not 0 <= config.seed < 2**32:  # numpy's RandomState draws the permutations
+        raise ConfigError("the MinHash seed must be between 0 and 2**32 - 1")
     if not MIN_PERM <= config.num_perm <= MAX_PERM:
         raise ConfigError(
             f"--num-perm must be between {MIN_PERM} and {MAX_PERM} (memory grows with it)"
@@ -145,15 +152,17 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
     timer = stage.Timer()
     processed = Path(config.processed)
     # One chunk per column, not one per row group: polars gathers from many chunks 5-10x slower
-    df = stage.read_stage(processed, "ingested", _KEYS).rechunk()
+    df = _checked(stage.read_stage(processed, "ingested", _KEYS).rechunk(), processed)
     overrides_path = config.overrides or review.default_overrides(processed)
     overrides = decisions.read(overrides_path, required=config.overrides is not None)
     with timer("keys"):
         df = _with_types(df)
         n_own = df.height
-        if config.against:  # external records join at the end, ranked first
-            df = pl.concat([df, against.load(config.against).select(df.columns)])
+        external, unread = against.load(config.against)
+        if external.height:  # external records join at the end, ranked first
+            df = pl.concat([df, external.select(df.columns)])
         frame = rank.ranked(df, config.prefer, n_own)
+        early = unread + rank.unmatched_prefer(df["source"].head(n_own), config.prefer)
         hits = decisions.match(overrides, frame, df)  # the records each decision names
         frame = decisions.promote(frame, overrides, hits, n_own)  # chosen survivors first
         ids = graph.node_ids(frame, df)
@@ -172,7 +181,7 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
     with timer("overrides"):
         nodes = decisions.side_nodes(hits, ids)
         forbid = decisions.forbidden(overrides, nodes)
-        unmatched = decisions.unmatched(overrides, hits)
+        unmatched = decisions.unmatched(overrides, hits) + decisions.inseparable(overrides, nodes)
         edges = graph.drop_forbidden(edges, forbid)
     with timer("variant"):
         first = decisions.kept_first(overrides, nodes, ids, n_own)
@@ -195,7 +204,7 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
         result, n_clusters = _write(
             processed, out, conflicts, config, (bands, rows), inputs, runner.NAME
         )
-    warnings = unmatched + not_conflicts + review.override_warnings(out, forbid)
+    warnings = early + unmatched + not_conflicts + review.override_warnings(out, forbid)
     warnings += decisions.outcome(overrides, hits, out, applied)
     return DedupeResult(
         **(result.fields() | {"timings": timer.times}),
@@ -289,6 +298,23 @@ def _write(
         engine=engine,
     )
     return result, clusters[0]
+
+
+def _checked(df: pl.DataFrame, processed: Path) -> pl.DataFrame:
+    """The ingested records, if their ids, questions and answers are text in every row and
+    the ids unique (a file edited by hand and its manifest with it may be neither)."""
+    for name in ("id", "question", "answer"):
+        if df.schema.get(name) != pl.String or df[name].has_nulls():
+            problem = f"column {name!r} is missing, not text, or has empty cells"
+            break
+    else:
+        if df["id"].n_unique() == df.height:
+            return df
+        problem = "record ids are not unique"
+    raise InputError(
+        f"{io.stage_path(processed, 'ingested')}: {problem}, which `curate ingest` never "
+        f"writes; rerun `curate ingest --processed {processed}`"
+    )
 
 
 def _with_types(df: pl.DataFrame) -> pl.DataFrame:

@@ -48,10 +48,18 @@ class Decision:
     b_answer: str = ""
 
 
+# The keys a line may have: a misspelt one (`decison`, `a_anwser`) would otherwise be
+# ignored, and the line read as a `distinct` decision or about every answer of a question.
+_KEYS = ("a", "b", "decision", "a_answer", "b_answer")
+
+
 def parse(row: dict) -> Decision:
     """One overrides line (a dict) as a Decision; ValueError says what is wrong."""
     if not isinstance(row, dict) or not str(row.get("a") or "").strip():
         raise ValueError('"a" is missing')
+    unknown = [k for k in row if k not in _KEYS]
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r}; a line has only {', '.join(_KEYS)}")
     kind = row.get("decision", "distinct")
     if kind not in KINDS:
         raise ValueError(f"decision must be one of {KINDS}, got {kind!r}")
@@ -70,8 +78,14 @@ def read(path: Path | None, required: bool = False) -> list[Decision]:
         if required:
             raise InputError(f"{path}: no such overrides file (--overrides)")
         return []
+    try:  # utf-8-sig: an editor's byte-order mark is no error
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the overrides file as UTF-8"
+        ) from None
     out = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -125,6 +139,22 @@ def match(decisions: list[Decision], frame: pl.DataFrame, df: pl.DataFrame) -> p
         (hits["answer"] == "") | (df["answer"].gather(rows) == hits["answer"])
     )
     return hits.select("n", "side", "row").with_columns(exact=exact).sort("n", "side", "row")
+
+
+def inseparable(decisions: list[Decision], nodes: dict) -> tuple[str, ...]:
+    """A warning per `distinct` decision whose two sides are exact copies of one record (the
+    same question and answer keys: punctuation, spaces, widths and case ignored)."""
+    out = []
+    for n, d in enumerate(decisions):
+        na, nb = nodes.get((n, "a")), nodes.get((n, "b"))
+        if d.kind != "distinct" or na is None or nb is None:
+            continue
+        if na.size == 1 and set(na.tolist()) == set(nb.tolist()):
+            out.append(
+                f"distinct decision {d.a[:30]!r} / {d.b[:30]!r}: the two are exact copies "
+                "(punctuation, spaces, widths and case are ignored); it has no effect"
+            )
+    return tuple(out)
 
 
 def unmatched(decisions: list[Decision], hits: pl.DataFrame) -> tuple[str, ...]:
@@ -232,13 +262,21 @@ def outcome(
     removed = out["removed"].to_numpy()
     warnings = []
     for n, d in enumerate(decisions):
-        a = hits.filter((pl.col("n") == n) & (pl.col("side") == "a"))["row"].to_numpy()
-        a = a[a < out.height]
+        side = hits.filter(
+            (pl.col("n") == n) & (pl.col("side") == "a") & (pl.col("row") < out.height)
+        )
+        a, written = side["row"].to_numpy(), side.filter("exact")["row"].to_numpy()
         if d.kind == "survivor" and a.size and removed[a].all():
             first = out.row(int(a[0]), named=True)
             warnings.append(
                 f"survivor decision {d.a[:30]!r}: still removed ({first['kind']} of "
                 f"{first['survivor_id']}): an external set or another decision ranks first"
+            )
+        elif d.kind == "survivor" and written.size and removed[written].all():
+            first = out.row(int(written[0]), named=True)
+            warnings.append(
+                f"survivor decision {d.a[:30]!r} → {d.a_answer[:20]!r}: that copy is removed "
+                f"(exact of {first['survivor_id']}): another decision chose another copy"
             )
         if d.kind == "answer" and n in applied:
             b = hits.filter((pl.col("n") == n) & (pl.col("side") == "b"))["row"].to_numpy()

@@ -123,16 +123,27 @@ def _ties_by_text(df: pl.DataFrame, order: np.ndarray, sorted_keys) -> np.ndarra
     return order
 
 
+def unmatched_prefer(sources: pl.Series, prefer: tuple[str, ...]) -> tuple[str, ...]:
+    """A warning per `--prefer` glob that matches no source: a typo would change nothing."""
+    names = sorted(s or "" for s in sources.unique().to_list())
+    return tuple(
+        f"--prefer {p!r} matches no source (they are named like {', '.join(names[:3])}); "
+        "it has no effect"
+        for p in prefer
+        if not any(_prefers(source, p) for source in names)
+    )
+
+
+def _prefers(source: str, glob: str) -> bool:
+    """A `--prefer` glob matches a source's path or its file name."""
+    return fnmatch.fnmatchcase(source, glob) or fnmatch.fnmatchcase(source.rsplit("/", 1)[-1], glob)
+
+
 def _prefer_rank(sources: pl.Series, prefer: tuple[str, ...]) -> pl.Series:
     """Index of the first `--prefer` glob matching each source's path or file name."""
     rank = {}
     for source in sources.unique().to_list():
-        name = (source or "").rsplit("/", 1)[-1]
-        hits = [
-            i
-            for i, p in enumerate(prefer)
-            if fnmatch.fnmatchcase(source or "", p) or fnmatch.fnmatchcase(name, p)
-        ]
+        hits = [i for i, p in enumerate(prefer) if _prefers(source or "", p)]
         rank[source] = hits[0] if hits else len(prefer)
     # `default` also keeps the dtype when there are no rows (an empty mapping is a no-op).
     return sources.replace_strict(rank, default=len(prefer), return_dtype=pl.Int64)

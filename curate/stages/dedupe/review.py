@@ -195,18 +195,22 @@ def _conflict_pairs(df, ids, edges, center, row, n_own, survivor_ids) -> pl.Data
     u, v = conflicts["u"].to_numpy(), conflicts["v"].to_numpy()
     ru, rv = row[ids.node_first[u]], row[ids.node_first[v]]
     first = center[u] <= center[v]
+    # Ties in score go to the pair of nodes first in survivor order (content), not of input
+    # rows: the same records in another order list the same pair.
     pairs = (
         pl.DataFrame(
             {
                 "cu": np.minimum(center[u], center[v]),
                 "cv": np.maximum(center[u], center[v]),
+                "nu": np.where(first, u, v),
+                "nv": np.where(first, v, u),
                 "ru": np.where(first, ru, rv),
                 "rv": np.where(first, rv, ru),
                 "score": conflicts["score"],
             }
         )
         .filter((pl.col("ru") < n_own) & (pl.col("rv") < n_own))
-        .sort(["cu", "cv", "score", "ru", "rv"], descending=[False, False, True, False, False])
+        .sort(["cu", "cv", "score", "nu", "nv"], descending=[False, False, True, False, False])
         .unique(["cu", "cv"], keep="first", maintain_order=True)
     )
     side = df.select("id", "source", "line", "question", "answer").with_columns(
