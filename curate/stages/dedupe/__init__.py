@@ -301,16 +301,15 @@ def _write(
 
 
 def _checked(df: pl.DataFrame, processed: Path) -> pl.DataFrame:
-    """The ingested records, if their ids, questions and answers are text in every row and
-    the ids unique (a file edited by hand and its manifest with it may be neither)."""
+    """The ingested records, if their ids, questions and answers are text in every row (a
+    file edited by hand and its manifest with it may not be). Free: the null counts are
+    kept with the columns. Unique ids are not checked: at 1M that costs 0.1 s a run."""
     for name in ("id", "question", "answer"):
         if df.schema.get(name) != pl.String or df[name].has_nulls():
             problem = f"column {name!r} is missing, not text, or has empty cells"
             break
     else:
-        if df["id"].n_unique() == df.height:
-            return df
-        problem = "record ids are not unique"
+        return df
     raise InputError(
         f"{io.stage_path(processed, 'ingested')}: {problem}, which `curate ingest` never "
         f"writes; rerun `curate ingest --processed {processed}`"

@@ -159,7 +159,7 @@ def test_decisions_that_cannot_apply_to_exact_copies_warn(project):
 
 def test_ingested_file_edited_by_hand_is_refused_naming_it(project):
     """An ingested.parquet rewritten with its manifest (so the stage verifies) but with empty
-    questions or repeated ids: an error naming the file and the command, not `internal error`."""
+    questions or answers: an error naming the file and the command, not `internal error`."""
     import polars as pl
 
     from curate import io, stage
@@ -168,7 +168,7 @@ def test_ingested_file_edited_by_hand_is_refused_naming_it(project):
     rows = frame([("什么东西越洗越脏？", "水"), ("什么门永远关不上？", "球门")])
     edits = {
         "column 'question'": rows.with_columns(question=pl.lit(None, pl.String)),
-        "ids are not unique": rows.with_columns(id=pl.lit("0000000000000000")),
+        "column 'answer'": rows.with_columns(answer=pl.lit(None, pl.String)),
     }
     for said, edited in edits.items():
         stage.write_stage(processed, "ingested", edited, [], n_in=2, params={}, inputs=[])
