@@ -33,19 +33,14 @@ import polars as pl
 
 from curate import engines, io, riddle_type, stage
 from curate.engines import EngineConfig
-from curate.errors import ConfigError, InputError
 from curate.record import COLUMNS
-from curate.stages.dedupe import against, decisions, graph, minhash, rank, review, spread
+from curate.stages.dedupe import against, checks, decisions, graph, rank, review, spread
+from curate.stages.dedupe.checks import CONFLICT_POLICIES, MAX_PERM, MIN_PERM  # noqa: F401
 from curate.stages.dedupe.keys import match_keys
 
 __all__ = ["DedupeConfig", "DedupeResult", "dedupe", "lsh_params", "match_keys"]
 
 KINDS = ("exact", "near_duplicate", "variant", "conflict", "contaminated")
-CONFLICT_POLICIES = ("keep", "survivor")
-# MinHash permutations: below 16 LSH has too few bands x rows to place its threshold; above
-# 1024 memory runs away for no gain (signatures take num_perm x rows x 4 bytes, and tuning LSH
-# with lsh_params takes 0.4 GB at 1024 permutations, 1.7 GB and 11 s at 4096).
-MIN_PERM, MAX_PERM = 16, 1024
 # The columns dedupe decides on and names records by: not the raw texts nor meta, which only
 # the write step reads, a batch at a time (`_kept`, `_rejects`).
 _KEYS = [c for c in COLUMNS if c not in ("question_raw", "answer_raw", "meta")]
@@ -113,46 +108,16 @@ def variant_cutoff(config: DedupeConfig, k: np.ndarray) -> np.ndarray:
     return config.variant_threshold + config.variant_slope * np.log(np.maximum(k, 2) / 2)
 
 
-def _check(config: DedupeConfig) -> None:
-    if config.on_conflict not in CONFLICT_POLICIES:
-        raise ConfigError(f"--on-conflict must be one of {CONFLICT_POLICIES}")
-    if not 1 <= config.ngram <= minhash.MAX_N:
-        raise ConfigError(f"--ngram must be between 1 and {minhash.MAX_N}")
-    for name in (
-        "lsh_threshold",
-        "near_threshold",
-        "conflict_threshold",
-        "content_threshold",
-        "specific_content",
-        "specific_alone",
-        "glyph_conflict_threshold",
-        "glyph_overlap",
-    ):
-        if not 0 < getattr(config, name) <= 1:
-            raise ConfigError(f"--{name.replace('_', '-')} must be in (0, 1]")
-    for name in ("variant_threshold", "variant_slope"):  # NaN would compare false everywhere
-        if not np.isfinite(getattr(config, name)):
-            raise ConfigError(f"--{name.replace('_', '-')} must be a finite number")
-    if config.variant_min_shared < 0:
-        raise ConfigError("--variant-min-shared must be 0 or more")
-    if not 0 <= config.seed < 2**32:  # numpy's RandomState draws the permutations
-        raise ConfigError("the MinHash seed must be between 0 and 2**32 - 1")
-    if not MIN_PERM <= config.num_perm <= MAX_PERM:
-        raise ConfigError(
-            f"--num-perm must be between {MIN_PERM} and {MAX_PERM} (memory grows with it)"
-        )
-
-
 @stage.locked
 def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeResult:
     """Collapse duplicate riddles in `<processed>/ingested.parquet`; see the module doc.
     `engine` runs the near step (default local; ray: `spread.py`)."""
-    _check(config)
+    checks.check_config(config)
     runner = engines.get(engine)
     timer = stage.Timer()
     processed = Path(config.processed)
     # One chunk per column, not one per row group: polars gathers from many chunks 5-10x slower
-    df = _checked(stage.read_stage(processed, "ingested", _KEYS).rechunk(), processed)
+    df = checks.check_input(stage.read_stage(processed, "ingested", _KEYS).rechunk(), processed)
     overrides_path = config.overrides or review.default_overrides(processed)
     overrides = decisions.read(overrides_path, required=config.overrides is not None)
     with timer("keys"):
@@ -298,22 +263,6 @@ def _write(
         engine=engine,
     )
     return result, clusters[0]
-
-
-def _checked(df: pl.DataFrame, processed: Path) -> pl.DataFrame:
-    """The ingested records, if their ids, questions and answers are text in every row (a
-    file edited by hand and its manifest with it may not be). Free: the null counts are
-    kept with the columns. Unique ids are not checked: at 1M that costs 0.1 s a run."""
-    for name in ("id", "question", "answer"):
-        if df.schema.get(name) != pl.String or df[name].has_nulls():
-            problem = f"column {name!r} is missing, not text, or has empty cells"
-            break
-    else:
-        return df
-    raise InputError(
-        f"{io.stage_path(processed, 'ingested')}: {problem}, which `curate ingest` never "
-        f"writes; rerun `curate ingest --processed {processed}`"
-    )
 
 
 def _with_types(df: pl.DataFrame) -> pl.DataFrame:
