@@ -221,7 +221,7 @@ def params(config: EvalConfig, n: int) -> dict:
 def default_output(config: EvalConfig) -> Path:
     """train/runs/eval-<what was fine-tuned>: the adapter folder or fine-tuned id, else base."""
     label = config.adapter.name if config.adapter else None
-    label = label or config.finetuned_model or config.base_model or Path(config.model).name
+    label = label or config.finetuned_model or config.base_model or Path(config.model or "").name
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", label.split("/")[-1]).strip("-.") or "model"
     return Path("train/runs") / f"eval-{slug}"
 
