@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from curate.cli.options import field_option, with_options
+from curate.errors import CurateError
 from curate.evaluation.config import EvalConfig
 from curate.training.base import BACKEND_NAMES, TrainConfig
 from curate.training.demo import ARCHS
@@ -168,8 +169,13 @@ def eval_(**kwargs) -> None:
             tasks[name] = bars.add_task(name, total=total)
         bars.advance(tasks[name], advance)
 
-    with bars:
-        result = evaluate(EvalConfig(**kwargs), progress=progress)
+    config = EvalConfig(**kwargs)
+    try:
+        with bars:
+            result = evaluate(config, progress=progress)
+    except (CurateError, KeyboardInterrupt):
+        _say_kept(config)
+        raise
     console.print(_scores_table(result))
     for c in result.comparisons:
         console.print(significance_sentence(c, result.n), markup=False, highlight=False)
@@ -184,7 +190,20 @@ def eval_(**kwargs) -> None:
         n = result.overlap["overlapping"]
         note = f"{n} riddles were trained on (--allow-overlap): finetuned scores are overstated"
         console.print(f"[yellow]{note}[/]")
+    reused, needed = result.reused
+    if reused:
+        console.print(f"reused {reused} of {needed} replies from an interrupted run")
     console.print(f"wrote {', '.join(result.files)} to {result.output}")
+
+
+def _say_kept(config: EvalConfig) -> None:
+    """After a failed or interrupted eval: the replies received so far are not lost."""
+    from curate.evaluation import PARTIAL, default_output
+
+    kept = (config.output or default_output(config)) / PARTIAL
+    if kept.is_file():
+        n = kept.read_bytes().count(b"\n")
+        click.echo(f"{n} replies kept in {kept}; the same command asks only the rest", err=True)
 
 
 def _scores_table(result):

@@ -6,7 +6,9 @@ same greedy decoding (`backends`), score the answer each reply states (`metrics`
 ask a judge (`judge`), then summarize with intervals and paired tests (`summary`, `stats`) and
 write, in OUTPUT: `eval.json` (scores, intervals, comparisons, overlap, params), `eval.md`
 (`report`) and `responses.jsonl` (every reply, in config then riddle order). No wall-clock time
-is written, so the same inputs give byte-identical files.
+is written, so the same inputs give byte-identical files. Until then every reply is kept in
+OUTPUT/replies.partial.jsonl as it arrives (`replylog`): a rerun after a crash or Ctrl-C asks
+only what is missing, and writes the same files an uninterrupted run would.
 
 Configurations (each only when it applies); the user turn is the data's own (the export's
 user template), the same for all three, and only the system prompt differs:
@@ -34,6 +36,7 @@ from curate.evaluation.config import (  # noqa: F401 (re-exported)
 )
 from curate.evaluation.metrics import extracted, score
 from curate.evaluation.overlap import check_overlap
+from curate.evaluation.replylog import PARTIAL, ReplyLog
 from curate.evaluation.report import render_markdown
 from curate.evaluation.source import export_params, riddle_types
 from curate.evaluation.summary import by_riddle_type, compare, summarize
@@ -58,6 +61,7 @@ class EvalResult:
     files: dict[str, Path]
     comparisons: list[dict]  # per pair of configs: McNemar on exact match, Holm-corrected
     overlap: dict  # what the overlap guard checked and found
+    reused: tuple[int, int] = (0, 0)  # (replies kept from an interrupted run, replies needed)
 
 
 def evaluate(config: EvalConfig, progress: Progress | None = None) -> EvalResult:
@@ -65,11 +69,16 @@ def evaluate(config: EvalConfig, progress: Progress | None = None) -> EvalResult
     check(config)
     riddles = load_riddles(config.data, config.split, config.limit)
     overlap = check_overlap(config, riddles)  # before any request: refuse early
-    rows = generate_rows(config, riddles, progress)
-    if config.judge_model:
-        from curate.evaluation.judge import judge_rows
+    output = config.output or default_output(config)
+    replies = ReplyLog(output / PARTIAL)  # what an interrupted run received is not asked again
+    try:
+        rows = generate_rows(config, riddles, progress, replies)
+        if config.judge_model:
+            from curate.evaluation.judge import judge_rows
 
-        judge_rows(config, rows, _tick(progress, "judge", len(rows)))
+            judge_rows(config, rows, _tick(progress, "judge", len(rows)), replies)
+    finally:
+        replies.close()
     report = {
         "results": summarize(rows),
         "comparisons": compare(rows),
@@ -77,21 +86,30 @@ def evaluate(config: EvalConfig, progress: Progress | None = None) -> EvalResult
         "overlap": overlap,
         "params": params(config, len(riddles)),
     }
-    output = config.output or default_output(config)
     files = {n: output / n for n in ("eval.json", "eval.md", "responses.jsonl")}
     write_jsonl(files["responses.jsonl"], rows)
     write_json(files["eval.json"], report)
     write_text(files["eval.md"], render_markdown(report, rows, riddles, config.examples))
+    replies.remove()  # every reply is in responses.jsonl now
     return EvalResult(
-        output, report["results"], len(riddles), files, report["comparisons"], overlap
+        output,
+        report["results"],
+        len(riddles),
+        files,
+        report["comparisons"],
+        overlap,
+        (replies.reused, replies.asked),
     )
 
 
 def generate_rows(
-    config: EvalConfig, riddles: list[Riddle], progress: Progress | None = None
+    config: EvalConfig,
+    riddles: list[Riddle],
+    progress: Progress | None = None,
+    replies: ReplyLog | None = None,
 ) -> list[dict]:
     """Every configuration's scored reply to every riddle, in config then riddle order."""
-    backend = _backend(config)
+    backend = _backend(config, replies)
     rows: list[dict] = []
     try:
         for name, model in configurations(config).items():
@@ -203,7 +221,7 @@ def params(config: EvalConfig, n: int) -> dict:
 def default_output(config: EvalConfig) -> Path:
     """train/runs/eval-<what was fine-tuned>: the adapter folder or fine-tuned id, else base."""
     label = config.adapter.name if config.adapter else None
-    label = label or config.finetuned_model or config.base_model or Path(config.model).name
+    label = label or config.finetuned_model or config.base_model or Path(config.model or "").name
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", label.split("/")[-1]).strip("-.") or "model"
     return Path("train/runs") / f"eval-{slug}"
 
@@ -215,12 +233,12 @@ def _tick(progress: Progress | None, name: str, total: int) -> Callable[[int], N
     return lambda n: progress(name, n, total)
 
 
-def _backend(config: EvalConfig):
+def _backend(config: EvalConfig, replies: ReplyLog | None):
     # Imported here: the local backend pulls in torch, the endpoint one the HTTP client.
     if config.endpoint:
         from curate.evaluation.backends import EndpointBackend
 
-        return EndpointBackend(config)
+        return EndpointBackend(config, replies)
     from curate.evaluation.backends import LocalBackend
 
-    return LocalBackend(config)
+    return LocalBackend(config, replies)

@@ -2,6 +2,8 @@
 
 Both have `generate(config_name, model, prompts, advance) -> answers` (answers in prompt order)
 and `close()`. Decoding is greedy for both: temperature 0 on endpoints, do_sample=False locally.
+Given a `ReplyLog`, both answer from it what an interrupted run already received, and add each
+new reply to it as it arrives (`replylog`).
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from curate.errors import BackendError, ConfigError
 from curate.evaluation.config import EvalConfig
+from curate.evaluation.replylog import ReplyLog, reply_key
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -40,13 +44,24 @@ def _fatal(exc: BackendError) -> bool:
     return status is None or status in (401, 403, 404) or status >= 429 or code == 20012
 
 
+def _lookup(replies: ReplyLog | None, keys: list[str]) -> list[str | None]:
+    return [replies.get(k) for k in keys] if replies is not None else [None] * len(keys)
+
+
+def _keep(replies: ReplyLog | None, key: str, answer: str | Exception) -> None:
+    """Keep a reply as it arrives; an error for one riddle is not kept, so a rerun retries it."""
+    if replies is not None and isinstance(answer, str):
+        replies.add(key, answer)
+
+
 class EndpointBackend:
     """Chat completions with at most `concurrency` requests in flight; answers in input order."""
 
-    def __init__(self, config: EvalConfig) -> None:
+    def __init__(self, config: EvalConfig, replies: ReplyLog | None = None) -> None:
         from curate.endpoint import Client
 
         self.config = config
+        self.replies = replies
         self.client = Client(
             config.endpoint,
             endpoint_key(config),
@@ -58,17 +73,25 @@ class EndpointBackend:
         self, name: str, model: str, prompts: list[list[dict]], advance: Callable[[int], None]
     ) -> list[str | Exception]:
         params = {"temperature": 0.0, "max_tokens": self.config.max_tokens}
-        answers: list[str | Exception] = [""] * len(prompts)
+        keys = [reply_key(self.config.endpoint, model, p, params) for p in prompts]
+        kept = _lookup(self.replies, keys)
+        answers: list[str | Exception] = [k or "" for k in kept]
+        todo = [i for i, k in enumerate(kept) if k is None]
+        advance(len(prompts) - len(todo))
         with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
-            futures = {
-                pool.submit(self.client.chat, model, p, **params): i for i, p in enumerate(prompts)
-            }
+            futures = {pool.submit(self.client.chat, model, prompts[i], **params): i for i in todo}
             try:
                 for future in as_completed(futures):
-                    answers[futures[future]] = self._answer(future.result)
+                    i = futures[future]
+                    answers[i] = self._answer(future.result)
+                    _keep(self.replies, keys[i], answers[i])
                     advance(1)
             except BaseException as exc:
                 pool.shutdown(wait=True, cancel_futures=True)
+                # Requests in flight when the run stopped were still answered (and paid for).
+                for future, i in futures.items():
+                    if future.done() and not future.cancelled() and not future.exception():
+                        _keep(self.replies, keys[i], future.result())
                 if getattr(exc, "code", None) == 20012:
                     raise BackendError(
                         f"{name}: model {model!r} does not exist or is not ready (code 20012); "
@@ -102,7 +125,7 @@ class LocalBackend:
     peak memory is one model.
     """
 
-    def __init__(self, config: EvalConfig) -> None:
+    def __init__(self, config: EvalConfig, replies: ReplyLog | None = None) -> None:
         from curate.training.base import check_versions, missing_extra
 
         check_versions()
@@ -111,6 +134,7 @@ class LocalBackend:
         except ImportError as exc:
             raise (missing_extra(exc) or exc) from None
         self.config = config
+        self.replies = replies
         self._load = load_for_inference
         self._loaded: bool | None = None  # None: nothing yet; True: the adapter is merged in
         self.model = self.tokenizer = None
@@ -127,12 +151,31 @@ class LocalBackend:
         order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))
         answers = [""] * len(texts)
         size = self.config.batch_size
+        who = self._identity(name == "finetuned")
         for start in range(0, len(order), size):
             batch = order[start : start + size]
-            for i, answer in zip(batch, self._batch([texts[i] for i in batch]), strict=True):
+            batch_texts = [texts[i] for i in batch]
+            # Padding makes a reply depend a little on its batch: a kept reply is reused only
+            # for the same batch, and a batch is generated whole or not at all.
+            keys = [reply_key(who, model, batch_texts, texts[i]) for i in batch]
+            kept = _lookup(self.replies, keys)
+            if any(k is None for k in kept):
+                kept = self._batch(batch_texts)
+                for key, answer in zip(keys, kept, strict=True):
+                    _keep(self.replies, key, answer)
+            for i, answer in zip(batch, kept, strict=True):
                 answers[i] = answer
             advance(len(batch))
         return answers
+
+    def _identity(self, with_adapter: bool) -> list:
+        """What the replies depend on besides the prompt: the model, the adapter's files (a
+        retrained adapter in the same folder is another model), the decoding."""
+        adapter = []
+        if with_adapter and self.config.adapter:
+            files = sorted(Path(self.config.adapter).glob("adapter_*"))
+            adapter = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+        return [str(self.config.model), adapter, self.config.max_tokens]
 
     def _ensure(self, with_adapter: bool) -> None:
         if self._loaded == with_adapter:

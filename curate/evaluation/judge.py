@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from curate.errors import ConfigError
 from curate.evaluation.config import EvalConfig
+from curate.evaluation.replylog import ReplyLog
 
 JUDGE_MAX_TOKENS = 128  # one short JSON object
 JUDGE_SYSTEM = (
@@ -70,11 +71,16 @@ def parse_verdict(text: str) -> tuple[float | None, str]:
     return None, first[:200]
 
 
-def judge_rows(config: EvalConfig, rows: list[dict], advance: Callable[[int], None]) -> None:
+def judge_rows(
+    config: EvalConfig,
+    rows: list[dict],
+    advance: Callable[[int], None],
+    replies: ReplyLog | None = None,
+) -> None:
     """Add `judge` (1.0 / 0.0 / None) and `judge_reason` to every row, in place."""
     from curate.evaluation.backends import EndpointBackend
 
-    backend = EndpointBackend(judge_config(config))
+    backend = EndpointBackend(judge_config(config), replies)
     try:
         prompts = [judge_prompt(r["question"], r["reference"], r["response"]) for r in rows]
         answers = backend.generate("judge", config.judge_model, prompts, advance)

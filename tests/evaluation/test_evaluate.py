@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -363,6 +364,36 @@ def test_local_model_with_adapter_beats_the_base_model(trained, tmp_path):
     assert rerun.exit_code == 0, rerun.output
     first = (tmp_path / "eval" / "responses.jsonl").read_text("utf-8")
     assert (tmp_path / "again" / "responses.jsonl").read_text("utf-8") == first
+
+
+@pytest.mark.slow
+def test_an_interrupted_local_eval_generates_only_the_missing_batches(
+    trained, tmp_path, monkeypatch
+):
+    from curate.evaluation.backends import LocalBackend
+
+    model, adapter, data = trained
+    cfg = EvalConfig(data=data, model=str(model), adapter=adapter, allow_overlap=True)
+    cfg = replace(cfg, max_tokens=12, batch_size=3, output=tmp_path / "eval")
+    whole = evaluate(replace(cfg, output=tmp_path / "whole"))
+
+    def ctrl_c(name, advance, total):
+        if name == "finetuned" and advance:  # after the first fine-tuned batch
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(cfg, progress=ctrl_c)
+    kept = (cfg.output / "replies.partial.jsonl").read_text("utf-8").splitlines()
+    assert len(kept) == 8 + 3  # base, and one batch of the fine-tuned model
+    batches = []
+    generate = LocalBackend._batch
+    monkeypatch.setattr(
+        LocalBackend, "_batch", lambda self, t: batches.append(t) or generate(self, t)
+    )
+    resumed = evaluate(cfg)
+    assert [len(b) for b in batches] == [3, 2] and resumed.reused == (11, 16)
+    for name in ("responses.jsonl", "eval.json", "eval.md"):
+        assert (whole.output / name).read_bytes() == (resumed.output / name).read_bytes()
 
 
 def test_endpoint_eval_needs_no_training_libraries():
