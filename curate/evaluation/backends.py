@@ -9,6 +9,7 @@ new reply to it as it arrives (`replylog`).
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -19,6 +20,7 @@ from curate.evaluation.config import EvalConfig
 from curate.evaluation.replylog import ReplyLog, reply_key
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+SLEEP = time.sleep  # the waits between retries; tests replace it
 
 
 def endpoint_key(config: EvalConfig) -> str | None:
@@ -38,7 +40,13 @@ def endpoint_key(config: EvalConfig) -> str | None:
 
 
 def _fatal(exc: BackendError) -> bool:
-    """Errors that would repeat for every riddle (key, unknown model, busy after retries)."""
+    """Errors that would repeat for every riddle (key, unknown model, busy after retries,
+    unreachable). A request the server took but never answered in --timeout (a long
+    generation, a stuck worker) may be this riddle's alone; if every one is, `generate` stops."""
+    from curate.endpoint import RequestTimeout
+
+    if isinstance(exc, RequestTimeout):
+        return False
     status = getattr(exc, "status", None)
     code = getattr(exc, "code", None)
     return status is None or status in (401, 403, 404) or status >= 429 or code == 20012
@@ -67,6 +75,8 @@ class EndpointBackend:
             endpoint_key(config),
             key_env=config.api_key_env,
             max_wait=config.max_wait,
+            timeout=config.timeout,
+            sleep=SLEEP,
         )
 
     def generate(
