@@ -3,7 +3,7 @@
 Both have `generate(config_name, model, prompts, advance) -> answers` (answers in prompt order)
 and `close()`. Decoding is greedy for both: temperature 0 on endpoints, do_sample=False locally.
 Given a `ReplyLog`, both answer from it what an interrupted run already received, and add each
-new reply to it as it arrives (`replylog`).
+new reply to it as it arrives (`replylog`). An endpoint is sent each distinct request once.
 """
 
 from __future__ import annotations
@@ -86,22 +86,32 @@ class EndpointBackend:
         keys = [reply_key(self.config.endpoint, model, p, params) for p in prompts]
         kept = _lookup(self.replies, keys)
         answers: list[str | Exception] = [k or "" for k in kept]
-        todo = [i for i, k in enumerate(kept) if k is None]
-        advance(len(prompts) - len(todo))
+        # Identical requests (a riddle twice in the data; the judge shown the same reply to the
+        # same riddle by two configs) are sent once: greedy decoding gives them one reply.
+        todo: dict[str, list[int]] = {}
+        for i, k in enumerate(kept):
+            if k is None:
+                todo.setdefault(keys[i], []).append(i)
+        advance(len(prompts) - sum(map(len, todo.values())))
         with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
-            futures = {pool.submit(self.client.chat, model, prompts[i], **params): i for i in todo}
+            futures = {
+                pool.submit(self.client.chat, model, prompts[same[0]], **params): key
+                for key, same in todo.items()
+            }
             try:
                 for future in as_completed(futures):
-                    i = futures[future]
-                    answers[i] = self._answer(future.result)
-                    _keep(self.replies, keys[i], answers[i])
-                    advance(1)
+                    key = futures[future]
+                    answer = self._answer(future.result)
+                    for i in todo[key]:
+                        answers[i] = answer
+                    _keep(self.replies, key, answer)
+                    advance(len(todo[key]))
             except BaseException as exc:
                 pool.shutdown(wait=True, cancel_futures=True)
                 # Requests in flight when the run stopped were still answered (and paid for).
-                for future, i in futures.items():
+                for future, key in futures.items():
                     if future.done() and not future.cancelled() and not future.exception():
-                        _keep(self.replies, keys[i], future.result())
+                        _keep(self.replies, key, future.result())
                 if getattr(exc, "code", None) == 20012:
                     raise BackendError(
                         f"{name}: model {model!r} does not exist or is not ready (code 20012); "

@@ -96,3 +96,52 @@ def test_timeout_must_be_positive(fake_api, export):
     with pytest.raises(ConfigError, match="--timeout must be more than 0"):
         evaluate(config(fake_api, export, timeout=0.0))
     assert fake_api.requests == []
+
+
+JUDGE = "judge/Qwen-72B"
+SAID = {"base": "不知道", "system_prompt": "不知道", "finetuned": None}  # None: the answer
+
+
+def same_answers(model: str, messages: list[dict]) -> str:
+    """Base and system_prompt say 不知道 (so the judge is shown the same reply twice), the
+    fine-tuned model the answer; the judge says correct when the reply names the answer."""
+    last = messages[-1]["content"]
+    if model == JUDGE:
+        reference, reply = (last.split(key)[1].split("\n")[0] for key in ("参考答案：", "回答："))
+        return '{"verdict": "correct"}' if reference == reply else '{"verdict": "wrong"}'
+    return dict(RIDDLES)[last] if model != BASE else "不知道"
+
+
+def test_identical_requests_are_sent_once_and_every_row_gets_the_reply(fake_api, project):
+    fake_api.key, fake_api.reply = None, same_answers
+    twice = [*RIDDLES, RIDDLES[1]]  # a riddle in the data twice (two sources, one question)
+    export = write_export(project / "export", twice)
+    out = project / "eval"
+    args = ["eval", "--data", str(export), "--endpoint", fake_api.url, "--base-model", BASE]
+    args += ["--finetuned-model", "ft:riddles", "--system-prompt", "default"]
+    result = CliRunner().invoke(main, [*args, "--judge-model", JUDGE, "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    sent = [(r.json["model"], json.dumps(r.json["messages"])) for r in fake_api.requests]
+    assert len(sent) == len(set(sent))  # nothing asked twice
+    # 3 configs x 4 distinct riddles; the judge: base 4, system_prompt 0 (its 不知道 replies
+    # are base's), finetuned 4: 20 requests where 30 were sent before.
+    assert len(sent) == 3 * 4 + 8
+    rows = [json.loads(line) for line in (out / "responses.jsonl").open(encoding="utf-8")]
+    assert len(rows) == 3 * len(twice)
+    for row in rows:  # every row as if its own request had been sent
+        said = SAID[row["config"]] or row["reference"]
+        assert row["response"] == said and "error" not in row
+        assert row["judge"] == (1.0 if said == row["reference"] else 0.0)
+    assert "reused" not in result.output  # nothing came from an interrupted run
+
+
+def test_a_request_shared_by_two_configs_is_not_said_to_be_reused(fake_api, export):
+    fake_api.key = None
+    fake_api.reply = canned
+    args = ["eval", "--data", str(export), "--endpoint", fake_api.url, "--base-model", BASE]
+    # the base model again as "finetuned", and no system message in the data: base's requests
+    args += ["--finetuned-model", BASE, "--output", str(export.parent / "eval")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert len(fake_api.requests) == len(RIDDLES)
+    assert "reused" not in result.output  # not "reused 4 of 8 replies from an interrupted run"
