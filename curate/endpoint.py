@@ -60,6 +60,11 @@ def _url_problem(url: str) -> str | None:
     return None
 
 
+class RequestTimeout(BackendError):
+    """A request that got no answer within the timeout, on every attempt: the server is up
+    (it accepted the connection) but slow or stuck on this request, so it may be this one only."""
+
+
 class ApiError(BackendError):
     """An HTTP error answer, with the status and the API's own code and message when given."""
 
@@ -135,8 +140,10 @@ class Client:
             base_url=self.base_url,
             api_key=self._key or "no-key",
             max_retries=0,
-            timeout=openai.Timeout(timeout, connect=connect_timeout),
+            # A connection that takes longer than the whole answer may is no better.
+            timeout=openai.Timeout(timeout, connect=min(connect_timeout, timeout)),
         )
+        self.timeout = timeout
 
     def __repr__(self) -> str:
         return f"Client({self.shown_url!r}, key={'set' if self._key else 'none'})"
@@ -214,6 +221,14 @@ class Client:
                         f"({_cut(str(cause))}); the server or a proxy is broken, not your data"
                     ) from None
                 detail = f"{type(cause or exc).__name__}: {_cut(str(cause or exc))}"
+                # No answer in time from a server that took the request: maybe this request
+                # only. One that never connects is unreachable for every request.
+                stuck = type(cause).__name__ in ("ReadTimeout", "WriteTimeout")
+                if last and isinstance(exc, openai.APITimeoutError) and stuck:
+                    raise RequestTimeout(
+                        f"{what} gave no answer within {self.timeout:g}s on {attempt + 1} "
+                        f"attempts ({detail}); the server is slow or stuck, or raise --timeout"
+                    ) from None
                 if last:
                     raise BackendError(
                         f"could not reach {what} after {attempt + 1} attempts ({detail}); "

@@ -259,8 +259,11 @@ def _handler(api: FakeSiliconFlow) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(data)))
             for k, v in headers.items():
                 self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client stopped waiting (its timeout): as a real server, move on
 
         do_GET = do_POST = do_DELETE = _serve
 

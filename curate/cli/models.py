@@ -126,6 +126,7 @@ _EVAL_HELP = {
     "no_key": "Send no key (on 127.0.0.1 a missing key is fine).",
     "concurrency": "Requests in flight.",
     "max_wait": "Endpoint: seconds of retry waits (Retry-After, backoff) in all.",
+    "timeout": "Endpoint: seconds a request may wait for its answer, then it is retried.",
     "model": "Local: a transformers model folder (or hub id).",
     "adapter": "Local: the LoRA adapter folder (adds finetuned).",
     "batch_size": "Local: batch size.",
@@ -139,7 +140,7 @@ _EVAL_HELP = {
 _EVAL_OPTIONS = [_eval(name, help=text) for name, text in _EVAL_HELP.items()]
 _ASK_FIELDS = (
     *("data", "system_prompt", "endpoint", "base_model", "finetuned_model", "api_key_env"),
-    *("no_key", "max_wait", "model", "adapter", "max_tokens"),
+    *("no_key", "max_wait", "timeout", "model", "adapter", "max_tokens"),
 )
 
 

@@ -140,6 +140,8 @@ def check(config: EvalConfig) -> None:
     for name in ("max_tokens", "concurrency", "batch_size"):
         if getattr(config, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')} must be at least 1")
+    if not config.timeout > 0:  # also NaN
+        raise ConfigError("--timeout must be more than 0 seconds")
     if config.limit is not None and config.limit < 1:
         raise ConfigError("--limit must be at least 1")
     if config.examples < 0:

@@ -3,12 +3,13 @@
 Both have `generate(config_name, model, prompts, advance) -> answers` (answers in prompt order)
 and `close()`. Decoding is greedy for both: temperature 0 on endpoints, do_sample=False locally.
 Given a `ReplyLog`, both answer from it what an interrupted run already received, and add each
-new reply to it as it arrives (`replylog`).
+new reply to it as it arrives (`replylog`). An endpoint is sent each distinct request once.
 """
 
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -19,6 +20,7 @@ from curate.evaluation.config import EvalConfig
 from curate.evaluation.replylog import ReplyLog, reply_key
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+SLEEP = time.sleep  # the waits between retries; tests replace it
 
 
 def endpoint_key(config: EvalConfig) -> str | None:
@@ -38,7 +40,13 @@ def endpoint_key(config: EvalConfig) -> str | None:
 
 
 def _fatal(exc: BackendError) -> bool:
-    """Errors that would repeat for every riddle (key, unknown model, busy after retries)."""
+    """Errors that would repeat for every riddle (key, unknown model, busy after retries,
+    unreachable). A request the server took but never answered in --timeout (a long
+    generation, a stuck worker) may be this riddle's alone; if every one is, `generate` stops."""
+    from curate.endpoint import RequestTimeout
+
+    if isinstance(exc, RequestTimeout):
+        return False
     status = getattr(exc, "status", None)
     code = getattr(exc, "code", None)
     return status is None or status in (401, 403, 404) or status >= 429 or code == 20012
@@ -67,6 +75,8 @@ class EndpointBackend:
             endpoint_key(config),
             key_env=config.api_key_env,
             max_wait=config.max_wait,
+            timeout=config.timeout,
+            sleep=SLEEP,
         )
 
     def generate(
@@ -76,22 +86,32 @@ class EndpointBackend:
         keys = [reply_key(self.config.endpoint, model, p, params) for p in prompts]
         kept = _lookup(self.replies, keys)
         answers: list[str | Exception] = [k or "" for k in kept]
-        todo = [i for i, k in enumerate(kept) if k is None]
-        advance(len(prompts) - len(todo))
+        # Identical requests (a riddle twice in the data; the judge shown the same reply to the
+        # same riddle by two configs) are sent once: greedy decoding gives them one reply.
+        todo: dict[str, list[int]] = {}
+        for i, k in enumerate(kept):
+            if k is None:
+                todo.setdefault(keys[i], []).append(i)
+        advance(len(prompts) - sum(map(len, todo.values())))
         with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
-            futures = {pool.submit(self.client.chat, model, prompts[i], **params): i for i in todo}
+            futures = {
+                pool.submit(self.client.chat, model, prompts[same[0]], **params): key
+                for key, same in todo.items()
+            }
             try:
                 for future in as_completed(futures):
-                    i = futures[future]
-                    answers[i] = self._answer(future.result)
-                    _keep(self.replies, keys[i], answers[i])
-                    advance(1)
+                    key = futures[future]
+                    answer = self._answer(future.result)
+                    for i in todo[key]:
+                        answers[i] = answer
+                    _keep(self.replies, key, answer)
+                    advance(len(todo[key]))
             except BaseException as exc:
                 pool.shutdown(wait=True, cancel_futures=True)
                 # Requests in flight when the run stopped were still answered (and paid for).
-                for future, i in futures.items():
+                for future, key in futures.items():
                     if future.done() and not future.cancelled() and not future.exception():
-                        _keep(self.replies, keys[i], future.result())
+                        _keep(self.replies, key, future.result())
                 if getattr(exc, "code", None) == 20012:
                     raise BackendError(
                         f"{name}: model {model!r} does not exist or is not ready (code 20012); "

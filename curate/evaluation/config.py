@@ -39,6 +39,7 @@ class EvalConfig:
     no_key: bool = False
     concurrency: int = 4
     max_wait: float = 300.0  # seconds of retry waits (Retry-After, backoff) in all
+    timeout: float = 60.0  # seconds one request may wait for its answer, then it is retried
     # local transformers model (+ peft adapter); a str, so that `./folder` stays a path in errors
     model: str | None = None
     adapter: Path | None = None

@@ -36,8 +36,9 @@ class ReplyLog:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.replies = _read(self.path)
+        self.earlier = frozenset(self.replies)  # an interrupted run's; this run's are added
         self.asked = 0  # lookups: every request this run needed
-        self.reused = 0  # of them, answered from the file
+        self.reused = 0  # of them, answered from the file an interrupted run left
         self.added = 0
         self._file: IO[str] | None = None
         self._lock = threading.Lock()
@@ -46,7 +47,9 @@ class ReplyLog:
         """The kept reply for `key`, or None; call once per request (it counts reuse)."""
         self.asked += 1
         reply = self.replies.get(key)
-        self.reused += reply is not None
+        # A reply this run already received (the same request in another config) is shared,
+        # not "reused from an interrupted run".
+        self.reused += key in self.earlier
         return reply
 
     def add(self, key: str, reply: str) -> None:

@@ -138,7 +138,10 @@ def test_the_judge_is_its_own_column_with_a_reason_per_reply(api, export):
     rows = [json.loads(x) for x in result.files["responses.jsonl"].read_text("utf-8").splitlines()]
     assert all(r["judge"] in (0.0, 1.0) and r["judge_reason"] for r in rows)
     asked = [r.json for r in api.calls("POST /v1/chat/completions") if r.json["model"] == JUDGE]
-    assert len(asked) == 90 and {a["messages"][0]["content"] for a in asked} == {JUDGE_SYSTEM}
+    # one request per distinct (riddle, reply): 87 for the 90 rows, 3 replies being shared
+    distinct = {(r["question"], r["reference"], r["response"]) for r in rows}
+    assert len(asked) == len(distinct) == 87 and len(rows) == 90
+    assert {a["messages"][0]["content"] for a in asked} == {JUDGE_SYSTEM}
     assert {(a["temperature"], a["max_tokens"]) for a in asked} == {(0.0, 128)}
     assert "| judge |" in (result.output / "eval.md").read_text("utf-8")
 
