@@ -2,7 +2,8 @@
 
 A document is an array of records, an object wrapping lists of records (nested objects too),
 a table (tables.py), one record, or several values one after another (jq's output). A JSON
-line is one record; a broken line is a `malformed_json` record, not an error.
+line is one record (an array on a line: one per element); a broken line is a
+`malformed_json` record, not an error.
 """
 
 from __future__ import annotations
@@ -192,16 +193,27 @@ def _record_lists(
 
 
 def read_jsonl(text: str, path: Path) -> Iterator[RawRecord]:
-    """One JSON value per line; a bad line becomes a `malformed_json` record, not an error."""
+    """One JSON value per line; a bad line becomes a `malformed_json` record, not an error.
+
+    A line holding a non-empty array gives one record per element, each with the line's
+    number (read_file then numbers the file's records by index, as for a minified array).
+    """
+    decoder = json.JSONDecoder()
     for number, line in enumerate(io.StringIO(text), 1):
         raw = line.rstrip("\r\n")
         if not raw.strip():
             continue
         try:
-            yield RawRecord(number, raw, _line_value(raw))
+            value = _line_value(raw)
         except json.JSONDecodeError as exc:
             detail = f"{_json_error(exc)} at column {exc.colno}"
             yield RawRecord(number, raw, None, ("malformed_json", detail))
+            continue
+        if isinstance(value, list) and value:
+            elements = _elements(raw, raw.index("["), decoder)[0]
+            yield from (replace(rec, line=number) for rec in elements)
+        else:
+            yield RawRecord(number, raw, value)
 
 
 def _line_value(raw: str):

@@ -272,6 +272,24 @@ def test_malformed_json_file_and_bad_flags_are_clear_errors(write_raw, project):
     assert "no such file or directory" in run("missing.csv").output
 
 
+def test_jsonl_line_holding_an_array_counts_every_record(write_raw, project, monkeypatch):
+    """An array of N records on one line is N records, not one not_an_object reject; found
+    after the first streamed batch, the file is read again whole and numbered by index."""
+    monkeypatch.setattr(jsonl, "CHUNK", 64)
+    good = [json.dumps({"q": f"谜{i}", "a": "底"}, ensure_ascii=False) for i in range(6)]
+    array = '[{"q": "一口咬掉牛尾巴", "a": "告"}, {"q": "十张口", "a": "古"}, 7]'
+    write_raw("a.jsonl", "\n".join([*good, array]) + "\n")
+    result = run()
+    assert result.exit_code == 0, result.output
+    assert "9 read, 8 kept, 1 rejected" in " ".join(result.output.split())
+    kept, rejects, manifest = outputs()
+    assert "告" in kept["answer"].to_list() and "古" in kept["answer"].to_list()
+    assert [(r["reason"], r["raw"], r["line"]) for r in rejects] == [("not_an_object", "7", 9)]
+    assert kept["id"].n_unique() == 8 and rejects[0]["id"] not in kept["id"].to_list()
+    assert manifest["inputs"][0]["numbering"] == "index"
+    assert sorted(kept["line"].to_list()) == list(range(1, 9))
+
+
 def test_empty_raw_folder_says_what_to_do(project):
     result = run()
     assert result.exit_code == 1
@@ -331,12 +349,20 @@ def test_nothing_lost_property(lines):
         non_blank = [i for i, line in enumerate(lines, 1) if line.strip()]
         if not non_blank:
             return
+        # "[1, 2]" holds two records, "1" and "2": the file is then numbered by index.
+        raws = [
+            raw
+            for ln in lines
+            if ln.strip()
+            for raw in (ln[1:-1].split(", ") if ln == "[1, 2]" else [ln])
+        ]
+        numbers = non_blank if len(raws) == len(non_blank) else list(range(1, len(raws) + 1))
         result = ingest(IngestConfig(sources=(path,), processed=Path(tmp) / "out"))
         kept = pl.read_parquet(Path(tmp) / "out" / "ingested.parquet")
         rejects = read_jsonl(Path(tmp) / "out" / "ingested.rejects.jsonl")
-        assert result.n_in == len(non_blank) == kept.height + len(rejects)
-        assert sorted(kept["line"].to_list() + [r["line"] for r in rejects]) == non_blank
-        assert all(r["raw"] == lines[r["line"] - 1] for r in rejects)
+        assert result.n_in == len(raws) == kept.height + len(rejects)
+        assert sorted(kept["line"].to_list() + [r["line"] for r in rejects]) == numbers
+        assert all(r["raw"] == raws[numbers.index(r["line"])] for r in rejects)
 
 
 def test_progress_reports_every_batch_and_no_bar_off_a_terminal(write_raw, project, monkeypatch):
