@@ -94,6 +94,8 @@ def read_json(text: str, path: Path) -> Iterator[RawRecord]:
     # An object with a question and an answer is one record, even if it holds a list of objects.
     wrapper = isinstance(doc, dict) and not _one_record(doc)
     lists = _record_lists(text, start, decoder) if wrapper else []
+    if not lists and wrapper and _holds_no_records(doc):
+        return  # `{}`, `{"data": []}`: no records (ingest warns of a file with none)
     if not lists:  # one record (or one stray value)
         yield RawRecord(text.count("\n", 0, start) + 1, text.strip(), doc)
         return
@@ -153,6 +155,20 @@ def _elements(text: str, pos: int, decoder: json.JSONDecoder) -> tuple[list[RawR
         counted = pos
         out.append(RawRecord(line, text[pos:end], value))
         pos = end
+
+
+def _holds_no_records(doc: dict, depth: int = 1) -> bool:
+    """An empty object, or a wrapper with an empty list of records (`{"data": []}`, nested
+    ones too, down to WRAPPER_DEPTH levels): a file of no records, not one bad record."""
+    if not doc:
+        return True
+    for key, value in doc.items():
+        if value == [] and key not in ("messages", "conversations"):
+            return True
+        inner = isinstance(value, dict) and value and not _one_record(value)
+        if inner and depth < WRAPPER_DEPTH and _holds_no_records(value, depth + 1):
+            return True
+    return False
 
 
 def _skip(text: str, pos: int, chars: str) -> int:

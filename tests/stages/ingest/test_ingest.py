@@ -290,6 +290,21 @@ def test_jsonl_line_holding_an_array_counts_every_record(write_raw, project, mon
     assert sorted(kept["line"].to_list()) == list(range(1, 9))
 
 
+def test_files_holding_no_records_read_none_with_a_warning(write_raw, project):
+    """`{"data": []}` and `{}` hold no records, as an empty file: zero read, and a word."""
+    write_raw("a.jsonl", '{"q": "谜面", "a": "谜底"}\n')
+    write_raw("b.json", '{"data": []}')
+    write_raw("c.json", "{}")
+    write_raw("d.csv", "")
+    result = run()
+    assert result.exit_code == 0, result.output
+    assert "1 read, 1 kept, 0 rejected" in " ".join(result.output.split())
+    _, rejects, manifest = outputs()
+    assert rejects == []
+    holds_none = [w.split(":")[0] for w in manifest["warnings"] if "holds no records" in w]
+    assert holds_none == ["raw/b.json", "raw/c.json", "raw/d.csv"]
+
+
 def test_empty_raw_folder_says_what_to_do(project):
     result = run()
     assert result.exit_code == 1

@@ -261,6 +261,20 @@ def test_empty_files_and_stray_json_values(write_raw):
     assert records(write_raw("scalar.json", '"just text"')) == [(1, "just text")]
 
 
+@pytest.mark.parametrize(
+    "doc", ["{}", '{"data": []}', '{"name": "mine", "data": {"train": []}}', "[]"]
+)
+def test_json_holding_no_records_gives_none(write_raw, doc):
+    """An empty object or a wrapper of an empty list is a file of no records, not one
+    missing_field reject."""
+    assert read_file(write_raw("none.json", doc)).records == []
+
+
+def test_object_without_records_or_lists_is_still_one_record(write_raw):
+    assert records(write_raw("stray.json", '{"title": "x"}')) == [(1, {"title": "x"})]
+    assert records(write_raw("m.json", '{"messages": []}')) == [(1, {"messages": []})]
+
+
 _TEXT_LINES = st.sampled_from(
     [
         "问：什么东西越洗越脏？",
