@@ -277,6 +277,9 @@ def test_an_upload_ingest_cannot_read_is_not_kept_and_the_others_are(client, pro
     error = response.json()["error"]
     assert error.startswith("坏.json was not saved: raw/坏.json: not valid UTF-8")
     assert str(project) not in error  # named as the page names it
+    # what a browser user can do: no command-line flag
+    assert "--encoding" not in error and "save it as UTF-8" in error
+    assert error.endswith("and upload it again")
     saved = response.json()["saved"]
     assert [(s["path"], s["records"]) for s in saved] == [("raw/ok.json", 1), ("raw/gbk.csv", 1)]
     assert sorted(p.name for p in (project / "raw").iterdir()) == ["gbk.csv", "ok.json"]
