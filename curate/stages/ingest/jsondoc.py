@@ -2,7 +2,7 @@
 
 A document is an array of records, an object wrapping lists of records (nested objects too),
 a table (tables.py), one record, or several values one after another (jq's output). A JSON
-line is one record (an array on a line: one per element); a broken line is a
+line is one record (an array of records on a line: one per element); a broken line is a
 `malformed_json` record, not an error.
 """
 
@@ -211,8 +211,10 @@ def _record_lists(
 def read_jsonl(text: str, path: Path) -> Iterator[RawRecord]:
     """One JSON value per line; a bad line becomes a `malformed_json` record, not an error.
 
-    A line holding a non-empty array gives one record per element, each with the line's
-    number (read_file then numbers the file's records by index, as for a minified array).
+    A line holding an array of records (objects among its elements, as a list of records in a
+    wrapper object) gives one record per element, each with the line's number (read_file then
+    numbers the file's records by index, as for a minified array); an array with no object
+    (`["竹篮打水", "一场空"]`) stays one record.
     """
     decoder = json.JSONDecoder()
     for number, line in enumerate(io.StringIO(text), 1):
@@ -225,7 +227,7 @@ def read_jsonl(text: str, path: Path) -> Iterator[RawRecord]:
             detail = f"{_json_error(exc)} at column {exc.colno}"
             yield RawRecord(number, raw, None, ("malformed_json", detail))
             continue
-        if isinstance(value, list) and value:
+        if isinstance(value, list) and any(isinstance(v, dict) for v in value):
             elements = _elements(raw, raw.index("["), decoder)[0]
             yield from (replace(rec, line=number) for rec in elements)
         else:

@@ -69,7 +69,7 @@ def test_jsonl_bad_lines_become_records_and_blank_lines_are_skipped(write_raw):
     assert records(path) == [
         (1, {"q": "x", "a": "y"}),
         (3, "malformed_json"),
-        (4, 1),  # an array on a line: its one element is the record
+        (4, [1]),  # an array holding no object is one record (not_an_object)
         (6, {"q": "z", "a": "w"}),
     ]
     assert read_file(path).records[1].raw == '{"q": "broken"'
@@ -80,13 +80,15 @@ def test_jsonl_line_holding_an_array_gives_a_record_per_element(write_raw):
     one line number the file's records by index, as a minified JSON array does, so ids stay
     unique."""
     text = '{"q": "x", "a": "y"}\n\n[{"q": "z", "a": "w"}, 5, {"q": "u", "a": "v"}],\n[]\n'
+    text += '["竹篮打水", "一场空"]\n'
     src = read_file(write_raw("a.jsonl", text))
     assert records(src.path) == [
         (1, {"q": "x", "a": "y"}),
         (2, {"q": "z", "a": "w"}),
         (3, 5),
         (4, {"q": "u", "a": "v"}),
-        (5, []),  # an empty array holds no record: the line stays a reject, not lost
+        (5, []),  # an array holding no object stays one record, a reject: not lost
+        (6, ["竹篮打水", "一场空"]),
     ]
     assert src.numbering == "index"
     assert [r.raw for r in src.records][1:4] == [
