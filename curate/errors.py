@@ -13,6 +13,18 @@ class InputError(CurateError):
     """An input file or directory is missing, unreadable or malformed."""
 
 
+class UndecodableError(InputError):
+    """A file no encoding curate tries can read. `problem` is what is wrong without the
+    command line's advice (`--encoding`), so a page can give its own."""
+
+    def __init__(self, message: str, problem: str) -> None:
+        super().__init__(message, problem)  # both in args: the error pickles (Ray workers)
+        self.problem = problem
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 class StageError(InputError):
     """A stage's files are incomplete, changed, or from two runs: rerun the stage."""
 

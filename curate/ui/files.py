@@ -10,7 +10,7 @@ import functools
 import re
 from pathlib import Path
 
-from curate.errors import InputError
+from curate.errors import InputError, UndecodableError
 from curate.stages.ingest import readers
 
 SAFE_NAME = re.compile(r"[^\w.\-\u3400-\u9fff]+")
@@ -18,6 +18,11 @@ MAX_FOLDERS = 200  # folders offered by the picker
 # File systems allow 255 bytes a name; keep room for free_path's "-N" and the temp file's
 # ".NAME.XXXXXXXX.tmp" that atomic_path writes first.
 MAX_NAME_BYTES = 200
+# What a browser user can do with a file no encoding reads (the CLI says --encoding).
+RESAVE = (
+    "open it in an editor, save it as UTF-8 (Save As, encoding UTF-8; in Excel: CSV UTF-8) "
+    "and upload it again"
+)
 
 
 def inside(root: Path, relative: str | Path) -> Path:
@@ -83,6 +88,9 @@ def detect(path: Path, root: Path) -> dict:
 def _detect(path: Path, root: Path, size: int, mtime_ns: int, inode: int) -> dict:
     try:
         src = readers.read_file(path)
+    except UndecodableError as exc:  # the CLI's advice (--encoding) is no use in a browser
+        error = f"{rel(root, path)}: {exc.problem}; {RESAVE}"
+        return {"format": readers.input_format(path) or "?", "encoding": None, "error": error}
     except InputError as exc:
         error = str(exc).replace(str(path), rel(root, path))
         return {"format": readers.input_format(path) or "?", "encoding": None, "error": error}

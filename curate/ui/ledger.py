@@ -162,11 +162,10 @@ def overrides_path(processed: Path) -> Path:
     return review.default_overrides(processed)
 
 
-def read_decisions(processed: Path) -> list[dict]:
-    path = overrides_path(processed)
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+def read_decisions(processed: Path) -> list[decisions.Decision]:
+    """The decisions in the overrides file, read by dedupe's own reader: a BOM is no error, and
+    a line dedupe would refuse raises the CurateError it would (file, line, expected form)."""
+    return decisions.read(overrides_path(processed))
 
 
 def decision_key(a: dict, b: dict) -> str:
@@ -178,10 +177,10 @@ def decision_key(a: dict, b: dict) -> str:
 def decided(processed: Path) -> dict[str, str]:
     """Pair key -> the decision taken on it (the last one wins)."""
     out = {}
-    for row in read_decisions(processed):
-        a = {"question": row.get("a"), "answer": row.get("a_answer", "")}
-        b = {"question": row.get("b"), "answer": row.get("b_answer", "")}
-        out[decision_key(a, b)] = row.get("decision", "distinct")
+    for d in read_decisions(processed):
+        a = {"question": d.a, "answer": d.a_answer}
+        b = {"question": d.b, "answer": d.b_answer}
+        out[decision_key(a, b)] = d.kind
     return out
 
 
@@ -201,6 +200,7 @@ def decide(processed: Path, decision: str, a: dict, b: dict) -> dict:
         decisions.parse(row)
     except ValueError as exc:
         raise InputError(f"{exc}; nothing was written") from None
+    read_decisions(processed)  # a broken file is said so, not written to (dedupe refuses it)
     path = overrides_path(processed)
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     if old and not old.endswith("\n"):

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from curate import io, stage
-from curate.errors import InputError, StageError
+from curate.errors import CurateError, InputError, StageError
 from curate.stages.export import exported
 from curate.stages.export import read_manifest as read_export
 from curate.stages.export.formats import FORMATS as EXPORT_FORMATS
@@ -171,6 +171,10 @@ async def review_page(request: Request):
         data = await run_in_threadpool(
             ledger.clusters_page, st.processed, q.get("kind", ""), _page(request)
         )
+    try:
+        done = await run_in_threadpool(ledger.decided, st.processed)
+    except CurateError as exc:  # a hand-edited overrides file: say where, as dedupe would
+        done, errors = {}, [*errors, f"review decisions not read: {exc}"]
     return render(
         request,
         "review.html",
@@ -179,7 +183,7 @@ async def review_page(request: Request):
         data=data,
         dedupe=manifests["deduped"],
         stage_errors=errors,
-        decided=ledger.decided(st.processed),
+        decided=done,
         key=ledger.decision_key,
         overrides=files.rel(st.root, ledger.overrides_path(st.processed)),
     )

@@ -80,6 +80,26 @@ def test_tasks_run_apart_give_the_local_result(project, write_raw):
     assert process.kept_rows(apart).collect().equals(process.kept_rows(local))
 
 
+def test_tasks_with_a_line_holding_several_records_give_the_local_result(project, write_raw):
+    """A later range finding a line holding an array of records sends the whole file to be
+    read again whole (numbered by index), as the local engine does."""
+    lines = [f'{{"question": "问题{i}？", "answer": "答{i % 7}"}}' for i in range(300)]
+    lines[250] = '[{"question": "一口咬掉牛尾巴", "answer": "告"}, {"question": "十张口"}]'
+    write_raw("a.jsonl", "\n".join(lines) + "\n")
+    config, files = IngestConfig(), [(Path("raw/a.jsonl"), "raw/a.jsonl")]
+
+    class Serial:
+        map_tasks = staticmethod(lambda fn, items: [fn(t) for t in items])
+
+    assert len(tasks.tasks(files, config, size=500)) > 10
+    apart = tasks.convert_files(files, config, Serial, project / "parts")
+    local = process.convert_files(files, config, None)
+    assert apart[0].stats.entry() == local[0].stats.entry()
+    assert (apart[0].stats.records, apart[0].stats.numbering) == (301, "index")
+    assert [r.rejects for r in apart] == [r.rejects for r in local]
+    assert process.kept_rows(apart).collect().equals(process.kept_rows(local))
+
+
 def test_tasks_run_apart_name_files_in_warnings_as_the_local_engine(project, write_raw):
     """A task reads its file by absolute path; its warnings still name it as rows do."""
     write_raw("a.csv", "什么东西越洗越脏？,水\n一口咬掉牛尾巴,告\n")  # no header: a warning

@@ -183,6 +183,33 @@ def test_every_review_decision_is_a_line_dedupe_reads(client, project):
     )
 
 
+def test_hand_edited_overrides_file_bom_read_and_bad_line_shown(client, project):
+    """A BOM (an editor's) is no error; a line dedupe would refuse is shown on the Review page
+    with file, line and the expected form, as `curate dedupe` says it, and nothing is appended
+    to the file until it is fixed."""
+    good = {"a": "什么床不能睡？", "b": "什么酒不能喝？", "a_answer": "牙床", "b_answer": "碘酒"}
+    path = project / "dedupe.overrides.jsonl"
+    path.write_text("\ufeff" + json.dumps(good, ensure_ascii=False) + "\n", encoding="utf-8")
+    page = client.get("/review")
+    assert page.status_code == 200 and "Rerun dedupe with 1 decision(s)" in page.text
+    key = ledger.decision_key(
+        {"question": "什么床不能睡？", "answer": "牙床"},
+        {"question": "什么酒不能喝？", "answer": "碘酒"},
+    )
+    assert ledger.decided(project / "processed") == {key: "distinct"}
+    with path.open("a", encoding="utf-8") as f:
+        f.write('{"a": "x", "b": "y", "decison": "distinct"}\n')
+    page = client.get("/review")
+    assert page.status_code == 200
+    shown = re.search(r'<p class="bad stage-error" role="alert">(.*?)</p>', page.text, re.S)
+    assert shown and "dedupe.overrides.jsonl:2: expected" in shown[1]
+    assert "unknown key &#39;decison&#39;" in shown[1]
+    form = {"csrf": client.token, "a_question": "甲", "a_answer": "乙", "decision": "distinct"}
+    refused = client.post("/review/decide", data=form | {"b_question": "丙", "b_answer": "丁"})
+    assert refused.status_code == 400 and "dedupe.overrides.jsonl:2" in refused.json()["error"]
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 2
+
+
 def test_rejects_are_paged_and_filtered(project):
     rows = [
         {
@@ -250,6 +277,9 @@ def test_an_upload_ingest_cannot_read_is_not_kept_and_the_others_are(client, pro
     error = response.json()["error"]
     assert error.startswith("坏.json was not saved: raw/坏.json: not valid UTF-8")
     assert str(project) not in error  # named as the page names it
+    # what a browser user can do: no command-line flag
+    assert "--encoding" not in error and "save it as UTF-8" in error
+    assert error.endswith("and upload it again")
     saved = response.json()["saved"]
     assert [(s["path"], s["records"]) for s in saved] == [("raw/ok.json", 1), ("raw/gbk.csv", 1)]
     assert sorted(p.name for p in (project / "raw").iterdir()) == ["gbk.csv", "ok.json"]

@@ -89,6 +89,12 @@ def unmatched_fields(config: IngestConfig, stats: list[FileStats]) -> list[str]:
     ]
 
 
+def empty_files(stats: list[FileStats]) -> list[str]:
+    """A warning per file that holds no records (empty, blank, `[]`, `{"data": []}`): it adds
+    nothing, and a wrong file or a failed export looks just like that."""
+    return [f"{s.path}: holds no records; nothing was read from it" for s in stats if not s.records]
+
+
 @locked
 def ingest(
     config: IngestConfig, progress: Progress | None = None, engine: EngineConfig | None = None
@@ -111,6 +117,7 @@ def ingest(
                 with runner.session((engine or EngineConfig()).ray_address):
                     results = tasks.convert_files(files, config, runner, Path(parts))
             warnings = found.warnings + [w for r in results for w in r.warnings]
+            warnings += empty_files([r.stats for r in results])
             warnings += unmatched_fields(config, [r.stats for r in results])
             rejects = [row for r in results for row in r.rejects]
             stats = [r.stats for r in results]

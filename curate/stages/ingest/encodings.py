@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 from functools import lru_cache
 
-from curate.errors import InputError
+from curate.errors import InputError, UndecodableError
 
 LEGACY = ("gb18030", "big5")
 # A damaged GB18030/Big5 reading is taken only when it reads as Chinese: real text scores about
@@ -107,7 +107,7 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
         score = chinese_score(sample.decode("utf-8", errors="replace"))
         best = best if best[0] >= score else (score, *damaged)
     if best is None:
-        raise InputError(_undecodable(data, name))
+        raise _undecodable(data, name)
     return best[2], best[1]
 
 
@@ -172,13 +172,14 @@ def _forced(data: bytes, name: str, encoding: str) -> str:
         ) from None
 
 
-def _undecodable(data: bytes, name: str) -> str:
+def _undecodable(data: bytes, name: str) -> UndecodableError:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         where = f"byte 0x{data[exc.start]:02x} at offset {exc.start}"
-    return (
-        f"{name}: not valid UTF-8 ({where}), and not GB18030/GBK or Big5 either; "
-        "convert it to UTF-8, or pass its encoding with --encoding (e.g. --encoding gbk, "
-        "--encoding big5, --encoding shift_jis, --encoding latin-1)"
+    problem = f"not valid UTF-8 ({where}), and not GB18030/GBK or Big5 either"
+    return UndecodableError(
+        f"{name}: {problem}; convert it to UTF-8, or pass its encoding with --encoding (e.g. "
+        "--encoding gbk, --encoding big5, --encoding shift_jis, --encoding latin-1)",
+        problem,
     )

@@ -2,7 +2,8 @@
 
 A document is an array of records, an object wrapping lists of records (nested objects too),
 a table (tables.py), one record, or several values one after another (jq's output). A JSON
-line is one record; a broken line is a `malformed_json` record, not an error.
+line is one record (an array of records on a line: one per element); a broken line is a
+`malformed_json` record, not an error.
 """
 
 from __future__ import annotations
@@ -93,6 +94,8 @@ def read_json(text: str, path: Path) -> Iterator[RawRecord]:
     # An object with a question and an answer is one record, even if it holds a list of objects.
     wrapper = isinstance(doc, dict) and not _one_record(doc)
     lists = _record_lists(text, start, decoder) if wrapper else []
+    if not lists and wrapper and _holds_no_records(doc):
+        return  # `{}`, `{"data": []}`: no records (ingest warns of a file with none)
     if not lists:  # one record (or one stray value)
         yield RawRecord(text.count("\n", 0, start) + 1, text.strip(), doc)
         return
@@ -154,6 +157,20 @@ def _elements(text: str, pos: int, decoder: json.JSONDecoder) -> tuple[list[RawR
         pos = end
 
 
+def _holds_no_records(doc: dict, depth: int = 1) -> bool:
+    """An empty object, or a wrapper with an empty list of records (`{"data": []}`, nested
+    ones too, down to WRAPPER_DEPTH levels): a file of no records, not one bad record."""
+    if not doc:
+        return True
+    for key, value in doc.items():
+        if value == [] and key not in ("messages", "conversations"):
+            return True
+        inner = isinstance(value, dict) and value and not _one_record(value)
+        if inner and depth < WRAPPER_DEPTH and _holds_no_records(value, depth + 1):
+            return True
+    return False
+
+
 def _skip(text: str, pos: int, chars: str) -> int:
     while text[pos] in " \t\r\n" + chars:
         pos += 1
@@ -192,16 +209,29 @@ def _record_lists(
 
 
 def read_jsonl(text: str, path: Path) -> Iterator[RawRecord]:
-    """One JSON value per line; a bad line becomes a `malformed_json` record, not an error."""
+    """One JSON value per line; a bad line becomes a `malformed_json` record, not an error.
+
+    A line holding an array of records (objects among its elements, as a list of records in a
+    wrapper object) gives one record per element, each with the line's number (read_file then
+    numbers the file's records by index, as for a minified array); an array with no object
+    (`["竹篮打水", "一场空"]`) stays one record.
+    """
+    decoder = json.JSONDecoder()
     for number, line in enumerate(io.StringIO(text), 1):
         raw = line.rstrip("\r\n")
         if not raw.strip():
             continue
         try:
-            yield RawRecord(number, raw, _line_value(raw))
+            value = _line_value(raw)
         except json.JSONDecodeError as exc:
             detail = f"{_json_error(exc)} at column {exc.colno}"
             yield RawRecord(number, raw, None, ("malformed_json", detail))
+            continue
+        if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+            elements = _elements(raw, raw.index("["), decoder)[0]
+            yield from (replace(rec, line=number) for rec in elements)
+        else:
+            yield RawRecord(number, raw, value)
 
 
 def _line_value(raw: str):

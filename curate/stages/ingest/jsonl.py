@@ -8,13 +8,15 @@ Any other line (nested values, floats, null, booleans, duplicate keys, escaped s
 broken JSON, an `input` field to join, a record `to_fields` rejects) is read one at a time by
 `readers.jsonl_record`, as `read_file` would.
 
-A file that is not UTF-8, or whose first line opens a JSON document spanning several lines,
-raises NotStreamable: the caller reads it whole with `readers.read_file`.
+A file that is not UTF-8, whose first line opens a JSON document spanning several lines, or
+with a line holding an array of several records, raises NotStreamable: the caller reads it
+whole with `readers.read_file`.
 """
 
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import re
 import zlib
@@ -27,6 +29,7 @@ import polars as pl
 from curate.stages.ingest import columns, readers
 from curate.stages.ingest.batches import FIELDS
 from curate.stages.ingest.fields import Fields, to_fields
+from curate.stages.ingest.jsondoc import read_jsonl
 from curate.stages.ingest.raw import RawRecord
 
 CHUNK = 1 << 24  # bytes of the file read per batch (16 MiB: about 200k riddles)
@@ -179,6 +182,14 @@ def _plans(frame: pl.DataFrame, config) -> dict[str, Plan]:
     return plans
 
 
+def _check_arrays(frame: pl.DataFrame) -> None:
+    """NotStreamable when a line holds an array of several records: they share its line, so
+    the file's records are numbered by index (read_file does that), keeping ids unique."""
+    for raw in frame.filter(pl.col("raw").str.contains(r"^[ \t\ufeff]*\["))["raw"]:
+        if len(list(itertools.islice(read_jsonl(raw, Path()), 2))) > 1:
+            raise NotStreamable("a line holding several records")
+
+
 def map_lines(
     start: int, lines: list[str], config
 ) -> tuple[pl.DataFrame, list[int], Callable[[int], RawRecord], int]:
@@ -194,6 +205,7 @@ def map_lines(
     blank = pl.col("raw").str.contains(f"^{columns.classes()['spaces'][:-1]}*$")
     frame = frame.filter(~blank).drop("n").with_row_index("order")
     frame = frame.with_columns(order=pl.col("order").cast(pl.Int64))
+    _check_arrays(frame)
     flat = pl.col("raw").str.contains(_FLAT) & ~pl.col("raw").str.contains(_SURROGATE_ESCAPE)
     rest = frame.filter(flat)
     found: list[pl.DataFrame] = []

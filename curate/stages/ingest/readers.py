@@ -165,7 +165,9 @@ def sniff(text: str, fmt: str | None) -> str:
 
 
 def jsonl_record(number: int, raw: str) -> RawRecord:
-    """One non-blank JSONL line as `read_file` reads it (streaming readers, one line at a time)."""
+    """One non-blank JSONL line as `read_file` reads it (streaming readers, one line at a time).
+    A line holding several records (an array) is not streamed: `jsonl.map_lines` sends the
+    file to `read_file`, which numbers its records by index."""
     rec = replace(next(read_jsonl(raw, Path())), line=number)
     return _check_unicode(rec) if _SURROGATE.search(raw) else rec
 

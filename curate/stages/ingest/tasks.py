@@ -126,9 +126,9 @@ def _convert_range(task: Task, config, spill: Path) -> process.FileResult | None
         lines = range_lines(task.path, task.range)
         if task.range.start == 0:
             process.first_line_ok(lines)
+        mapped, slow, record, n = jsonl.map_lines(task.range.first_line, lines, config)
     except (UnicodeDecodeError, jsonl.NotStreamable):
         return None
-    mapped, slow, record, n = jsonl.map_lines(task.range.first_line, lines, config)
     result.add(batches.convert_batch(mapped, slow, record, task.name, config, limits), n)
     return result
 

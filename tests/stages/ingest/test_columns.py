@@ -64,11 +64,20 @@ VALUE = st.one_of(
 KEYS = st.sampled_from(["question", "Q", "谜面", "answer", "A", "谜底", "category", "id", "x"])
 
 
+# Lines holding several records (the file is then numbered by index) or one.
+_ARRAYS = [
+    '[{"q": "谜一", "a": "底"}, 3, {"q": "谜二"}]',
+    '[{"question": "一口咬掉牛尾巴", "answer": "告"}]',
+]
+
+
 @st.composite
 def jsonl_line(draw) -> str:
     kind = draw(st.integers(0, 9))
     if kind == 0:
-        return draw(st.sampled_from(["{bad", "[1, 2]", '"text"', '{"q": "\\ud800", "a": "x"}']))
+        return draw(
+            st.sampled_from(["{bad", "[1, 2]", '"text"', '{"q": "\\ud800", "a": "x"}', *_ARRAYS])
+        )
     if kind == 1:
         turns = [
             {"role": r, "content": draw(TEXT)}

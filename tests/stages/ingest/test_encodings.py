@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
-from curate.errors import InputError
+from curate.errors import InputError, UndecodableError
 from curate.stages.ingest.encodings import chinese_score, decode
 
 SIMPLIFIED = "问：什么东西越洗越脏？\n答：水\n问：什么人一年只上一天班？\n答：圣诞老人\n"
@@ -47,6 +49,20 @@ def test_forced_encoding_wins_and_fails_clearly():
 def test_undecodable_bytes_name_the_file_and_suggest_encoding():
     with pytest.raises(InputError, match=r"x\.txt: not valid UTF-8 .*--encoding gbk"):
         decode("café au lait".encode("latin-1"), "x.txt")
+
+
+def test_undecodable_error_carries_the_problem_apart_from_the_advice():
+    """A page words its own advice from `problem` (a browser has no --encoding); the error
+    survives pickling, as a Ray worker sends it back."""
+    with pytest.raises(UndecodableError) as caught:
+        decode("café au lait".encode("latin-1"), "x.txt")
+    exc = caught.value
+    assert (
+        exc.problem == "not valid UTF-8 (byte 0xe9 at offset 3), and not GB18030/GBK or Big5 either"
+    )
+    assert str(exc).startswith(f"x.txt: {exc.problem}; convert it to UTF-8, or pass its encoding")
+    again = pickle.loads(pickle.dumps(exc))
+    assert (str(again), again.problem) == (str(exc), exc.problem)
 
 
 def test_binary_with_nul_bytes_is_not_taken_for_utf16():

@@ -272,6 +272,39 @@ def test_malformed_json_file_and_bad_flags_are_clear_errors(write_raw, project):
     assert "no such file or directory" in run("missing.csv").output
 
 
+def test_jsonl_line_holding_an_array_counts_every_record(write_raw, project, monkeypatch):
+    """An array of N records on one line is N records, not one not_an_object reject; found
+    after the first streamed batch, the file is read again whole and numbered by index."""
+    monkeypatch.setattr(jsonl, "CHUNK", 64)
+    good = [json.dumps({"q": f"谜{i}", "a": "底"}, ensure_ascii=False) for i in range(6)]
+    array = '[{"q": "一口咬掉牛尾巴", "a": "告"}, {"q": "十张口", "a": "古"}, 7]'
+    write_raw("a.jsonl", "\n".join([*good, array]) + "\n")
+    result = run()
+    assert result.exit_code == 0, result.output
+    assert "9 read, 8 kept, 1 rejected" in " ".join(result.output.split())
+    kept, rejects, manifest = outputs()
+    assert "告" in kept["answer"].to_list() and "古" in kept["answer"].to_list()
+    assert [(r["reason"], r["raw"], r["line"]) for r in rejects] == [("not_an_object", "7", 9)]
+    assert kept["id"].n_unique() == 8 and rejects[0]["id"] not in kept["id"].to_list()
+    assert manifest["inputs"][0]["numbering"] == "index"
+    assert sorted(kept["line"].to_list()) == list(range(1, 9))
+
+
+def test_files_holding_no_records_read_none_with_a_warning(write_raw, project):
+    """`{"data": []}` and `{}` hold no records, as an empty file: zero read, and a word."""
+    write_raw("a.jsonl", '{"q": "谜面", "a": "谜底"}\n')
+    write_raw("b.json", '{"data": []}')
+    write_raw("c.json", "{}")
+    write_raw("d.csv", "")
+    result = run()
+    assert result.exit_code == 0, result.output
+    assert "1 read, 1 kept, 0 rejected" in " ".join(result.output.split())
+    _, rejects, manifest = outputs()
+    assert rejects == []
+    holds_none = [w.split(":")[0] for w in manifest["warnings"] if "holds no records" in w]
+    assert holds_none == ["raw/b.json", "raw/c.json", "raw/d.csv"]
+
+
 def test_empty_raw_folder_says_what_to_do(project):
     result = run()
     assert result.exit_code == 1
@@ -299,6 +332,8 @@ def test_xiehouyu_all_records_accounted_for(xiehouyu_path, project):
     assert seconds < 15  # about 1.5 s on a 2-core machine
 
 
+_RECORDS = '[{"q": "谜面", "a": "谜底"}, 2]'  # a line holding an array of records
+_ELEMENTS = {_RECORDS: ['{"q": "谜面", "a": "谜底"}', "2"]}
 _LINES = st.one_of(
     st.builds(
         lambda q, a: json.dumps({"q": q, "a": a}, ensure_ascii=False),
@@ -309,7 +344,8 @@ _LINES = st.one_of(
         [
             '{"q": "谜面", "a": "谜底"}',
             '{"q": 1, "a": [2]}',
-            "[1, 2]",
+            "[1, 2]",  # an array of no record is one record (a reject)
+            _RECORDS,
             '"s"',
             '{"broken',
             "{}",
@@ -331,12 +367,15 @@ def test_nothing_lost_property(lines):
         non_blank = [i for i, line in enumerate(lines, 1) if line.strip()]
         if not non_blank:
             return
+        # _RECORDS holds two records: the file is then numbered by index.
+        raws = [raw for ln in lines if ln.strip() for raw in _ELEMENTS.get(ln, [ln])]
+        numbers = non_blank if len(raws) == len(non_blank) else list(range(1, len(raws) + 1))
         result = ingest(IngestConfig(sources=(path,), processed=Path(tmp) / "out"))
         kept = pl.read_parquet(Path(tmp) / "out" / "ingested.parquet")
         rejects = read_jsonl(Path(tmp) / "out" / "ingested.rejects.jsonl")
-        assert result.n_in == len(non_blank) == kept.height + len(rejects)
-        assert sorted(kept["line"].to_list() + [r["line"] for r in rejects]) == non_blank
-        assert all(r["raw"] == lines[r["line"] - 1] for r in rejects)
+        assert result.n_in == len(raws) == kept.height + len(rejects)
+        assert sorted(kept["line"].to_list() + [r["line"] for r in rejects]) == numbers
+        assert all(r["raw"] == raws[numbers.index(r["line"])] for r in rejects)
 
 
 def test_progress_reports_every_batch_and_no_bar_off_a_terminal(write_raw, project, monkeypatch):

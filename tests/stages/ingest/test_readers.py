@@ -69,10 +69,33 @@ def test_jsonl_bad_lines_become_records_and_blank_lines_are_skipped(write_raw):
     assert records(path) == [
         (1, {"q": "x", "a": "y"}),
         (3, "malformed_json"),
-        (4, [1]),
+        (4, [1]),  # an array holding no object is one record (not_an_object)
         (6, {"q": "z", "a": "w"}),
     ]
     assert read_file(path).records[1].raw == '{"q": "broken"'
+
+
+def test_jsonl_line_holding_an_array_gives_a_record_per_element(write_raw):
+    """Each element is a record (a non-object one a reject of its own); several records on
+    one line number the file's records by index, as a minified JSON array does, so ids stay
+    unique."""
+    text = '{"q": "x", "a": "y"}\n\n[{"q": "z", "a": "w"}, 5, {"q": "u", "a": "v"}],\n[]\n'
+    text += '["竹篮打水", "一场空"]\n'
+    src = read_file(write_raw("a.jsonl", text))
+    assert records(src.path) == [
+        (1, {"q": "x", "a": "y"}),
+        (2, {"q": "z", "a": "w"}),
+        (3, 5),
+        (4, {"q": "u", "a": "v"}),
+        (5, []),  # an array holding no object stays one record, a reject: not lost
+        (6, ["竹篮打水", "一场空"]),
+    ]
+    assert src.numbering == "index"
+    assert [r.raw for r in src.records][1:4] == [
+        '{"q": "z", "a": "w"}',
+        "5",
+        '{"q": "u", "a": "v"}',
+    ]
 
 
 def test_json_lines_in_a_json_file_are_detected(write_raw):
@@ -238,6 +261,20 @@ def test_empty_files_and_stray_json_values(write_raw):
     assert read_file(write_raw("empty.json", "  \n")).records == []
     assert read_file(write_raw("empty.csv", "")).records == []
     assert records(write_raw("scalar.json", '"just text"')) == [(1, "just text")]
+
+
+@pytest.mark.parametrize(
+    "doc", ["{}", '{"data": []}', '{"name": "mine", "data": {"train": []}}', "[]"]
+)
+def test_json_holding_no_records_gives_none(write_raw, doc):
+    """An empty object or a wrapper of an empty list is a file of no records, not one
+    missing_field reject."""
+    assert read_file(write_raw("none.json", doc)).records == []
+
+
+def test_object_without_records_or_lists_is_still_one_record(write_raw):
+    assert records(write_raw("stray.json", '{"title": "x"}')) == [(1, {"title": "x"})]
+    assert records(write_raw("m.json", '{"messages": []}')) == [(1, {"messages": []})]
 
 
 _TEXT_LINES = st.sampled_from(
