@@ -22,7 +22,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from curate.training.demo import RIDDLES, build_tiny_model, build_tokenizer, write_export
+from curate.training.demo import (
+    RIDDLES,
+    build_tiny_model,
+    build_tokenizer,
+    write_export,
+    write_manifest,
+)
 
 # --gpu: sized to finish both runs in under 8 minutes on one H100/H200.
 GPU = dict(steps=40, length=512, batch=8)
@@ -74,6 +80,7 @@ def build_data(folder: Path, rows: int, length: int) -> Path:
         out.append({"messages": messages})
     write_export(folder, out, [])
     (folder / "validation-00000-of-00001.jsonl").unlink()  # no validation: steps only
+    write_manifest(folder)  # list what is there now, or train refuses the folder as incomplete
     return folder
 
 

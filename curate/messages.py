@@ -227,9 +227,11 @@ def _whole_document(path: Path, first: str) -> str | None:
         if not first.lstrip().startswith("["):
             return None
         obj = None  # a broken array is still an array, not 300 broken lines
+    # the fix writes beside the file, never onto it: `jq ... a.jsonl > a.jsonl` empties it first
+    out = path.with_suffix(".lines.jsonl" if path.suffix == ".jsonl" else ".jsonl")
     if isinstance(obj, dict):
         what = "one JSON object spread over several lines"
-        fix = f"jq -c . {path} > {path.with_suffix('.jsonl')}"
+        fix = f"jq -c . {path} > {out}"
     elif (
         isinstance(obj, list)
         and obj
@@ -241,7 +243,7 @@ def _whole_document(path: Path, first: str) -> str | None:
     elif isinstance(obj, list) or obj is None:
         size = f" of {len(obj)} item(s)" if isinstance(obj, list) else ""
         what = f"a JSON array{size}"
-        fix = f"jq -c '.[]' {path} > {path.with_suffix('.jsonl')}"
+        fix = f"jq -c '.[]' {path} > {out}"
     else:
         return None
     return f"is {what}, not JSONL (one JSON object per line); convert it, e.g. `{fix}`"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -334,3 +335,13 @@ def test_a_file_of_an_export_in_another_format_says_which_format_reads(project, 
     assert line == 0
     assert ("not messages JSONL" if fmt != "parquet" else "is a Parquet file") in problem
     assert problem.endswith("`curate export --format jsonl` (the default) writes messages JSONL")
+
+
+@pytest.mark.parametrize("text", [json.dumps([GOOD, GOOD]), json.dumps(GOOD, indent=2)])
+def test_the_fix_for_a_json_document_named_jsonl_does_not_overwrite_it(tmp_path, text):
+    # `jq ... a.jsonl > a.jsonl`: the shell empties a.jsonl before jq reads it
+    path = tmp_path / "riddles.jsonl"
+    path.write_text(text, encoding="utf-8")
+    [(_, problem)] = scan_file(path).problems
+    target = re.search(r"> (\S+)`", problem).group(1)
+    assert Path(target) != path and Path(target).suffix == ".jsonl"

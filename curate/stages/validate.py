@@ -11,7 +11,7 @@ from pathlib import Path
 
 from curate.lengths import DEFAULT_MAX_TOKENS, length_report
 from curate.messages import scan_file
-from curate.normalize import match_key
+from curate.normalize import content_hash, display
 
 
 def validate_file(path: str | Path) -> list[tuple[int, str]]:
@@ -48,7 +48,9 @@ def validate(config: ValidateConfig) -> ValidateResult:
 
         counter = load_token_counter(config.tokenizer)
     result, records, tokens = ValidateResult(), [], []
-    seen: dict[tuple, str] = {}  # a riddle's match keys -> where it first appeared
+    # a riddle's key -> where it first appeared; the key is eval's trained-on hash (display text,
+    # so script and punctuation apart), so what warns here is what eval would call a leak
+    seen: dict[tuple, str] = {}
     for path in config.files:
         scan, name = scan_file(path), str(path)
         result.files += 1
@@ -61,7 +63,7 @@ def validate(config: ValidateConfig) -> ValidateResult:
         for conversation in scan.valid:
             line, messages = conversation.line, conversation.messages
             records.append(messages)
-            key = tuple(match_key(t) for pair in conversation.pairs for t in pair)
+            key = tuple(content_hash(display(q), display(a)) for q, a in conversation.pairs)
             if key in seen:  # in train and validation: it leaks; in one split: it weighs twice
                 result.warnings.append((name, line, f"the same riddle as {seen[key]}"))
             seen.setdefault(key, conversation.where)

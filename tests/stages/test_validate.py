@@ -125,3 +125,15 @@ def test_a_riddle_pasted_into_both_splits_is_a_warning_naming_both_lines(tmp_pat
     assert result.exit_code == 0, result.output
     assert f"{val}:1: warning: the same riddle as {train}:2" in result.output
     assert "3 records in 2 file(s): 0 invalid, 0 problem(s), 1 warning(s)" in result.output
+
+
+def test_a_riddle_pasted_in_traditional_characters_is_the_same_riddle(tmp_path):
+    # The README: "the same question and answer up to punctuation and script"; eval's
+    # trained-on guard (riddle_hash) treats the two spellings as one riddle too.
+    simplified = {"messages": [U("什么门永远关不上？"), A("球门")]}
+    traditional = {"messages": [U("什麼門永遠關不上"), A("球門。")]}
+    train = write_lines(tmp_path / "train.jsonl", [simplified])
+    val = write_lines(tmp_path / "validation.jsonl", [traditional])
+    result = CliRunner().invoke(main, ["validate", str(train), str(val)])
+    assert result.exit_code == 0, result.output
+    assert f"{val}:1: warning: the same riddle as {train}:1" in result.output
