@@ -30,7 +30,13 @@ EXPORT_HELP = {
 }
 EXPORT_OPTIONS = [
     processed_option(ExportConfig),
-    field_option(ExportConfig, "format", type=click.Choice(tuple(FORMATS))),
+    field_option(
+        ExportConfig,
+        "format",
+        type=click.Choice(tuple(FORMATS)),
+        help="jsonl: OpenAI chat messages, what SiliconFlow and `curate train` take; "
+        "alpaca, sharegpt: LLaMA-Factory's; parquet: one table.",
+    ),
     field_option(ExportConfig, "out", help="Output dir  [default: PROCESSED/export/FORMAT]"),
     field_option(ExportConfig, "val_fraction", help=EXPORT_HELP["val_fraction"]),
     field_option(ExportConfig, "seed", help=EXPORT_HELP["seed"]),
@@ -262,12 +268,24 @@ def ingest(sources: tuple[Path, ...], engine: str, ray_address: str | None, **kw
 @field_option(
     DedupeConfig,
     "overrides",
-    help="JSONL of review decisions (distinct, survivor, answer)  "
-    "[default: ../dedupe.overrides.jsonl]",
+    help="JSONL of review decisions (distinct, survivor, answer; README: `curate dedupe`), "
+    "read if present  [default: dedupe.overrides.jsonl beside the --processed folder]",
 )
 @with_options(engine_options())
 def dedupe(processed: Path, engine: str, ray_address: str | None, **flags) -> None:
-    """Remove exact, near-duplicate and variant riddles; list conflicts for review."""
+    """Remove exact, near-duplicate and variant riddles; list conflicts for review.
+
+    PROCESSED/deduped.clusters.md lists each kept record with what was merged into it, and
+    PROCESSED/deduped.conflicts.jsonl the same question given different answers. To override
+    a decision, add a JSON line to the --overrides file and run dedupe again (questions are
+    matched ignoring punctuation and spaces):
+
+    \b
+    never merge two riddles; keep this copy; a's answer is right (b is removed):
+    {"a": "九日", "b": "九个太阳", "decision": "distinct"}
+    {"a": "什么东西越洗越脏？", "decision": "survivor"}
+    {"a": "门", "a_answer": "球门", "b": "门", "b_answer": "足球门", "decision": "answer"}
+    """
     from rich.console import Console
 
     from curate.stages.dedupe import dedupe
@@ -282,10 +300,36 @@ def dedupe(processed: Path, engine: str, ray_address: str | None, **flags) -> No
         f"{result.clusters} clusters, {result.conflicts} conflicts kept for review"
     )
     console.print(
-        f"LSH {result.bands} bands x {result.rows} rows; took {sum(result.timings.values()):.2f}s"
+        f"LSH {result.bands} bands x {result.rows} rows (the candidate search); "
+        f"took {sum(result.timings.values()):.2f}s"
     )
     for path in result.paths:
         console.print(f"  {path}")
     for warning in result.warnings:
         console.print(f"[yellow]warning[/]: {warning}")
+    say_review(console, processed, result)
     say_reports_removed(console, stale)
+
+
+def say_review(console, processed: Path, result) -> None:
+    """Which review decisions dedupe read, or where to put them: a newcomer otherwise cannot
+    tell whether the overrides file was found, nor where one goes."""
+    where = shown_path(result.overrides)
+    if result.decisions:
+        console.print(f"read {result.decisions} review decision(s) from {where}")
+    folder = shown_path(Path(processed))
+    console.print(
+        f"review: merges in {folder}/deduped.clusters.md, conflicts in "
+        f"{folder}/deduped.conflicts.jsonl; to override one, add a line to {where} "
+        "(curate dedupe --help) and rerun `curate dedupe`",
+        markup=False,
+        highlight=False,
+    )
+
+
+def shown_path(path: Path) -> str:
+    """`path` relative to the working directory when it is below it, else as given."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()

@@ -13,7 +13,7 @@ import click
 from curate.cli.options import field_option, with_options
 from curate.errors import CurateError
 from curate.evaluation.config import EvalConfig
-from curate.training.base import BACKEND_NAMES, TrainConfig
+from curate.training.base import BACKEND_NAMES, DEFAULT_SILICONFLOW_MODEL, TrainConfig
 from curate.training.demo import ARCHS
 
 _PRESET = "[default: from --preset]"
@@ -26,7 +26,11 @@ def _train(name: str, *decls: str, **attrs) -> Callable:
 # Unset hyperparameters come from --preset.
 _TRAIN_OPTIONS = [
     _train("backend", type=click.Choice(BACKEND_NAMES), help="Where to train."),
-    _train("model", help="Local folder or hub id (local); base model (siliconflow)."),
+    _train(
+        "model",
+        help="Local folder or hub id (local, required); base model (siliconflow)  "
+        f"[default for siliconflow: {DEFAULT_SILICONFLOW_MODEL}]",
+    ),
     _train("data", help="Export folder with train-*.jsonl and validation-*.jsonl."),
     _train("output", help="Output dir  [default: train/runs/NAME]"),
     _train("name", help="Run name (siliconflow: the console task name)."),
@@ -57,12 +61,20 @@ _TRAIN_OPTIONS = [
     ),
     _train("base_url", help="siliconflow: the API's base URL."),
     _train("api_key_env", help="Environment variable holding the API key."),
-    _train("dry_run", help="siliconflow: everything but the upload."),
+    _train(
+        "dry_run",
+        help="siliconflow: check the data and parameters against its rules, write the "
+        "upload file and print the console steps; no upload, no API key needed.",
+    ),
     _train("attach", metavar="MODEL_ID", help="siliconflow: verify an ft:LoRA/... model id."),
     _train("wait", help="With --attach: poll until the model answers."),
     _train("wait_timeout", help="Seconds --wait polls before giving up."),
     _train("max_wait", help="Seconds of retry waits (Retry-After, backoff) in all."),
-    _train("own_validation", help="siliconflow: upload our validation split."),
+    _train(
+        "own_validation",
+        help="siliconflow: upload the export's validation split instead of letting the "
+        "console hold out 10% of train.",
+    ),
 ]
 
 

@@ -57,7 +57,7 @@ def step_printer(console: Console, total: int = 4):
     return notify
 
 
-def print_run(result, console: Console | None = None) -> None:
+def print_run(result, console: Console | None = None, processed: str = "processed") -> None:
     """The closing summary of `curate run`: a table of stages, then before -> after."""
     console = console or Console()
     stages = [{"stage": s.name, **s.counts} for s in result.steps if s.counts]
@@ -73,7 +73,9 @@ def print_run(result, console: Console | None = None) -> None:
         if result.report.conflicts:
             console.print(
                 f"[yellow]{result.report.conflicts} conflict(s) to review[/] "
-                "(same question, different answers): see the report"
+                f"(same question, different answers): {processed}/deduped.conflicts.jsonl; "
+                "settle them in dedupe.overrides.jsonl (curate dedupe --help)",
+                highlight=False,
             )
         console.print(f"report: {result.report.html}", soft_wrap=True, highlight=False)
         if result.report.card:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from curate.cli.data import CONVERT_HELP, EXPORT_HELP, GROUP_BY
+from curate.cli.data import CONVERT_HELP, EXPORT_HELP, GROUP_BY, shown_path
 from curate.cli.options import engine_options, field_option, processed_option, with_options
 from curate.engines import EngineConfig
 from curate.stages.dedupe import DedupeConfig
@@ -73,4 +73,14 @@ def run_cmd(
     console = Console(highlight=False)
     with progress_bar(Console(stderr=True)) as progress:
         result = run(config, progress, notify=step_printer(console, 4 if report else 3))
-    print_run(result, console)
+    print_run(result, console, shown_path(processed))
+    if result.after and config.export.format == "jsonl":
+        out = shown_path(config.export.out or Path(processed) / "export" / "jsonl")
+        console.print(
+            f"next: check the shards with `curate validate {out}/*.jsonl`; for SiliconFlow, "
+            f"`curate train --backend siliconflow --data {out} --dry-run` checks them against "
+            "its rules and prints the console steps (no upload, no key)",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )

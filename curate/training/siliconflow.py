@@ -108,7 +108,13 @@ def prepare(config: TrainConfig) -> TrainResult:
     }
     record["console_steps"] = console_steps(config, files)
     write_json(output / RECORD, record)
-    return _result(config, record, [*(f"warning: {w}" for w in warnings), *record["console_steps"]])
+    notes = [*(f"warning: {w}" for w in warnings), *record["console_steps"]]
+    if config.dry_run:  # the record says dry_run; the terminal should say what that means
+        notes.append(
+            f"Dry run: nothing was uploaded. To upload, set ${config.api_key_env} and run "
+            "this command again without --dry-run (or upload the file yourself at step 4)."
+        )
+    return _result(config, record, notes)
 
 
 def check_parameters(config: TrainConfig) -> list[str]:

@@ -1,5 +1,6 @@
 """The command line as a whole: every command has help, is in the README, and errors read well."""
 
+import json
 import re
 from pathlib import Path
 
@@ -46,3 +47,44 @@ def test_the_readme_library_example_runs(write_raw, project):
     write_raw("a.jsonl", '{"question": "什么门永远关不上？", "answer": "球门"}\n')
     exec(compile(block, "README.md", "exec"), {})
     assert (project / "processed" / "deduped.parquet").is_file()
+
+
+def test_dedupe_says_which_review_decisions_it_read_and_where_they_go(write_raw, project):
+    """A newcomer sees whether the overrides file was found, and where to review and override."""
+    write_raw(
+        "a.jsonl",
+        '{"question": "什么门永远关不上？", "answer": "球门"}\n'
+        '{"question": "什么门永远关不上？", "answer": "足球门"}\n',
+    )
+    runner = CliRunner()
+    assert runner.invoke(main, ["ingest"]).exit_code == 0
+    result = runner.invoke(main, ["dedupe"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())  # rich wraps lines at the terminal's width
+    assert "review decision(s)" not in out  # no file yet: nothing read
+    assert "merges in processed/deduped.clusters.md" in out
+    assert "add a line to dedupe.overrides.jsonl" in out
+    q = "什么门永远关不上？"
+    line = {"a": q, "a_answer": "球门", "b": q, "b_answer": "足球门", "decision": "answer"}
+    (project / "dedupe.overrides.jsonl").write_text(json.dumps(line), encoding="utf-8")
+    result = runner.invoke(main, ["dedupe"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "read 1 review decision(s) from dedupe.overrides.jsonl" in out
+    assert "0 conflicts kept for review" in out
+
+
+def test_run_names_the_conflicts_file_and_the_next_steps(write_raw, project):
+    write_raw(
+        "a.jsonl",
+        '{"question": "什么门永远关不上？", "answer": "球门"}\n'
+        '{"question": "什么门永远关不上？", "answer": "足球门"}\n'
+        '{"question": "什么东西越洗越脏？", "answer": "水"}\n',
+    )
+    result = CliRunner().invoke(main, ["run"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())  # rich wraps lines at the terminal's width
+    assert "1 conflict(s) to review" in out
+    assert "processed/deduped.conflicts.jsonl; settle them in dedupe.overrides.jsonl" in out
+    assert "curate validate processed/export/jsonl/*.jsonl" in out
+    assert "curate train --backend siliconflow --data processed/export/jsonl --dry-run" in out

@@ -257,6 +257,10 @@ def test_cli_dry_run_without_key(fake_api, export_dir):
     result = cli("--data", str(export_dir), "--base-url", fake_api.url, "--dry-run")
     assert result.exit_code == 0, result.output
     assert "status: dry_run" in result.output and fake_api.requests == []
+    # A newcomer learns what the dry run did not do and how to do it for real.
+    out = " ".join(result.output.split())
+    assert "Dry run: nothing was uploaded" in out
+    assert "set $SILICONFLOW_API_KEY and run this command again without --dry-run" in out
 
 
 def test_cli_expected_failures_are_one_line_errors(fake_api, export_dir, monkeypatch, clock):

@@ -85,6 +85,8 @@ class DedupeResult(stage.StageResult):
     bands: int
     rows: int
     warnings: tuple[str, ...] = ()
+    overrides: Path = Path("dedupe.overrides.jsonl")  # the review decisions file, read or not
+    decisions: int = 0  # lines read from it
 
 
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
@@ -179,6 +181,8 @@ def dedupe(config: DedupeConfig, engine: EngineConfig | None = None) -> DedupeRe
         bands=bands,
         rows=rows,
         warnings=warnings,
+        overrides=overrides_path,
+        decisions=len(overrides),
     )
 
 
