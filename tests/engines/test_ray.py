@@ -131,3 +131,19 @@ def test_killed_worker_task_is_retried_and_the_stage_commits(project):
         ray.shutdown()
     assert Path("processed", tasks.FAULT_MARKER).is_file()  # a worker was killed
     assert files(Path("processed")) == expected
+
+
+def test_small_files_before_a_large_one_write_the_local_bytes(
+    local_ray, project, write_raw, monkeypatch
+):
+    """A few-row file read before a large one, whose byte ranges are Ray tasks: the same
+    ingested.parquet as the local engine, which reads it as one batch (row groups used to
+    follow the batches)."""
+    monkeypatch.setattr(tasks, "RANGE_BYTES", 1 << 14)
+    rows = [{"q": f"谜面{i}号是什么", "a": f"谜底{i}"} for i in range(3000)]
+    write_raw("a_small.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[:10]))
+    write_raw("b_large.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[10:]))
+    ingest(IngestConfig())
+    expected = files(Path("processed"))
+    ingest(IngestConfig(), engine=RAY)
+    assert files(Path("processed")) == expected
