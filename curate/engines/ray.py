@@ -20,6 +20,7 @@ import contextlib
 import logging
 import pickle
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -105,13 +106,31 @@ def map_tasks(fn: Callable[[object], object], tasks: list) -> list:
     items = [{"i": n, "task": pickle.dumps(t)} for n, t in enumerate(tasks)]
 
     def apply(batch: dict) -> dict:
-        out = [pickle.dumps(fn(pickle.loads(t))) for t in batch["task"]]
+        out = [pickle.dumps(_outcome(fn, pickle.loads(t))) for t in batch["task"]]
         return {"i": batch["i"], "out": np.array(out, dtype=object)}
 
     ds = ray.data.from_items(items, override_num_blocks=len(items))
     ds = ds.map_batches(apply, batch_size=1, batch_format="numpy")
     done = sorted((int(row["i"]), row["out"]) for row in ds.iter_rows())
-    return [pickle.loads(out) for _, out in done]
+    results = [pickle.loads(out) for _, out in done]
+    failed = next((r for r in results if isinstance(r, _Failed)), None)
+    if failed is not None:  # the first in task order, as the local engine's loop raises it
+        raise failed.error
+    return results
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: Exception
+
+
+def _outcome(fn: Callable[[object], object], task: object) -> object:
+    """`fn(task)`, or the input error it raised as a value: raised inside the task, Ray Data
+    wraps it in its own exception and traceback, which the CLI reports as a bug in curate."""
+    try:
+        return fn(task)
+    except (CurateError, OSError) as exc:
+        return _Failed(exc)
 
 
 def _lean(fn: Callable) -> Callable:
