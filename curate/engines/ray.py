@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import pickle
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ _cache: dict = {}  # per worker process: shared objects already fetched
 # Extra `ray.init` arguments for a local Ray that a stage starts (its CPUs, an object store
 # cap): set by whoever owns the process (bench/bench_scale.py), never by the library.
 LOCAL_INIT: dict = {}
+CONNECT_SECONDS = 10  # to open a connection to --ray-address before Ray is asked to join it
 
 
 def require() -> None:
@@ -54,6 +56,8 @@ def session(address: str | None = None, **init: object) -> Iterator[None]:
     if ray.is_initialized():
         yield
         return
+    if address is not None:
+        _reachable(address)
     init = {**LOCAL_INIT, **init} if address is None else init
     init.setdefault("include_dashboard", False)
     init.setdefault("logging_level", logging.ERROR)  # warnings about tokens, progress bars
@@ -66,6 +70,21 @@ def session(address: str | None = None, **init: object) -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+
+
+def _reachable(address: str) -> None:
+    """ConfigError unless `host:port` (or `ray://host:port`) takes a TCP connection: ray.init
+    retries an address where nothing listens for minutes, printing only GCS warnings."""
+    host, colon, port = address.removeprefix("ray://").rpartition(":")
+    if not colon or not port.isdigit():
+        return  # "auto", "local": Ray says itself when it finds nothing
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot reach Ray at --ray-address {address}: {exc.strerror or exc}; start it "
+            f"there (ray start --head --port={port}), or leave --ray-address out for a local Ray"
+        ) from None
 
 
 def _quiet() -> None:
