@@ -163,9 +163,16 @@ def needs_escape(col: pl.Series) -> np.ndarray:
     return np.unique(np.searchsorted(offsets, at, side="right") - 1)
 
 
+# Rows per row group of every file curate writes, set rather than left to polars, which cuts
+# groups where the frames of a DataFrame (or the part files of a scan) meet: the bytes would
+# then follow how the rows were read (one batch here, Ray byte ranges there). The size of
+# `stage.stage_batches`' batches, so a batch decodes each group once.
+ROW_GROUP = 1 << 17
+
+
 def write_parquet(path: str | Path, df: pl.DataFrame) -> None:
     with atomic_path(path) as tmp:
-        df.write_parquet(tmp, compression="zstd", statistics=False)
+        df.write_parquet(tmp, compression="zstd", statistics=False, row_group_size=ROW_GROUP)
 
 
 def read_jsonl(path: str | Path) -> list[dict]:

@@ -199,7 +199,9 @@ def write_stage(
     processed = Path(processed)
     writers = {
         "parquet": lambda path: (
-            kept.sink_parquet(path, compression="zstd", statistics=False)
+            kept.sink_parquet(
+                path, compression="zstd", statistics=False, row_group_size=io.ROW_GROUP
+            )
             if lazy
             else io.write_parquet(path, kept)
         ),
@@ -286,7 +288,7 @@ def read_stage(
 
 
 def stage_batches(
-    processed: str | Path, stage: str, columns: list[str], rows: int = 1 << 17
+    processed: str | Path, stage: str, columns: list[str], rows: int = io.ROW_GROUP
 ) -> Iterator[pl.DataFrame]:
     """`<processed>/<stage>.parquet`'s `columns` in consecutive batches of up to `rows` rows,
     in file order: a pass over every record that never holds them all (read it with

@@ -133,3 +133,20 @@ def test_a_stage_made_from_an_earlier_upstream_is_refused_until_it_is_rerun(proj
     moved = tmp_path / "elsewhere"  # a moved processed folder is checked by name, and fresh
     shutil.copytree(project / "processed", moved)
     assert cli("report", "--processed", str(moved)).exit_code == 0
+
+
+def test_stage_bytes_do_not_depend_on_how_the_kept_rows_arrived(tmp_path):
+    """The same rows as one frame, as frames of other sizes (a small file read before a large
+    one) or as part files (a Ray task's): the same parquet bytes. Polars otherwise cuts row
+    groups where the frames met, and `--engine ray` wrote other bytes than the local one."""
+    df = pl.DataFrame({"id": [f"r{i}" for i in range(3000)], "n": range(3000)})
+    small_first = pl.concat([df.slice(0, 10), df.slice(10)], rechunk=False)
+    for i, (start, n) in enumerate([(0, 1500), (1500, 1500)]):
+        df.slice(start, n).write_parquet(tmp_path / f"part{i}.parquet")
+    parts = pl.scan_parquet([tmp_path / "part0.parquet", tmp_path / "part1.parquet"])
+    written = []
+    for n, kept in enumerate([df, small_first, parts]):
+        out = tmp_path / f"out{n}"
+        stage.write_stage(out, "s", kept, [], n_in=3000, params={}, inputs=[])
+        written.append((out / "s.parquet").read_bytes())
+    assert written[1] == written[0] and written[2] == written[0]

@@ -19,7 +19,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import pickle
+import socket
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,6 +34,7 @@ _cache: dict = {}  # per worker process: shared objects already fetched
 # Extra `ray.init` arguments for a local Ray that a stage starts (its CPUs, an object store
 # cap): set by whoever owns the process (bench/bench_scale.py), never by the library.
 LOCAL_INIT: dict = {}
+CONNECT_SECONDS = 10  # to open a connection to --ray-address before Ray is asked to join it
 
 
 def require() -> None:
@@ -53,6 +56,8 @@ def session(address: str | None = None, **init: object) -> Iterator[None]:
     if ray.is_initialized():
         yield
         return
+    if address is not None:
+        _reachable(address)
     init = {**LOCAL_INIT, **init} if address is None else init
     init.setdefault("include_dashboard", False)
     init.setdefault("logging_level", logging.ERROR)  # warnings about tokens, progress bars
@@ -65,6 +70,21 @@ def session(address: str | None = None, **init: object) -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+
+
+def _reachable(address: str) -> None:
+    """ConfigError unless `host:port` (or `ray://host:port`) takes a TCP connection: ray.init
+    retries an address where nothing listens for minutes, printing only GCS warnings."""
+    host, colon, port = address.removeprefix("ray://").rpartition(":")
+    if not colon or not port.isdigit():
+        return  # "auto", "local": Ray says itself when it finds nothing
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_SECONDS).close()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot reach Ray at --ray-address {address}: {exc.strerror or exc}; start it "
+            f"there (ray start --head --port={port}), or leave --ray-address out for a local Ray"
+        ) from None
 
 
 def _quiet() -> None:
@@ -105,13 +125,31 @@ def map_tasks(fn: Callable[[object], object], tasks: list) -> list:
     items = [{"i": n, "task": pickle.dumps(t)} for n, t in enumerate(tasks)]
 
     def apply(batch: dict) -> dict:
-        out = [pickle.dumps(fn(pickle.loads(t))) for t in batch["task"]]
+        out = [pickle.dumps(_outcome(fn, pickle.loads(t))) for t in batch["task"]]
         return {"i": batch["i"], "out": np.array(out, dtype=object)}
 
     ds = ray.data.from_items(items, override_num_blocks=len(items))
     ds = ds.map_batches(apply, batch_size=1, batch_format="numpy")
     done = sorted((int(row["i"]), row["out"]) for row in ds.iter_rows())
-    return [pickle.loads(out) for _, out in done]
+    results = [pickle.loads(out) for _, out in done]
+    failed = next((r for r in results if isinstance(r, _Failed)), None)
+    if failed is not None:  # the first in task order, as the local engine's loop raises it
+        raise failed.error
+    return results
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: Exception
+
+
+def _outcome(fn: Callable[[object], object], task: object) -> object:
+    """`fn(task)`, or the input error it raised as a value: raised inside the task, Ray Data
+    wraps it in its own exception and traceback, which the CLI reports as a bug in curate."""
+    try:
+        return fn(task)
+    except (CurateError, OSError) as exc:
+        return _Failed(exc)
 
 
 def _lean(fn: Callable) -> Callable:

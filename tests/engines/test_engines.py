@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,20 @@ def test_tasks_run_apart_name_files_in_warnings_as_the_local_engine(project, wri
     local = process.convert_files(files, IngestConfig(), None)
     assert [r.warnings for r in apart] == [r.warnings for r in local]
     assert apart[0].warnings[0].startswith("raw/a.csv: the first row")
+
+
+def test_a_ray_address_where_nothing_listens_is_an_error_not_a_hang(project, write_raw):
+    """--ray-address host:port with no Ray there: exit 2 at once, naming the address (Ray
+    itself retried for minutes, printing GCS warnings)."""
+    pytest.importorskip("ray.data", reason="the ray extra is not installed")
+    write_raw("a.jsonl", '{"q": "什么门永远关不上", "a": "球门"}\n')
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    args = ["ingest", "--engine", "ray", "--ray-address", f"127.0.0.1:{port}"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert f"cannot reach Ray at --ray-address 127.0.0.1:{port}" in result.output
+    assert time.monotonic() - started < 30
+    assert not list(Path("processed").glob("ingested.*"))

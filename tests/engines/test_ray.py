@@ -17,6 +17,7 @@ import ray_corpus  # noqa: E402
 
 from curate import stage  # noqa: E402
 from curate.engines import EngineConfig  # noqa: E402
+from curate.errors import InputError  # noqa: E402
 from curate.stages.ingest import IngestConfig, ingest, tasks  # noqa: E402
 from curate.stages.run import RunConfig, run  # noqa: E402
 
@@ -131,3 +132,34 @@ def test_killed_worker_task_is_retried_and_the_stage_commits(project):
         ray.shutdown()
     assert Path("processed", tasks.FAULT_MARKER).is_file()  # a worker was killed
     assert files(Path("processed")) == expected
+
+
+def test_small_files_before_a_large_one_write_the_local_bytes(
+    local_ray, project, write_raw, monkeypatch
+):
+    """A few-row file read before a large one, whose byte ranges are Ray tasks: the same
+    ingested.parquet as the local engine, which reads it as one batch (row groups used to
+    follow the batches)."""
+    monkeypatch.setattr(tasks, "RANGE_BYTES", 1 << 14)
+    rows = [{"q": f"谜面{i}号是什么", "a": f"谜底{i}"} for i in range(3000)]
+    write_raw("a_small.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[:10]))
+    write_raw("b_large.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows[10:]))
+    ingest(IngestConfig())
+    expected = files(Path("processed"))
+    ingest(IngestConfig(), engine=RAY)
+    assert files(Path("processed")) == expected
+
+
+def test_a_file_that_cannot_be_read_is_named_as_the_local_engine_names_it(
+    local_ray, project, write_raw
+):
+    """A broken JSON document among good files: the local engine's InputError, naming the
+    file as given and the line, not Ray's traceback (which the CLI reports as a bug)."""
+    write_raw("a.jsonl", '{"q": "什么门永远关不上", "a": "球门"}\n')
+    write_raw("b.json", '[{"q": "a", "a": "b"},\n{"q": "c", "a": \n')
+    with pytest.raises(InputError) as local:
+        ingest(IngestConfig())
+    with pytest.raises(InputError) as on_ray:
+        ingest(IngestConfig(), engine=RAY)
+    assert str(on_ray.value) == str(local.value)
+    assert str(local.value).startswith("raw/b.json: not valid JSON at line 3")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from curate import commit
+from curate.errors import InputError
 from curate.io import sha256_file
 from curate.stages.ingest import batches, filters, jsonl, process
 
@@ -46,6 +47,7 @@ class Task:
     name: str  # the source name recorded in rows
     number: int  # of the task, in input order: its part folder
     range: Range | None = None  # None: the whole file
+    given: str = ""  # the path as the user gave it, for error messages (the local engine's)
 
 
 def ranges_of(path: Path, size: int = RANGE_BYTES) -> list[Range]:
@@ -72,10 +74,10 @@ def tasks(files: list[tuple[Path, str]], config, size: int | None = None) -> lis
     size = size or RANGE_BYTES
     out: list[Task] = []
     for path, name in files:
-        path = Path(path).resolve()
+        given, path = str(path), Path(path).resolve()
         splittable = jsonl.streamable(path, config.encoding) and path.suffix.lower() != ".gz"
         for r in ranges_of(path, size) if splittable else [None]:
-            out.append(Task(path, name, len(out), r))
+            out.append(Task(path, name, len(out), r, given))
     return out
 
 
@@ -100,13 +102,21 @@ def run(task: Task, config, parts: Path) -> process.FileResult | None:
     spill = parts / f"{task.number:06d}"
     if task.range is None:
         done = process.Done(0, None)
-        result = process.convert_file(task.path, task.name, config, done, spill)
+        try:
+            result = process.convert_file(task.path, task.name, config, done, spill)
+        except InputError as exc:  # named by the path the user gave, as the local engine does
+            exc.args = tuple(_given(a, task) for a in exc.args)
+            raise
     else:
         result = _convert_range(task, config, spill)
         if result is None:
             return None
     result.flush()
     return result
+
+
+def _given(arg: object, task: Task) -> object:
+    return arg.replace(str(task.path), task.given) if isinstance(arg, str) and task.given else arg
 
 
 def _fault_once(parts: Path) -> None:
@@ -157,9 +167,11 @@ def convert_files(files: list[tuple[Path, str]], config, engine, parts: Path) ->
     parts = Path(parts).resolve()
     todo = tasks(files, config)
     results = dict(zip(todo, engine.map_tasks(lambda t: run(t, config, parts), todo), strict=True))
-    again = list(dict.fromkeys((t.path, t.name) for t, r in results.items() if r is None))
+    again = list(dict.fromkeys((t.path, t.name, t.given) for t, r in results.items() if r is None))
     if again:
-        whole = {p: Task(p, name, len(todo) + n) for n, (p, name) in enumerate(again)}
+        whole = {
+            p: Task(p, name, len(todo) + n, given=given) for n, (p, name, given) in enumerate(again)
+        }
         redo = list(whole.values())
         redone = engine.map_tasks(lambda t: run(t, config, parts), redo)
         results.update(zip(redo, redone, strict=True))
