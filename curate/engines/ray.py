@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import pickle
 import socket
 from collections.abc import Callable, Iterator
@@ -61,8 +62,12 @@ def session(address: str | None = None, **init: object) -> Iterator[None]:
     init = {**LOCAL_INIT, **init} if address is None else init
     init.setdefault("include_dashboard", False)
     init.setdefault("logging_level", logging.ERROR)  # warnings about tokens, progress bars
+    # No address: a new local Ray, as the flag's help says. ray.init(None) would first join
+    # the last `ray start` head on this machine, and if that head died without `ray stop`,
+    # hang for minutes on the dead cluster it left named in /tmp/ray. RAY_ADDRESS still counts.
+    joined = address if address is not None else os.environ.get("RAY_ADDRESS") or "local"
     try:
-        ray.init(address=address, **init)
+        ray.init(address=joined, **init)
     except (ConnectionError, ValueError) as exc:
         raise ConfigError(f"cannot reach Ray at --ray-address {address}: {exc}") from None
     try:

@@ -163,3 +163,27 @@ def test_a_file_that_cannot_be_read_is_named_as_the_local_engine_names_it(
         ingest(IngestConfig(), engine=RAY)
     assert str(on_ray.value) == str(local.value)
     assert str(local.value).startswith("raw/b.json: not valid JSON at line 3")
+
+
+@pytest.mark.parametrize(
+    ("flag", "env", "joined"),
+    [(None, None, "local"), (None, "10.0.0.5:6379", "10.0.0.5:6379"), ("auto", None, "auto")],
+)
+def test_no_ray_address_starts_a_new_local_ray(monkeypatch, flag, env, joined):
+    # ray.init() with no address joins the last `ray start` head of this machine; when that
+    # head died without `ray stop`, it hung for minutes on the dead cluster named in /tmp/ray.
+    from curate.engines import ray as engine
+
+    seen = []
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", lambda address=None, **kw: seen.append(address))
+    monkeypatch.setattr(ray, "shutdown", lambda: None)
+    monkeypatch.setattr(engine, "_quiet", lambda: None)
+    monkeypatch.setattr(engine, "_reachable", lambda address: None)
+    if env is None:
+        monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    else:
+        monkeypatch.setenv("RAY_ADDRESS", env)
+    with engine.session(flag):
+        pass
+    assert seen == [joined]
