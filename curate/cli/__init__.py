@@ -125,7 +125,7 @@ class LazyCommands(dict):
 main.commands = LazyCommands(
     {
         "ingest": ("curate.cli.data", "ingest"),
-        "dedupe": ("curate.cli.data", "dedupe"),
+        "dedupe": ("curate.cli.dedupe", "dedupe"),
         "export": ("curate.cli.data", "export"),
         "validate": ("curate.cli.data", "validate"),
         "report": ("curate.cli.data", "report_cmd"),
